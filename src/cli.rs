@@ -1,0 +1,148 @@
+//! The command-line adapter: flags to a [`Context`], files to bytes, results to stdout and
+//! exit codes. No translation logic lives here.
+//!
+//! Exit status: 0 success; 1 input rejected (OperationOutcome JSON on stdout, a one-line
+//! summary on stderr); 2 usage error (clap's own, or an unreadable file).
+
+use crate::context::Context;
+use crate::datetime::Instant;
+use crate::error::Rejection;
+use clap::{Args, Parser, Subcommand};
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "eps-translator", version, about = "Translate NHS EPS messages between FHIR R4 and HL7 v3")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// FHIR Bundle JSON → HL7 v3 XML on stdout
+    Convert {
+        #[command(flatten)]
+        context: ContextArgs,
+        /// Refuse (instead of warn about) a prescription id with a wrong check character
+        #[arg(long)]
+        strict: bool,
+        /// Print warnings and the FHIRPaths not carried over to stderr
+        #[arg(long)]
+        report: bool,
+        /// The Bundle JSON file, or - for stdin
+        file: String,
+    },
+}
+
+/// The translation context flags (DESIGN.md's CONTEXT).
+#[derive(Args, Debug, Clone, Default)]
+pub struct ContextArgs {
+    /// Message creation time, RFC 3339 (default: now)
+    #[arg(long, value_name = "RFC3339")]
+    pub creation_time: Option<String>,
+    /// Message id (default: the Bundle identifier, upper-cased)
+    #[arg(long, value_name = "UUID")]
+    pub message_id: Option<String>,
+    /// Sender ASID
+    #[arg(long, value_name = "ID", default_value = crate::context::DEFAULT_FROM_ASID)]
+    pub from_asid: String,
+    /// Receiver ASID
+    #[arg(long, value_name = "ID", default_value = crate::context::DEFAULT_TO_ASID)]
+    pub to_asid: String,
+    /// SDS user id of the sender
+    #[arg(long, value_name = "ID", default_value = crate::context::DEFAULT_SDS_USER_ID)]
+    pub sds_user_id: String,
+    /// SDS role profile id of the sender
+    #[arg(long, value_name = "ID", default_value = crate::context::DEFAULT_SDS_ROLE_PROFILE_ID)]
+    pub sds_role_profile_id: String,
+}
+
+/// The current time: read here, at the edge, never in the core.
+pub fn now() -> Instant {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    Instant::from_unix(secs).expect("the system clock is within the representable range")
+}
+
+impl ContextArgs {
+    /// Builds the context; a bad time is a usage error.
+    pub fn to_context(&self) -> Result<Context, String> {
+        let now = match &self.creation_time {
+            Some(t) => Instant::parse_rfc3339(t).map_err(|e| format!("--creation-time: {e}"))?,
+            None => now(),
+        };
+        let mut ctx = Context::new(now);
+        ctx.message_id = self.message_id.clone();
+        ctx.from_asid = self.from_asid.clone();
+        ctx.to_asid = self.to_asid.clone();
+        ctx.sds_user_id = self.sds_user_id.clone();
+        ctx.sds_role_profile_id = self.sds_role_profile_id.clone();
+        Ok(ctx)
+    }
+}
+
+/// Reads a file, or stdin for `-`.
+pub fn read_input(path: &str) -> Result<Vec<u8>, String> {
+    if path == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf).map_err(|e| format!("cannot read stdin: {e}"))?;
+        Ok(buf)
+    } else {
+        std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("eps-translator: {message}");
+    ExitCode::from(2)
+}
+
+fn rejected(rejection: &Rejection) -> ExitCode {
+    let body = serde_json::to_string_pretty(&rejection.to_operation_outcome()).unwrap_or_default();
+    println!("{body}");
+    eprintln!("eps-translator: input rejected: {rejection}");
+    ExitCode::from(1)
+}
+
+fn write_stdout(bytes: &[u8]) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => usage_error(&format!("cannot write output: {e}")),
+    }
+}
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Convert { context, strict, report, file } => {
+            let mut ctx = match context.to_context() {
+                Ok(c) => c,
+                Err(e) => return usage_error(&e),
+            };
+            ctx.strict = strict;
+            let input = match read_input(&file) {
+                Ok(b) => b,
+                Err(e) => return usage_error(&e),
+            };
+            match crate::translate::convert(&input, &ctx) {
+                Ok(t) => {
+                    for issue in &t.issues {
+                        eprintln!("eps-translator: {issue}");
+                    }
+                    if report {
+                        for path in &t.not_carried {
+                            eprintln!("eps-translator: not carried over: {path}");
+                        }
+                    }
+                    write_stdout(t.xml.as_bytes())
+                }
+                Err(r) => rejected(&r),
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! FHIR R4 data types used by the EPS profiles, borrowing strings from the input.
+//!
+//! Numbers are `serde_json::Number` with the `arbitrary_precision` feature, so their
+//! original text survives (`1.50` stays `1.50`, `1e1` stays `1e1`).
+
+use serde::Deserialize;
+use serde_json::Number;
+use std::borrow::Cow;
+
+/// A string borrowed from the input where it holds no escapes.
+pub type Str<'a> = Cow<'a, str>;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Identifier<'a> {
+    #[serde(borrow)]
+    pub system: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub value: Option<Str<'a>>,
+    #[serde(borrow, rename = "use")]
+    pub use_: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub extension: Vec<Extension<'a>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reference<'a> {
+    #[serde(borrow)]
+    pub reference: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub identifier: Option<Identifier<'a>>,
+    #[serde(borrow)]
+    pub display: Option<Str<'a>>,
+    #[serde(borrow, rename = "type")]
+    pub type_: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub extension: Vec<Extension<'a>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Coding<'a> {
+    #[serde(borrow)]
+    pub system: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub code: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub display: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub extension: Vec<Extension<'a>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CodeableConcept<'a> {
+    #[serde(borrow, default)]
+    pub coding: Vec<Coding<'a>>,
+    #[serde(borrow)]
+    pub text: Option<Str<'a>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quantity<'a> {
+    pub value: Option<Number>,
+    #[serde(borrow)]
+    pub unit: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub system: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub code: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub extension: Vec<Extension<'a>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Period<'a> {
+    #[serde(borrow)]
+    pub start: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub end: Option<Str<'a>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HumanName<'a> {
+    #[serde(borrow, rename = "use")]
+    pub use_: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub text: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub family: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub given: Vec<Str<'a>>,
+    #[serde(borrow, default)]
+    pub prefix: Vec<Str<'a>>,
+    #[serde(borrow, default)]
+    pub suffix: Vec<Str<'a>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Address<'a> {
+    #[serde(borrow, rename = "use")]
+    pub use_: Option<Str<'a>>,
+    #[serde(borrow, rename = "type")]
+    pub type_: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub text: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub line: Vec<Str<'a>>,
+    #[serde(borrow)]
+    pub city: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub district: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub state: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub postal_code: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub country: Option<Str<'a>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactPoint<'a> {
+    #[serde(borrow)]
+    pub system: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub value: Option<Str<'a>>,
+    #[serde(borrow, rename = "use")]
+    pub use_: Option<Str<'a>>,
+}
+
+/// An extension with the `value[x]` types the EPS profiles use.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Extension<'a> {
+    #[serde(borrow)]
+    pub url: Str<'a>,
+    #[serde(borrow, default)]
+    pub extension: Vec<Extension<'a>>,
+    #[serde(borrow)]
+    pub value_coding: Option<Coding<'a>>,
+    #[serde(borrow)]
+    pub value_codeable_concept: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    pub value_identifier: Option<Identifier<'a>>,
+    #[serde(borrow)]
+    pub value_reference: Option<Reference<'a>>,
+    #[serde(borrow)]
+    pub value_string: Option<Str<'a>>,
+    pub value_integer: Option<Number>,
+    pub value_unsigned_int: Option<Number>,
+    pub value_positive_int: Option<Number>,
+    pub value_boolean: Option<bool>,
+    #[serde(borrow)]
+    pub value_date_time: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub value_date: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub value_period: Option<Period<'a>>,
+    #[serde(borrow)]
+    pub value_quantity: Option<Quantity<'a>>,
+}
+
+/// Finds the first extension with `url` in a list.
+pub fn find_extension<'e, 'a>(list: &'e [Extension<'a>], url: &str) -> Option<(usize, &'e Extension<'a>)> {
+    list.iter().enumerate().find(|(_, e)| e.url == url)
+}
+
+/// Finds the first identifier with `system` in a list.
+pub fn find_identifier<'e, 'a>(list: &'e [Identifier<'a>], system: &str) -> Option<(usize, &'e Identifier<'a>)> {
+    list.iter()
+        .enumerate()
+        .find(|(_, i)| i.system.as_deref() == Some(system))
+}

@@ -1,0 +1,232 @@
+//! The FHIR R4 model: the profiled subset of resources EPS uses, parsed straight from JSON
+//! into typed structs that borrow from the input.
+//!
+//! A [`Bundle`] keeps its entries in input order together with their `fullUrl`s, so
+//! references resolve by `fullUrl` (`urn:uuid:…`), by `Type/id`, or by identifier, as the
+//! reference implementation resolves them.
+
+pub mod datatypes;
+pub mod resources;
+
+pub use datatypes::*;
+pub use resources::*;
+
+use crate::error::{Issue, IssueCode, Rejection};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// Upper bound on a Bundle's size in bytes; larger input is refused before parsing.
+pub const MAX_BUNDLE_BYTES: usize = 16 * 1024 * 1024;
+
+/// A parsed FHIR Bundle.
+#[derive(Debug, Clone)]
+pub struct Bundle<'a> {
+    pub id: Option<Str<'a>>,
+    pub identifier: Option<Identifier<'a>>,
+    pub type_: Option<Str<'a>>,
+    pub entries: Vec<Entry<'a>>,
+}
+
+/// One Bundle entry.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub full_url: Option<Str<'a>>,
+    pub resource: Resource<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawBundle<'a> {
+    #[serde(borrow)]
+    resource_type: Option<Str<'a>>,
+    #[serde(borrow)]
+    id: Option<Str<'a>>,
+    #[serde(borrow)]
+    identifier: Option<Identifier<'a>>,
+    #[serde(borrow, rename = "type")]
+    type_: Option<Str<'a>>,
+    #[serde(borrow)]
+    entry: Option<Vec<RawEntry<'a>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawEntry<'a> {
+    #[serde(borrow)]
+    full_url: Option<Str<'a>>,
+    #[serde(borrow)]
+    resource: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TypePeek<'a> {
+    #[serde(borrow)]
+    resource_type: Option<Str<'a>>,
+}
+
+/// Checks that the input is UTF-8 and within the size bound.
+pub fn input_text(bytes: &[u8]) -> Result<&str, Rejection> {
+    if bytes.len() > MAX_BUNDLE_BYTES {
+        return Err(Rejection::single(Issue::error(
+            IssueCode::TooCostly,
+            format!("bundle is {} bytes, more than the {} byte limit", bytes.len(), MAX_BUNDLE_BYTES),
+            None,
+        )));
+    }
+    std::str::from_utf8(bytes).map_err(|e| {
+        Rejection::single(Issue::error(
+            IssueCode::Structure,
+            format!("input is not valid UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+            None,
+        ))
+    })
+}
+
+fn json_error(prefix: &str, err: serde_path_to_error::Error<serde_json::Error>) -> Rejection {
+    let path = fhir_path(prefix, &err.path().to_string());
+    let inner = err.inner();
+    let message = inner.to_string();
+    // serde_json appends " at line L column C"; keep it, it says where.
+    let code = if inner.is_syntax() || inner.is_eof() {
+        IssueCode::Structure
+    } else {
+        IssueCode::Value
+    };
+    Rejection::single(Issue::error(code, format!("invalid JSON: {message}"), Some(path)))
+}
+
+/// Turns serde's `a.b[0].c` path into a FHIRPath below `prefix`.
+fn fhir_path(prefix: &str, serde_path: &str) -> String {
+    if serde_path == "." || serde_path.is_empty() {
+        prefix.to_string()
+    } else {
+        format!("{prefix}.{serde_path}")
+    }
+}
+
+fn parse_resource<'a>(raw: &'a RawValue, path: &str) -> Result<Resource<'a>, Rejection> {
+    let text = raw.get();
+    let peek: TypePeek = serde_json::from_str(text).map_err(|e| {
+        Rejection::single(Issue::error(IssueCode::Structure, format!("resource is not a JSON object: {e}"), Some(path.to_string())))
+    })?;
+    let Some(kind) = peek.resource_type else {
+        return Err(Rejection::single(Issue::error(
+            IssueCode::Required,
+            "resource has no resourceType".to_string(),
+            Some(format!("{path}.resourceType")),
+        )));
+    };
+    macro_rules! typed {
+        ($variant:ident) => {{
+            let mut de = serde_json::Deserializer::from_str(text);
+            let value: $variant<'a> = serde_path_to_error::deserialize(&mut de).map_err(|e| json_error(path, e))?;
+            Resource::$variant(value)
+        }};
+    }
+    Ok(match kind.as_ref() {
+        "MessageHeader" => typed!(MessageHeader),
+        "MedicationRequest" => typed!(MedicationRequest),
+        "Patient" => typed!(Patient),
+        "Practitioner" => typed!(Practitioner),
+        "PractitionerRole" => typed!(PractitionerRole),
+        "Organization" => typed!(Organization),
+        "HealthcareService" => typed!(HealthcareService),
+        "Location" => typed!(Location),
+        "Medication" => typed!(Medication),
+        "Provenance" => typed!(Provenance),
+        "CommunicationRequest" => typed!(CommunicationRequest),
+        "List" => typed!(List),
+        other => Resource::Other(other.to_string()),
+    })
+}
+
+impl<'a> Bundle<'a> {
+    /// Parses Bundle JSON. Errors name the FHIRPath of the offending element.
+    pub fn parse(text: &'a str) -> Result<Bundle<'a>, Rejection> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let raw: RawBundle = serde_path_to_error::deserialize(&mut de).map_err(|e| json_error("Bundle", e))?;
+        de.end().map_err(|e| {
+            Rejection::single(Issue::error(IssueCode::Structure, format!("invalid JSON: {e}"), Some("Bundle".into())))
+        })?;
+        if raw.resource_type.as_deref() != Some("Bundle") {
+            return Err(Rejection::single(Issue::error(
+                IssueCode::Invalid,
+                format!(
+                    "resourceType must be 'Bundle', found {}",
+                    raw.resource_type.as_deref().map(|t| format!("'{t}'")).unwrap_or_else(|| "none".into())
+                ),
+                Some("Bundle.resourceType".into()),
+            )));
+        }
+        let Some(raw_entries) = raw.entry else {
+            return Err(Rejection::single(Issue::error(
+                IssueCode::Required,
+                "ResourceType Bundle must contain 'entry' field".to_string(),
+                Some("Bundle.entry".into()),
+            )));
+        };
+        let mut entries = Vec::with_capacity(raw_entries.len());
+        for (i, e) in raw_entries.into_iter().enumerate() {
+            let path = format!("Bundle.entry[{i}].resource");
+            let Some(raw) = e.resource else {
+                return Err(Rejection::single(Issue::error(
+                    IssueCode::Required,
+                    "bundle entry has no resource".to_string(),
+                    Some(path),
+                )));
+            };
+            entries.push(Entry { full_url: e.full_url, resource: parse_resource(raw, &path)? });
+        }
+        Ok(Bundle { id: raw.id, identifier: raw.identifier, type_: raw.type_, entries })
+    }
+
+    /// Resolves a literal reference (`urn:uuid:…` fullUrl or `Type/id`).
+    pub fn resolve_literal(&self, reference: &str) -> Option<(usize, &Resource<'a>)> {
+        if let Some(found) = self
+            .entries
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.full_url.as_deref() == Some(reference))
+        {
+            return Some((found.0, &found.1.resource));
+        }
+        let (kind, id) = reference.split_once('/')?;
+        self.entries.iter().enumerate().find_map(|(i, e)| {
+            let matches = e.resource.type_name() == kind && resource_id(&e.resource) == Some(id);
+            matches.then_some((i, &e.resource))
+        })
+    }
+
+    /// Resolves a reference by its `reference`, or failing that by its `identifier`.
+    pub fn resolve(&self, reference: &Reference<'_>) -> Option<(usize, &Resource<'a>)> {
+        if let Some(r) = reference.reference.as_deref() {
+            return self.resolve_literal(r);
+        }
+        let wanted = reference.identifier.as_ref()?;
+        self.entries.iter().enumerate().find_map(|(i, e)| {
+            let hit = e.resource.identifiers().iter().any(|id| {
+                id.system == wanted.system && id.value == wanted.value && id.value.is_some()
+            });
+            hit.then_some((i, &e.resource))
+        })
+    }
+}
+
+fn resource_id<'r>(resource: &'r Resource<'_>) -> Option<&'r str> {
+    match resource {
+        Resource::MessageHeader(r) => r.id.as_deref(),
+        Resource::MedicationRequest(r) => r.id.as_deref(),
+        Resource::Patient(r) => r.id.as_deref(),
+        Resource::Practitioner(r) => r.id.as_deref(),
+        Resource::PractitionerRole(r) => r.id.as_deref(),
+        Resource::Organization(r) => r.id.as_deref(),
+        Resource::HealthcareService(r) => r.id.as_deref(),
+        Resource::Location(r) => r.id.as_deref(),
+        Resource::Medication(r) => r.id.as_deref(),
+        Resource::Provenance(r) => r.id.as_deref(),
+        Resource::CommunicationRequest(r) => r.id.as_deref(),
+        Resource::List(r) => r.id.as_deref(),
+        Resource::Other(_) => None,
+    }
+}

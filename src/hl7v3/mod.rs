@@ -1,0 +1,6 @@
+//! The HL7 v3 side: the message tree and its renderings.
+
+pub mod element;
+pub mod writer;
+
+pub use element::{Content, Element};

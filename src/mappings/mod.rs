@@ -1,0 +1,115 @@
+//! Value tables loaded once from the data files in `mappings/` (compiled into the binary).
+//!
+//! Each file is tab-separated `key<TAB>value[<TAB>more…]`; `#` starts a comment line. A
+//! mapping change is a data change: edit the file, regenerate the goldens, review the diff.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// The tables in `mappings/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Table {
+    /// FHIR code system / identifier system URL → HL7 v3 OID.
+    CodeSystemOids,
+    /// FHIR `gender` → HL7 v3 administrative gender code.
+    Gender,
+    /// FHIR `HumanName.use` → HL7 v3 name `use`.
+    NameUse,
+    /// FHIR `Address.use` (and `type`) → HL7 v3 address `use`.
+    AddressUse,
+    /// FHIR `ContactPoint.use` → HL7 v3 telecom `use`.
+    TelecomUse,
+    /// FHIR course of therapy code → HL7 v3 prescription treatment type code.
+    CourseOfTherapy,
+    /// Prescriber professional code identifier systems → OID, in order of preference.
+    ProfessionalCodes,
+    /// Cancellation status reason code → HL7 v3 display.
+    CancellationReason,
+}
+
+impl Table {
+    fn source(self) -> &'static str {
+        match self {
+            Table::CodeSystemOids => include_str!("../../mappings/code-system-oids.tsv"),
+            Table::Gender => include_str!("../../mappings/gender.tsv"),
+            Table::NameUse => include_str!("../../mappings/name-use.tsv"),
+            Table::AddressUse => include_str!("../../mappings/address-use.tsv"),
+            Table::TelecomUse => include_str!("../../mappings/telecom-use.tsv"),
+            Table::CourseOfTherapy => include_str!("../../mappings/course-of-therapy.tsv"),
+            Table::ProfessionalCodes => include_str!("../../mappings/professional-codes.tsv"),
+            Table::CancellationReason => include_str!("../../mappings/cancellation-reason.tsv"),
+        }
+    }
+
+    const ALL: [Table; 8] = [
+        Table::CodeSystemOids,
+        Table::Gender,
+        Table::NameUse,
+        Table::AddressUse,
+        Table::TelecomUse,
+        Table::CourseOfTherapy,
+        Table::ProfessionalCodes,
+        Table::CancellationReason,
+    ];
+}
+
+/// One loaded table: rows in file order and an index by key.
+#[derive(Debug)]
+pub struct Loaded {
+    pub rows: Vec<Vec<&'static str>>,
+    index: HashMap<&'static str, usize>,
+}
+
+impl Loaded {
+    /// The row for a key (the key is column 0).
+    pub fn row(&self, key: &str) -> Option<&[&'static str]> {
+        self.index.get(key).map(|&i| self.rows[i].as_slice())
+    }
+
+    /// Column 1 for a key.
+    pub fn get(&self, key: &str) -> Option<&'static str> {
+        self.row(key).and_then(|r| r.get(1).copied())
+    }
+}
+
+fn parse(source: &'static str) -> Loaded {
+    let mut rows = Vec::new();
+    let mut index = HashMap::new();
+    for line in source.lines() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let row: Vec<&'static str> = line.split('\t').collect();
+        index.entry(row[0]).or_insert(rows.len());
+        rows.push(row);
+    }
+    Loaded { rows, index }
+}
+
+/// A table, loaded on first use.
+pub fn table(t: Table) -> &'static Loaded {
+    static TABLES: OnceLock<HashMap<Table, Loaded>> = OnceLock::new();
+    let all = TABLES.get_or_init(|| Table::ALL.iter().map(|&t| (t, parse(t.source()))).collect());
+    &all[&t]
+}
+
+/// Column 1 of a table for a key.
+pub fn lookup(t: Table, key: &str) -> Option<&'static str> {
+    table(t).get(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_loads_with_two_columns() {
+        for t in Table::ALL {
+            let loaded = table(t);
+            assert!(!loaded.rows.is_empty(), "{t:?} is empty");
+            for row in &loaded.rows {
+                assert!(row.len() >= 2, "{t:?} row {row:?} has fewer than two columns");
+            }
+        }
+    }
+}

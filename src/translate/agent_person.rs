@@ -1,0 +1,446 @@
+//! `AgentPerson`: the prescriber (author) and the responsible party, with the organisation
+//! they act for (`representedOrganization`) and its licensing organisation.
+//!
+//! The person comes from a PractitionerRole and what it points at: the Practitioner (or, for an
+//! organisation-only role, a stand-in named after the organisation), the Organization or the
+//! HealthcareService (the cost centre), and a telecom from the role, the practitioner or the
+//! organisation, in that order of preference.
+
+use super::common::*;
+use super::Input;
+use crate::fhir::*;
+use crate::hl7v3::element::{code_element, id_element, Element};
+
+const SDS_ROLE_PROFILE_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-role-profile-id";
+const SDS_ROLE_PROFILE_OID: &str = "1.2.826.0.1285.0.2.0.67";
+const SDS_USER_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-user-id";
+const SDS_USER_OID: &str = "1.2.826.0.1285.0.2.0.65";
+const JOB_ROLE_OID: &str = "1.2.826.0.1285.0.2.1.104";
+const JOB_ROLE_SYSTEMS: [&str; 2] =
+    ["https://fhir.nhs.uk/CodeSystem/NHSDigital-SDS-JobRoleCode", "https://fhir.hl7.org.uk/CodeSystem/UKCore-SDSJobRoleName"];
+const PROFESSIONAL_CODE_OID: &str = "1.2.826.0.1285.0.2.1.54";
+const ORGANISATION_TYPE_OID: &str = "2.16.840.1.113883.2.1.3.2.4.17.94";
+/// The organisation type code the reference writes for every organisation.
+const ORGANISATION_TYPE_CODE: &str = "999";
+const ODS_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
+const SPURIOUS_CODE_SYSTEM: &str = "https://fhir.hl7.org.uk/Id/nhsbsa-spurious-code";
+const DIN_SYSTEM: &str = "https://fhir.hl7.org.uk/Id/din-number";
+const GMC_SYSTEM: &str = "https://fhir.hl7.org.uk/Id/gmc-number";
+/// Professional code systems an author is identified by, in the reference's order.
+const PROFESSIONAL_SYSTEMS: [&str; 6] = [
+    GMC_SYSTEM,
+    "https://fhir.hl7.org.uk/Id/gmp-number",
+    "https://fhir.hl7.org.uk/Id/nmc-number",
+    "https://fhir.hl7.org.uk/Id/gphc-number",
+    "https://fhir.hl7.org.uk/Id/hcpc-number",
+    "https://fhir.hl7.org.uk/Id/professional-code",
+];
+
+/// Which message part the `AgentPerson` is for: it decides the person's id, the telecom
+/// fallbacks and whether the licensing organisation is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The prescriber: one of GMC, GMP, NMC, GPhC, HCPC or a professional code.
+    Author,
+    /// The responsible party: a spurious code or DIN first, then as the author.
+    ResponsibleParty,
+    /// Author or responsible party of a cancellation: the SDS user id, no licence, and no
+    /// telecom rather than an error when none is given.
+    Cancellation,
+}
+
+/// The person a PractitionerRole points at.
+struct Person<'r> {
+    identifiers: Vec<&'r Identifier<'r>>,
+    path: String,
+    name: PersonName<'r>,
+}
+
+enum PersonName<'r> {
+    Names(&'r [HumanName<'r>], String),
+    Text(Option<&'r str>),
+}
+
+/// The organisation a role acts for.
+struct Org<'r> {
+    path: String,
+    identifiers: Vec<&'r Identifier<'r>>,
+    name: Option<&'r str>,
+    telecom: Option<&'r [ContactPoint<'r>]>,
+    address: OrgAddress<'r>,
+    part_of: Option<&'r Reference<'r>>,
+}
+
+enum OrgAddress<'r> {
+    /// Exactly one of these addresses is required.
+    List(&'r [Address<'r>]),
+    /// The role's or service's Locations; exactly one, whose address is required.
+    Locations(&'r [Reference<'r>], String),
+}
+
+/// Builds the `AgentPerson` for the PractitionerRole at `role_ref`.
+pub fn agent_person<'b, 'a: 'b>(
+    input: &Input<'b, 'a>,
+    role_ref: &'b Reference<'a>,
+    ref_path: &str,
+    role: Role,
+) -> Result<Element> {
+    let (index, pr) = input.resolve_as(role_ref, ref_path, "PractitionerRole", |r| match r {
+        Resource::PractitionerRole(p) => Some(p),
+        _ => None,
+    })?;
+    let pr_path = format!("Bundle.entry[{index}].resource");
+    let organization = organization(input, pr, &pr_path)?;
+    let person = person(input, pr, &pr_path, &organization, role)?;
+
+    let mut el = Element::new("AgentPerson").attr("classCode", "AGNT");
+    if !pr.identifier.is_empty() {
+        let id = identifier_value(&pr.identifier, SDS_ROLE_PROFILE_SYSTEM, &format!("{pr_path}.identifier"))?;
+        el.push(id_element("id", SDS_ROLE_PROFILE_OID, id));
+    }
+    if !pr.code.is_empty() {
+        el.push(code_element("code", job_role_code(pr, &pr_path)?, JOB_ROLE_OID));
+    }
+    let (telecoms, telecom_path) = telecoms(input, pr, &pr_path, &organization, role)?;
+    for (i, t) in telecoms.iter().enumerate() {
+        el.push(telecom(t, &format!("{telecom_path}[{i}]"))?);
+    }
+    if let Some(p) = &person {
+        el.push(agent_person_person(p, pr, &pr_path, role)?);
+    }
+    let cost_centre = cost_centre(input, pr, &pr_path, &organization)?;
+    el.push(represented_organization(input, &cost_centre, &organization, role != Role::Cancellation)?);
+    Ok(el)
+}
+
+fn job_role_code<'r>(pr: &'r PractitionerRole<'r>, path: &str) -> Result<&'r str> {
+    let codings: Vec<&Coding> = pr.code.iter().flat_map(|c| c.coding.iter()).collect();
+    for system in JOB_ROLE_SYSTEMS {
+        let mut hits = codings.iter().filter(|c| c.system.as_deref() == Some(system));
+        if let Some(first) = hits.next() {
+            if hits.next().is_some() {
+                return Err(invalid(
+                    format!("{path}.code"),
+                    format!("Too many values submitted. Expected 1 element where system == '{system}'."),
+                ));
+            }
+            return code_of(first, &format!("{path}.code.coding"));
+        }
+    }
+    Err(missing_with(
+        format!("{path}.code"),
+        format!("Too few values submitted. Expected at least 1 element where system in [{}].", JOB_ROLE_SYSTEMS.join(", ")),
+    ))
+}
+
+fn missing_with(path: String, message: String) -> crate::error::Rejection {
+    crate::error::Rejection::at(crate::error::IssueCode::Required, path, message)
+}
+
+fn is_literal(r: Option<&Reference<'_>>) -> bool {
+    r.is_some_and(|r| r.reference.is_some())
+}
+
+fn person<'b, 'a: 'b>(
+    input: &Input<'b, 'a>,
+    pr: &'b PractitionerRole<'a>,
+    pr_path: &str,
+    org: &Org<'b>,
+    role: Role,
+) -> Result<Option<Person<'b>>> {
+    let practitioner = pr.practitioner.as_ref();
+    // An organisation-only role: the person stands in with the organisation's name.
+    if role != Role::Cancellation && is_literal(pr.organization.as_ref()) && !is_literal(practitioner) {
+        return Ok(Some(Person {
+            identifiers: practitioner.and_then(|p| p.identifier.as_ref()).into_iter().collect(),
+            path: format!("{pr_path}.practitioner.identifier"),
+            name: PersonName::Text(org.name),
+        }));
+    }
+    let Some(practitioner) = practitioner else { return Ok(None) };
+    if is_literal(Some(practitioner)) {
+        let (index, p) = input.resolve_as(practitioner, &format!("{pr_path}.practitioner"), "Practitioner", |r| match r {
+            Resource::Practitioner(p) => Some(p),
+            _ => None,
+        })?;
+        let path = format!("Bundle.entry[{index}].resource");
+        return Ok(Some(Person {
+            identifiers: p.identifier.iter().collect(),
+            path: format!("{path}.identifier"),
+            name: PersonName::Names(&p.name, format!("{path}.name")),
+        }));
+    }
+    Ok(Some(Person {
+        identifiers: practitioner.identifier.as_ref().into_iter().collect(),
+        path: format!("{pr_path}.practitioner.identifier"),
+        name: PersonName::Text(practitioner.display.as_deref()),
+    }))
+}
+
+fn organization<'b, 'a: 'b>(input: &Input<'b, 'a>, pr: &'b PractitionerRole<'a>, pr_path: &str) -> Result<Org<'b>> {
+    let org_ref = required(pr.organization.as_ref(), format!("{pr_path}.organization"))?;
+    if is_literal(Some(org_ref)) {
+        let (index, o) = input.resolve_as(org_ref, &format!("{pr_path}.organization"), "Organization", |r| match r {
+            Resource::Organization(o) => Some(o),
+            _ => None,
+        })?;
+        let path = format!("Bundle.entry[{index}].resource");
+        return Ok(Org {
+            identifiers: o.identifier.iter().collect(),
+            name: o.name.as_deref(),
+            telecom: Some(&o.telecom),
+            address: OrgAddress::List(&o.address),
+            part_of: o.part_of.as_ref(),
+            path,
+        });
+    }
+    Ok(Org {
+        path: format!("{pr_path}.organization"),
+        identifiers: org_ref.identifier.as_ref().into_iter().collect(),
+        name: org_ref.display.as_deref(),
+        telecom: pr.telecom.as_deref(),
+        address: OrgAddress::Locations(&pr.location, format!("{pr_path}.location")),
+        part_of: None,
+    })
+}
+
+fn cost_centre<'b, 'a: 'b>(
+    input: &Input<'b, 'a>,
+    pr: &'b PractitionerRole<'a>,
+    pr_path: &str,
+    org: &Org<'b>,
+) -> Result<Option<Org<'b>>> {
+    let Some(hs_ref) = pr.healthcare_service.first() else { return Ok(None) };
+    if is_literal(Some(hs_ref)) {
+        let (index, hs) =
+            input.resolve_as(hs_ref, &format!("{pr_path}.healthcareService[0]"), "HealthcareService", |r| match r {
+                Resource::HealthcareService(h) => Some(h),
+                _ => None,
+            })?;
+        let path = format!("Bundle.entry[{index}].resource");
+        return Ok(Some(Org {
+            identifiers: hs.identifier.iter().collect(),
+            name: hs.name.as_deref(),
+            telecom: Some(&hs.telecom),
+            address: OrgAddress::Locations(&hs.location, format!("{path}.location")),
+            part_of: org.part_of,
+            path,
+        }));
+    }
+    Ok(Some(Org {
+        path: format!("{pr_path}.healthcareService[0]"),
+        identifiers: hs_ref.identifier.as_ref().into_iter().collect(),
+        name: hs_ref.display.as_deref(),
+        telecom: pr.telecom.as_deref(),
+        address: OrgAddress::Locations(&pr.location, format!("{pr_path}.location")),
+        part_of: org.part_of,
+    }))
+}
+
+fn telecoms<'b, 'a: 'b>(
+    input: &Input<'b, 'a>,
+    pr: &'b PractitionerRole<'a>,
+    pr_path: &str,
+    org: &Org<'b>,
+    role: Role,
+) -> Result<(&'b [ContactPoint<'b>], String)> {
+    if let Some(t) = &pr.telecom {
+        return Ok((t, format!("{pr_path}.telecom")));
+    }
+    if role == Role::Cancellation {
+        return cancellation_telecoms(input, pr, pr_path);
+    }
+    if let Some(p) = pr.practitioner.as_ref().filter(|p| p.reference.is_some()) {
+        let (index, practitioner) = input.resolve_as(p, &format!("{pr_path}.practitioner"), "Practitioner", |r| match r {
+            Resource::Practitioner(p) => Some(p),
+            _ => None,
+        })?;
+        if let Some(t) = &practitioner.telecom {
+            return Ok((t, format!("Bundle.entry[{index}].resource.telecom")));
+        }
+    } else if let Some(t) = org.telecom {
+        return Ok((t, format!("{}.telecom", org.path)));
+    }
+    Err(missing_with(format!("{pr_path}.telecom"), "ResponsiblePractitioner must have at least one telecom.".into()))
+}
+
+fn cancellation_telecoms<'b, 'a: 'b>(
+    input: &Input<'b, 'a>,
+    pr: &'b PractitionerRole<'a>,
+    pr_path: &str,
+) -> Result<(&'b [ContactPoint<'b>], String)> {
+    if let Some(p) = pr.practitioner.as_ref().filter(|p| p.reference.is_some()) {
+        let (index, practitioner) = input.resolve_as(p, &format!("{pr_path}.practitioner"), "Practitioner", |r| match r {
+            Resource::Practitioner(p) => Some(p),
+            _ => None,
+        })?;
+        if let Some(t) = &practitioner.telecom {
+            return Ok((t, format!("Bundle.entry[{index}].resource.telecom")));
+        }
+    }
+    Ok((&[], String::new()))
+}
+
+fn agent_person_person(p: &Person<'_>, pr: &PractitionerRole<'_>, pr_path: &str, role: Role) -> Result<Element> {
+    let id = match role {
+        Role::Author => id_element("id", PROFESSIONAL_CODE_OID, &professional_code(p)?),
+        Role::ResponsibleParty => id_element("id", PROFESSIONAL_CODE_OID, &responsible_party_code(p, pr, pr_path)?),
+        Role::Cancellation => {
+            let user = single_identifier(&p.identifiers, SDS_USER_SYSTEM, &p.path)?.ok_or_else(|| {
+                missing_with(
+                    p.path.clone(),
+                    format!("Too few values submitted. Expected 1 element where system == '{SDS_USER_SYSTEM}'."),
+                )
+            })?;
+            id_element("id", SDS_USER_OID, user)
+        }
+    };
+    let mut el = Element::new("agentPerson").attr("classCode", "PSN").attr("determinerCode", "INSTANCE").child(id);
+    match &p.name {
+        PersonName::Names([], _) => {}
+        PersonName::Names([one], path) => el.push(name(one, &format!("{path}[0]"))?),
+        PersonName::Names(_, path) => {
+            return Err(invalid(path.clone(), "Too many values submitted. Expected 1 element."));
+        }
+        PersonName::Text(Some(text)) => el.push(Element::new("name").text(*text)),
+        PersonName::Text(None) => {}
+    }
+    Ok(el)
+}
+
+fn single_identifier<'r>(ids: &[&'r Identifier<'r>], system: &str, path: &str) -> Result<Option<&'r str>> {
+    let mut hits = ids.iter().filter(|i| i.system.as_deref() == Some(system));
+    let first = hits.next();
+    if hits.next().is_some() {
+        return Err(invalid(path, format!("Too many values submitted. Expected 1 element where system == '{system}'.")));
+    }
+    Ok(first.and_then(|i| i.value.as_deref()))
+}
+
+fn professional_code(p: &Person<'_>) -> Result<String> {
+    let mut found = Vec::new();
+    for system in PROFESSIONAL_SYSTEMS {
+        if let Some(v) = single_identifier(&p.identifiers, system, &p.path)? {
+            let v = if system == GMC_SYSTEM { v.strip_prefix(['C', 'c']).unwrap_or(v) } else { v };
+            found.push(v.to_string());
+        }
+    }
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(missing_with(
+            p.path.clone(),
+            "Expected exactly one professional code. One of GMC|GMP|NMC|GPhC|HCPC|unknown. ".into(),
+        )),
+        _ => Err(invalid(
+            p.path.clone(),
+            format!("Expected exactly one professional code. One of GMC|GMP|NMC|GPhC|HCPC|unknown. But got: {}", found.join(", ")),
+        )),
+    }
+}
+
+fn responsible_party_code(p: &Person<'_>, pr: &PractitionerRole<'_>, pr_path: &str) -> Result<String> {
+    let pr_ids: Vec<&Identifier> = pr.identifier.iter().collect();
+    if let Some(v) = single_identifier(&pr_ids, SPURIOUS_CODE_SYSTEM, &format!("{pr_path}.identifier"))? {
+        return Ok(v.to_string());
+    }
+    if let Some(v) = single_identifier(&p.identifiers, DIN_SYSTEM, &p.path)? {
+        return Ok(v.to_string());
+    }
+    professional_code(p)
+}
+
+fn organisation_head(org: &Org<'_>, name_el: &'static str) -> Result<Element> {
+    let ods = single_identifier(&org.identifiers, ODS_SYSTEM, &format!("{}.identifier", org.path))?.ok_or_else(|| {
+        missing_with(
+            format!("{}.identifier", org.path),
+            format!("Too few values submitted. Expected 1 element where system == '{ODS_SYSTEM}'."),
+        )
+    })?;
+    let name_text = org
+        .name
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| missing_with(format!("{}.name", org.path), "Name must be provided.".into()))?;
+    Ok(Element::new(name_el)
+        .attr("classCode", "ORG")
+        .attr("determinerCode", "INSTANCE")
+        .child(ods_id("id", ods))
+        .child(code_element("code", ORGANISATION_TYPE_CODE, ORGANISATION_TYPE_OID))
+        .child(Element::new("name").text(name_text)))
+}
+
+fn represented_organization<'b, 'a: 'b>(
+    input: &Input<'b, 'a>,
+    cost_centre: &Option<Org<'b>>,
+    org: &Org<'b>,
+    with_licence: bool,
+) -> Result<Element> {
+    let centre = cost_centre.as_ref().unwrap_or(org);
+    let mut el = organisation_head(centre, "representedOrganization")?;
+    let telecom_path = format!("{}.telecom", centre.path);
+    match centre.telecom {
+        None => return Err(missing(telecom_path)),
+        Some([one]) => el.push(telecom(one, &format!("{telecom_path}[0]"))?),
+        Some([]) => return Err(missing_with(telecom_path, "Too few values submitted. Expected 1 element.".into())),
+        Some(_) => return Err(invalid(telecom_path, "Too many values submitted. Expected 1 element.")),
+    }
+    el.push(organisation_address(input, centre)?);
+    if with_licence {
+        el.push(
+            Element::new("healthCareProviderLicense").attr("classCode", "PROV").child(licensing_organisation(input, org)?),
+        );
+    }
+    Ok(el)
+}
+
+fn organisation_address<'b, 'a: 'b>(input: &Input<'b, 'a>, org: &Org<'b>) -> Result<Element> {
+    match &org.address {
+        OrgAddress::List([one]) => address(one, &format!("{}.address[0]", org.path)),
+        OrgAddress::List([]) => Err(missing(format!("{}.address", org.path))),
+        OrgAddress::List(_) => Err(invalid(format!("{}.address", org.path), "Too many values submitted. Expected 1 element.")),
+        OrgAddress::Locations([one], path) => {
+            let (index, loc) = input.resolve_as(one, &format!("{path}[0]"), "Location", |r| match r {
+                Resource::Location(l) => Some(l),
+                _ => None,
+            })?;
+            let addr_path = format!("Bundle.entry[{index}].resource.address");
+            let a = loc
+                .address
+                .as_ref()
+                .ok_or_else(|| missing_with(addr_path.clone(), "Address must be provided.".into()))?;
+            address(a, &addr_path)
+        }
+        OrgAddress::Locations([], path) => Err(missing(path.clone())),
+        OrgAddress::Locations(_, path) => Err(invalid(path.clone(), "Too many values submitted. Expected 1 element.")),
+    }
+}
+
+fn licensing_organisation<'b, 'a: 'b>(input: &Input<'b, 'a>, org: &Org<'b>) -> Result<Element> {
+    let Some(part_of) = org.part_of else {
+        return organisation_head(org, "Organization");
+    };
+    let path = format!("{}.partOf", org.path);
+    if part_of.reference.is_some() {
+        let (index, parent) = input.resolve_as(part_of, &path, "Organization", |r| match r {
+            Resource::Organization(o) => Some(o),
+            _ => None,
+        })?;
+        let parent_org = Org {
+            path: format!("Bundle.entry[{index}].resource"),
+            identifiers: parent.identifier.iter().collect(),
+            name: parent.name.as_deref(),
+            telecom: None,
+            address: OrgAddress::List(&[]),
+            part_of: None,
+        };
+        return organisation_head(&parent_org, "Organization");
+    }
+    let parent_org = Org {
+        path,
+        identifiers: part_of.identifier.as_ref().into_iter().collect(),
+        name: part_of.display.as_deref(),
+        telecom: None,
+        address: OrgAddress::List(&[]),
+        part_of: None,
+    };
+    organisation_head(&parent_org, "Organization")
+}

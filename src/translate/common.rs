@@ -1,0 +1,213 @@
+//! Shapes shared by every message part: identifiers, names, addresses, telecoms, codes,
+//! times, and reference lookups that fail with a FHIRPath.
+
+use crate::datetime;
+use crate::error::{IssueCode, Rejection};
+use crate::fhir::*;
+use crate::hl7v3::element::{id_element, Element};
+use crate::mappings::{lookup, Table};
+
+/// OID of the SNOMED CT code system as HL7 v3 writes it.
+pub const SNOMED_OID: &str = "2.16.840.1.113883.2.1.3.2.4.15";
+/// OID of ODS organisation codes.
+pub const ODS_OID: &str = "1.2.826.0.1285.0.1.10";
+/// OID of the code system of EPS observation codes (`PT`, `DI`, `AI`, …).
+pub const EPS_OBSERVATION_OID: &str = "2.16.840.1.113883.2.1.3.2.4.17.30";
+
+pub type Result<T> = std::result::Result<T, Rejection>;
+
+/// An `invalid`/`value` error at a FHIRPath.
+pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Rejection {
+    Rejection::at(IssueCode::Value, path, message)
+}
+
+/// A `required` error at a FHIRPath.
+pub fn missing(path: impl Into<String>) -> Rejection {
+    Rejection::at(IssueCode::Required, path, "required field missing")
+}
+
+/// Unwraps an optional element or fails with "required field missing" at `path`.
+pub fn required<'v, T: ?Sized>(value: Option<&'v T>, path: impl Into<String>) -> Result<&'v T> {
+    value.ok_or_else(|| missing(path))
+}
+
+/// Whether text holds a UUID (8-4-4-4-12 hex digits) anywhere.
+pub fn contains_uuid(text: &str) -> bool {
+    const GROUPS: [usize; 5] = [8, 4, 4, 4, 12];
+    let b = text.as_bytes();
+    let len = 36;
+    if b.len() < len {
+        return false;
+    }
+    (0..=b.len() - len).any(|start| {
+        let mut i = start;
+        for (g, &n) in GROUPS.iter().enumerate() {
+            if !b[i..i + n].iter().all(u8::is_ascii_hexdigit) {
+                return false;
+            }
+            i += n;
+            if g < 4 {
+                if b[i] != b'-' {
+                    return false;
+                }
+                i += 1;
+            }
+        }
+        true
+    })
+}
+
+/// An HL7 v3 global identifier: upper-cased when it holds a UUID, else verbatim.
+pub fn global_id(value: &str) -> String {
+    if contains_uuid(value) {
+        value.to_uppercase()
+    } else {
+        value.to_string()
+    }
+}
+
+/// `<name>` from a FHIR HumanName: prefix*, given*, family, suffix*.
+pub fn name(n: &HumanName<'_>, path: &str) -> Result<Element> {
+    let mut el = Element::new("name");
+    if let Some(u) = n.use_.as_deref() {
+        let code = lookup(Table::NameUse, u).ok_or_else(|| invalid(format!("{path}.use"), format!("Unhandled name use '{u}'.")))?;
+        el = el.attr("use", code);
+    }
+    for p in &n.prefix {
+        el.push(Element::new("prefix").text(p.as_ref()));
+    }
+    for g in &n.given {
+        el.push(Element::new("given").text(g.as_ref()));
+    }
+    if let Some(f) = n.family.as_deref().filter(|f| !f.is_empty()) {
+        el.push(Element::new("family").text(f));
+    }
+    for s in &n.suffix {
+        el.push(Element::new("suffix").text(s.as_ref()));
+    }
+    Ok(el)
+}
+
+/// `<telecom use value>`: whitespace removed, `tel:` prefixed.
+pub fn telecom(t: &ContactPoint<'_>, path: &str) -> Result<Element> {
+    let mut el = Element::new("telecom");
+    if let Some(u) = t.use_.as_deref() {
+        let code = lookup(Table::TelecomUse, u)
+            .ok_or_else(|| invalid(format!("{path}.use"), format!("Unhandled telecom use '{u}'.")))?;
+        el = el.attr("use", code);
+    }
+    if let Some(v) = t.value.as_deref() {
+        let compact: String = v.chars().filter(|c| !is_js_whitespace(*c)).collect();
+        let value = if compact.starts_with("tel:") { compact } else { format!("tel:{compact}") };
+        el = el.attr("value", value);
+    }
+    Ok(el)
+}
+
+/// JavaScript's `\s`: the characters a reference regex strips from telecom values.
+pub fn is_js_whitespace(c: char) -> bool {
+    matches!(
+        c,
+        '\u{9}'..='\u{d}'
+            | ' '
+            | '\u{a0}'
+            | '\u{1680}'
+            | '\u{2000}'..='\u{200a}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202f}'
+            | '\u{205f}'
+            | '\u{3000}'
+            | '\u{feff}'
+    )
+}
+
+/// `<addr use>`: street lines from line*, city, district, state; then postalCode.
+pub fn address(a: &Address<'_>, path: &str) -> Result<Element> {
+    let mut el = Element::new("addr");
+    if let Some(u) = a.use_.as_deref() {
+        let code = lookup(Table::AddressUse, u)
+            .ok_or_else(|| invalid(format!("{path}.use"), format!("Unhandled address use '{u}'.")))?;
+        el = el.attr("use", code);
+    }
+    let lines = a
+        .line
+        .iter()
+        .map(|l| l.as_ref())
+        .chain(a.city.as_deref())
+        .chain(a.district.as_deref())
+        .chain(a.state.as_deref())
+        .filter(|l| !l.is_empty());
+    for line in lines {
+        el.push(Element::new("streetAddressLine").text(line));
+    }
+    if let Some(pc) = a.postal_code.as_deref().filter(|p| !p.is_empty()) {
+        el.push(Element::new("postalCode").text(pc));
+    }
+    Ok(el)
+}
+
+/// A FHIR date-time at `path` as `YYYYMMDDHHMMSS` (UTC).
+pub fn timestamp(text: &str, path: &str) -> Result<String> {
+    datetime::to_hl7_timestamp(text).map_err(|e| invalid(path, e))
+}
+
+/// A FHIR date or date-time at `path` as `YYYYMMDD` (the UTC date).
+pub fn date(text: &str, path: &str) -> Result<String> {
+    datetime::to_hl7_date(text).map_err(|e| invalid(path, e))
+}
+
+/// The one identifier value with a system, or an error at `path`.
+pub fn identifier_value<'v>(ids: &'v [Identifier<'_>], system: &str, path: &str) -> Result<&'v str> {
+    let mut hits = ids.iter().filter(|i| i.system.as_deref() == Some(system));
+    let first = hits.next().ok_or_else(|| {
+        Rejection::at(
+            IssueCode::Required,
+            path,
+            format!("Too few values submitted. Expected 1 element where system == '{system}'."),
+        )
+    })?;
+    if hits.next().is_some() {
+        return Err(invalid(path, format!("Too many values submitted. Expected 1 element where system == '{system}'.")));
+    }
+    first.value.as_deref().ok_or_else(|| missing(format!("{path}.value")))
+}
+
+/// The identifier value with a system, if there is exactly one.
+pub fn identifier_value_opt<'v>(ids: &'v [Identifier<'_>], system: &str) -> Option<&'v str> {
+    ids.iter().find(|i| i.system.as_deref() == Some(system)).and_then(|i| i.value.as_deref())
+}
+
+/// `<id extension root="ODS OID"/>`.
+pub fn ods_id(name: &'static str, code: &str) -> Element {
+    id_element(name, ODS_OID, code)
+}
+
+/// The first coding of a concept, or an error at `path`.
+pub fn first_coding<'c, 'a>(cc: Option<&'c CodeableConcept<'a>>, path: &str) -> Result<&'c Coding<'a>> {
+    cc.and_then(|c| c.coding.first()).ok_or_else(|| missing(format!("{path}.coding")))
+}
+
+/// The code of a coding, or an error at `path`.
+pub fn code_of<'c>(c: &'c Coding<'_>, path: &str) -> Result<&'c str> {
+    c.code.as_deref().ok_or_else(|| missing(format!("{path}.code")))
+}
+
+/// An observation of the EPS shape:
+/// `<code code=CODE codeSystem=EPS_OBSERVATION_OID/>` then `value`.
+pub fn observation(name: &'static str, code: &str, value: Element) -> Element {
+    Element::new(name)
+        .attr("classCode", "OBS")
+        .attr("moodCode", "EVN")
+        .child(Element::new("code").attr("code", code).attr("codeSystem", EPS_OBSERVATION_OID))
+        .child(value)
+}
+
+/// `<name contextConductionInd="true" typeCode="PERT"><seperatableInd value=../>child</name>`.
+pub fn pertinent(name: &'static str, separable: bool, child: Element) -> Element {
+    Element::new(name)
+        .attr("contextConductionInd", "true")
+        .attr("typeCode", "PERT")
+        .child(Element::new("seperatableInd").attr("value", if separable { "true" } else { "false" }))
+        .child(child)
+}

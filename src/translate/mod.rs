@@ -1,0 +1,169 @@
+//! FHIR → HL7 v3: the Bundle's `MessageHeader.eventCoding.code` picks the message, and one
+//! module per HL7 v3 message part builds its piece of the tree.
+//!
+//! | event code | HL7 v3 interaction | module |
+//! |---|---|---|
+//! | `prescription-order` | `PORX_IN020101SM31` ParentPrescription | [`parent_prescription`] |
+//! | `prescription-order-update` | `PORX_IN030101SM32` CancellationRequest | [`cancellation`] |
+
+pub mod agent_person;
+pub mod cancellation;
+pub mod common;
+pub mod line_item;
+pub mod message;
+pub mod parent_prescription;
+pub mod patient;
+pub mod prescription;
+pub mod report;
+pub mod signature;
+pub mod validation;
+
+use crate::context::Context;
+use crate::error::{Issue, IssueCode, Rejection};
+use crate::fhir::*;
+use crate::hl7v3::{writer, Element};
+use common::{invalid, Result};
+
+/// Event code of a new prescription.
+pub const PRESCRIPTION_ORDER: &str = "prescription-order";
+/// Event code of a cancellation.
+pub const PRESCRIPTION_ORDER_UPDATE: &str = "prescription-order-update";
+
+/// The outcome of a successful translation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Translation {
+    /// The HL7 v3 message, pretty-printed, with a trailing newline.
+    pub xml: String,
+    /// Warnings (severity `warning`) about input that was translated anyway.
+    pub issues: Vec<Issue>,
+    /// FHIRPaths of data in the Bundle that the HL7 v3 message has no place for.
+    pub not_carried: Vec<String>,
+}
+
+/// A translated message as a tree, before writing.
+#[derive(Debug, Clone)]
+pub struct Translated {
+    pub root: Element,
+    pub issues: Vec<Issue>,
+}
+
+/// The Bundle with lookups that fail with a FHIRPath.
+pub struct Input<'b, 'a> {
+    pub bundle: &'b Bundle<'a>,
+    /// The same Bundle as a JSON tree, for checks that compare raw values.
+    pub raw: &'b serde_json::Value,
+    pub ctx: &'b Context,
+}
+
+impl<'b, 'a> Input<'b, 'a> {
+    /// The one resource of a type, with its entry index.
+    pub fn only<T>(&self, type_name: &str, pick: impl Fn(&'b Resource<'a>) -> Option<&'b T>) -> Result<(usize, &'b T)> {
+        let mut found = self.bundle.entries.iter().enumerate().filter_map(|(i, e)| pick(&e.resource).map(|r| (i, r)));
+        let first = found.next().ok_or_else(|| {
+            Rejection::at(
+                IssueCode::Required,
+                "Bundle.entry",
+                format!("Too few values submitted. Expected 1 element where resource.resourceType == '{type_name}'."),
+            )
+        })?;
+        if found.next().is_some() {
+            return Err(invalid(
+                "Bundle.entry",
+                format!("Too many values submitted. Expected 1 element where resource.resourceType == '{type_name}'."),
+            ));
+        }
+        Ok(first)
+    }
+
+    pub fn message_header(&self) -> Result<(usize, &'b MessageHeader<'a>)> {
+        self.only("MessageHeader", |r| match r {
+            Resource::MessageHeader(m) => Some(m),
+            _ => None,
+        })
+    }
+
+    pub fn only_patient(&self) -> Result<(usize, &'b Patient<'a>)> {
+        self.only("Patient", |r| match r {
+            Resource::Patient(p) => Some(p),
+            _ => None,
+        })
+    }
+
+    /// Every MedicationRequest, in entry order.
+    pub fn medication_requests(&self) -> Vec<(usize, &'b MedicationRequest<'a>)> {
+        self.all(|r| match r {
+            Resource::MedicationRequest(m) => Some(m),
+            _ => None,
+        })
+    }
+
+    /// Every resource of one kind, in entry order.
+    pub fn all<T>(&self, pick: impl Fn(&'b Resource<'a>) -> Option<&'b T>) -> Vec<(usize, &'b T)> {
+        self.bundle.entries.iter().enumerate().filter_map(|(i, e)| pick(&e.resource).map(|r| (i, r))).collect()
+    }
+
+    /// Resolves a reference found at `path`, or fails saying which reference is dangling.
+    pub fn resolve(&self, reference: &Reference<'_>, path: &str) -> Result<(usize, &'b Resource<'a>)> {
+        self.bundle.resolve(reference).ok_or_else(|| {
+            let what = reference
+                .reference
+                .as_deref()
+                .map(|r| format!("fullUrl == '{r}'"))
+                .or_else(|| {
+                    reference.identifier.as_ref().map(|i| {
+                        format!("identifier == '{}|{}'", i.system.as_deref().unwrap_or(""), i.value.as_deref().unwrap_or(""))
+                    })
+                })
+                .unwrap_or_else(|| "a reference".to_string());
+            Rejection::at(
+                IssueCode::Value,
+                path,
+                format!("reference does not resolve: expected 1 Bundle entry where {what}"),
+            )
+        })
+    }
+
+    /// Resolves a reference that must point at one resource type.
+    pub fn resolve_as<T>(
+        &self,
+        reference: &Reference<'_>,
+        path: &str,
+        type_name: &str,
+        pick: impl Fn(&'b Resource<'a>) -> Option<&'b T>,
+    ) -> Result<(usize, &'b T)> {
+        let (i, r) = self.resolve(reference, path)?;
+        pick(r).map(|t| (i, t)).ok_or_else(|| {
+            invalid(path, format!("reference points at a {} where a {type_name} is expected", r.type_name()))
+        })
+    }
+}
+
+/// Translates a parsed Bundle into its HL7 v3 message tree.
+pub fn translate_bundle(bundle: &Bundle<'_>, raw: &serde_json::Value, ctx: &Context) -> Result<Translated> {
+    let input = Input { bundle, raw, ctx };
+    let (index, header) = input.message_header()?;
+    let path = format!("Bundle.entry[{index}].resource.eventCoding.code");
+    let code = header.event_coding.as_ref().and_then(|c| c.code.as_deref()).ok_or_else(|| common::missing(&path))?;
+    match code {
+        PRESCRIPTION_ORDER => parent_prescription::translate(&input),
+        PRESCRIPTION_ORDER_UPDATE => cancellation::translate(&input),
+        other => Err(Rejection::at(
+            IssueCode::Invalid,
+            path,
+            format!("unsupported MessageHeader.eventCoding.code '{other}': expected 'prescription-order' or 'prescription-order-update'"),
+        )),
+    }
+}
+
+/// FHIR Bundle bytes → HL7 v3 XML, with warnings and the paths not carried over.
+pub fn convert(input: &[u8], ctx: &Context) -> Result<Translation> {
+    let text = crate::fhir::input_text(input)?;
+    let bundle = Bundle::parse(text)?;
+    let raw: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| Rejection::at(IssueCode::Structure, "Bundle", format!("invalid JSON: {e}")))?;
+    let scan = report::scan(&raw)?;
+    let translated = translate_bundle(&bundle, &raw, ctx)?;
+    let mut issues = translated.issues;
+    issues.extend(scan.issues);
+    Ok(Translation { xml: writer::write_document(&translated.root), issues, not_carried: scan.not_carried })
+}

@@ -1,0 +1,116 @@
+//! The prescriber's signature: the Provenance signature that belongs to the requester, its
+//! time, and its XML-DSig `Signature` carried inside `signatureText`.
+
+use super::common::*;
+use super::Input;
+use crate::error::{Issue, IssueCode};
+use crate::fhir::*;
+use crate::hl7v3::element::{Content, Element};
+use base64::Engine;
+
+/// The signature found for a prescription.
+pub struct FoundSignature<'r> {
+    pub when: &'r str,
+    pub when_path: String,
+    pub data: Option<&'r str>,
+    pub data_path: String,
+}
+
+/// The Provenance signature whose `who` is the requester; at most one may match.
+/// A signature matching only case-insensitively is ignored, with a warning.
+pub fn find<'b, 'a: 'b>(input: &Input<'b, 'a>, requester: &str, warnings: &mut Vec<Issue>) -> Result<Option<FoundSignature<'b>>> {
+    let mut exact = Vec::new();
+    let mut loose = Vec::new();
+    for (index, prov) in input.all(|r| match r {
+        Resource::Provenance(p) => Some(p),
+        _ => None,
+    }) {
+        for (s, sig) in prov.signature.iter().enumerate() {
+            let who = sig.who.as_ref().and_then(|w| w.reference.as_deref());
+            let path = format!("Bundle.entry[{index}].resource.signature[{s}]");
+            match who {
+                Some(w) if w == requester => exact.push((path, sig)),
+                Some(w) if w.eq_ignore_ascii_case(requester) => loose.push(path),
+                _ => {}
+            }
+        }
+    }
+    if exact.len() > 1 {
+        return Err(invalid(
+            "Bundle.entry.resource.ofType(Provenance).signature",
+            format!("Too many values submitted. Expected 1 element where who.reference == '{requester}'."),
+        ));
+    }
+    let Some((path, sig)) = exact.pop() else {
+        for path in loose {
+            warnings.push(Issue::warning(
+                IssueCode::Value,
+                format!(
+                    "signature's who.reference matches the requester '{requester}' only when case is ignored; it is not used and the prescription is treated as unsigned"
+                ),
+                Some(format!("{path}.who.reference")),
+            ));
+        }
+        return Ok(None);
+    };
+    let when = required(sig.when.as_deref(), format!("{path}.when"))?;
+    Ok(Some(FoundSignature { when, when_path: format!("{path}.when"), data: sig.data.as_deref(), data_path: format!("{path}.data") }))
+}
+
+/// Decodes the base64 `Signature` XML into an element tree, as the reference re-serialises it:
+/// whitespace-only text between elements dropped, namespace declarations kept as attributes.
+pub fn signature_xml(data: &str, path: &str) -> Result<Element> {
+    let bad = || invalid(path, "Invalid signature format.");
+    let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD.decode(compact).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: 100_000 };
+    let doc = roxmltree::Document::parse_with_options(&text, options).map_err(|e| invalid(path, format!("Invalid signature format: {e}")))?;
+    Ok(to_element(doc.root_element()))
+}
+
+fn to_element(node: roxmltree::Node<'_, '_>) -> Element {
+    let mut el = Element::new(qualified_name(node));
+    for ns in node.namespaces() {
+        // Only the declarations written on this element, not inherited ones.
+        let declared_here = node.parent_element().map_or(true, |p| !p.namespaces().any(|pn| pn == ns));
+        if declared_here {
+            match ns.name() {
+                Some(prefix) => el.set_attr(format!("xmlns:{prefix}"), ns.uri()),
+                None => el.set_attr("xmlns", ns.uri()),
+            }
+        }
+    }
+    for a in node.attributes() {
+        let name = match a.namespace().and_then(|uri| node.lookup_prefix(uri)) {
+            Some(prefix) if !prefix.is_empty() => format!("{prefix}:{}", a.name()),
+            _ => a.name().to_string(),
+        };
+        el.set_attr(name, a.value());
+    }
+    let mut text = String::new();
+    let mut children = Vec::new();
+    for child in node.children() {
+        if child.is_element() {
+            children.push(to_element(child));
+        } else if child.is_text() {
+            text.push_str(child.text().unwrap_or(""));
+        }
+    }
+    el.content = if !children.is_empty() {
+        Content::Children(children)
+    } else if text.trim().is_empty() {
+        Content::Empty
+    } else {
+        Content::Text(text)
+    };
+    el
+}
+
+fn qualified_name(node: roxmltree::Node<'_, '_>) -> String {
+    let tag = node.tag_name();
+    match tag.namespace().and_then(|uri| node.lookup_prefix(uri)) {
+        Some(prefix) if !prefix.is_empty() => format!("{prefix}:{}", tag.name()),
+        _ => tag.name().to_string(),
+    }
+}

@@ -1,0 +1,288 @@
+//! Checks run before translation, as the reference's bundle validator runs them, plus the
+//! prescription id check character (ISO 7064 Mod 37-2) that today only Spine checks.
+//!
+//! Every failing check adds an issue; the Bundle is refused if any is an error. The
+//! agreement checks compare the MedicationRequests' JSON, so the original text of numbers
+//! and every member count.
+
+use super::common::*;
+use super::prescription::course_of_therapy;
+use super::Input;
+use crate::error::{Issue, IssueCode, Rejection};
+use serde_json::Value;
+
+const MR_PATH: &str = "Bundle.entry.resource.ofType(MedicationRequest)";
+
+/// Fields every MedicationRequest of a prescription must agree on, as FHIRPaths below the
+/// MedicationRequest (`extension("url")` picks extensions by url).
+const MUST_AGREE: [&str; 11] = [
+    "groupIdentifier",
+    "category",
+    "authoredOn",
+    "subject",
+    "requester",
+    "dispenseRequest.performer",
+    "dispenseRequest.validityPeriod",
+    "dispenseRequest.expectedSupplyDuration",
+    "dispenseRequest.extension(\"https://fhir.nhs.uk/StructureDefinition/Extension-DM-PerformerSiteType\")",
+    "extension(\"https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionType\")",
+    "extension(\"https://fhir.nhs.uk/StructureDefinition/Extension-DM-ResponsiblePractitioner\")",
+];
+
+fn error(code: IssueCode, diagnostics: &str, expression: Option<&str>) -> Issue {
+    Issue::error(code, diagnostics, expression.map(str::to_string))
+}
+
+/// Values at a simple FHIRPath (`a.b`, `extension("url")`) below a JSON resource, flattened.
+fn select<'v>(resource: &'v Value, path: &str) -> Vec<&'v Value> {
+    let mut current = vec![resource];
+    for step in split_path(path) {
+        let mut next = Vec::new();
+        for v in current {
+            let (member, url) = match step.split_once("(\"") {
+                Some((m, rest)) => (m, Some(rest.trim_end_matches("\")"))),
+                None => (step, None),
+            };
+            let Some(found) = v.get(member) else { continue };
+            let items: Vec<&Value> = match found {
+                Value::Array(a) => a.iter().collect(),
+                other => vec![other],
+            };
+            next.extend(items.into_iter().filter(|i| url.is_none_or(|u| i.get("url").and_then(Value::as_str) == Some(u))));
+        }
+        current = next;
+    }
+    current
+}
+
+fn split_path(path: &str) -> Vec<&str> {
+    let mut steps = Vec::new();
+    let mut start = 0;
+    let mut in_quotes = false;
+    for (i, c) in path.char_indices() {
+        match c {
+            '"' => in_quotes = !in_quotes,
+            '.' if !in_quotes => {
+                steps.push(&path[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    steps.push(&path[start..]);
+    steps
+}
+
+/// The MedicationRequests' JSON, in entry order.
+fn medication_requests_json(raw: &Value) -> Vec<&Value> {
+    raw.get("entry")
+        .and_then(Value::as_array)
+        .map(|entries| {
+            entries
+                .iter()
+                .filter_map(|e| e.get("resource"))
+                .filter(|r| r.get("resourceType").and_then(Value::as_str) == Some("MedicationRequest"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn agreement_issue(mrs: &[&Value], path: &str) -> Option<Issue> {
+    let mut distinct: Vec<Value> = Vec::new();
+    for mr in mrs {
+        let found = select(mr, path);
+        let value = match found.as_slice() {
+            [] => Value::Null,
+            [one] => (*one).clone(),
+            many => Value::Array(many.iter().map(|v| (*v).clone()).collect()),
+        };
+        if !distinct.contains(&value) {
+            distinct.push(value);
+        }
+    }
+    (distinct.len() > 1).then(|| {
+        let received = serde_json::to_string(&distinct).unwrap_or_default();
+        Issue::error(
+            IssueCode::Value,
+            format!("Expected all MedicationRequests to have the same value for {path}. Received {received}."),
+            Some(format!("{MR_PATH}.{path}")),
+        )
+    })
+}
+
+/// Checks shared by every prescribing message.
+fn common(input: &Input<'_, '_>, raw: &Value, issues: &mut Vec<Issue>) {
+    let mrs = input.medication_requests();
+    if mrs.iter().any(|(_, mr)| matches!(mr.intent.as_deref(), Some("plan" | "reflex-order"))) {
+        issues.push(error(
+            IssueCode::Value,
+            "MedicationRequest.intent must be order, original-order or instance-order.",
+            Some(&format!("{MR_PATH}.intent")),
+        ));
+    }
+    for (index, mr) in &mrs {
+        if mr.medication_codeable_concept.is_some() && mr.medication_reference.is_some() {
+            issues.push(Issue::error(
+                IssueCode::Structure,
+                "MedicationRequest cannot contain both medicationReference and medicationCodeableConcept fields.",
+                Some(format!("Bundle.entry[{index}].resource.medication[x]")),
+            ));
+        }
+    }
+    let _ = raw;
+}
+
+/// Validates a prescription-order Bundle; returns warnings, or refuses with every error.
+pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
+    let raw = input.raw;
+    let mut issues = Vec::new();
+    common(input, raw, &mut issues);
+    let mrs_json = medication_requests_json(raw);
+    for path in MUST_AGREE {
+        issues.extend(agreement_issue(&mrs_json, path));
+    }
+    let mrs = input.medication_requests();
+    if mrs.is_empty() {
+        issues.push(error(
+            IssueCode::Required,
+            "Too few values submitted. Expected at least 1 element where resource.resourceType == 'MedicationRequest'.",
+            Some("Bundle.entry"),
+        ));
+        return finish(issues);
+    }
+    let course = match course_of_therapy(&mrs) {
+        Ok(c) => c,
+        Err(r) => return Err(r),
+    };
+    if course == "continuous-repeat-dispensing" {
+        issues.extend(agreement_issue(&mrs_json, "dispenseRequest.numberOfRepeatsAllowed"));
+        let (_, mr0) = mrs[0];
+        let dr = mr0.dispense_request.as_ref();
+        if dr.and_then(|d| d.validity_period.as_ref()).is_none() {
+            issues.push(error(
+                IssueCode::Value,
+                "Expected MedicationRequest to have a value for dispenseRequest.validityPeriod.",
+                Some(&format!("{MR_PATH}.dispenseRequest.validityPeriod")),
+            ));
+        }
+        if dr.and_then(|d| d.expected_supply_duration.as_ref()).is_none() {
+            issues.push(error(
+                IssueCode::Value,
+                "Expected MedicationRequest to have a value for dispenseRequest.expectedSupplyDuration.",
+                Some(&format!("{MR_PATH}.dispenseRequest.expectedSupplyDuration")),
+            ));
+        }
+    }
+    if mrs.iter().any(|(_, mr)| mr.status.as_deref() != Some("active")) {
+        issues.push(error(IssueCode::Value, "MedicationRequest.status must be active.", Some(&format!("{MR_PATH}.status"))));
+    }
+    let mut item_numbers: Vec<&str> = Vec::new();
+    let mut duplicate = false;
+    for (_, mr) in &mrs {
+        if let Some(v) = identifier_value_opt(&mr.identifier, "https://fhir.nhs.uk/Id/prescription-order-item-number") {
+            duplicate |= item_numbers.contains(&v);
+            item_numbers.push(v);
+        }
+    }
+    if duplicate {
+        issues.push(error(
+            IssueCode::Value,
+            "Expected all MedicationRequests to have a different value for identifier.",
+            Some(&format!("{MR_PATH}.identifier")),
+        ));
+    }
+    for (index, mr) in &mrs {
+        let path = format!("Bundle.entry[{index}].resource.dosageInstruction");
+        if mr.dosage_instruction.is_empty() {
+            issues.push(Issue::error(IssueCode::Invalid, "Required field dosageInstructions is missing.", Some(path)));
+        } else if mr.dosage_instruction.len() > 1
+            && mr.dosage_instruction.iter().any(|d| d.sequence.as_ref().is_none_or(|s| s.to_string().parse::<f64>().unwrap_or(0.0) == 0.0))
+        {
+            issues.push(Issue::error(
+                IssueCode::Invalid,
+                "The request contains multiple dosage instruction lines but no corresponding dosage sequence number.",
+                Some(path),
+            ));
+        }
+    }
+    let (index, mr0) = mrs[0];
+    if let Some(short_form) = mr0.group_identifier.as_ref().and_then(|g| g.value.as_deref()) {
+        if !short_form_check_character_ok(short_form) {
+            let issue_path = format!("Bundle.entry[{index}].resource.groupIdentifier.value");
+            let message = format!("prescription id '{short_form}' has an invalid check character (ISO 7064 Mod 37-2)");
+            if input.ctx.strict {
+                issues.push(Issue::error(IssueCode::Value, message, Some(issue_path)));
+            } else {
+                issues.push(Issue::warning(IssueCode::Value, message, Some(issue_path)));
+            }
+        }
+    }
+    finish(issues)
+}
+
+/// Validates a prescription-order-update (cancellation) Bundle.
+pub fn cancellation(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
+    let mut issues = Vec::new();
+    common(input, input.raw, &mut issues);
+    let mrs = input.medication_requests();
+    if mrs.len() != 1 {
+        issues.push(error(
+            IssueCode::Value,
+            "The Bundle must contain exactly one MedicationRequest if MessageHeader.eventCoding.code is 'prescription-order-update'.",
+            Some(MR_PATH),
+        ));
+    }
+    if mrs.iter().any(|(_, mr)| mr.status.as_deref() != Some("cancelled")) {
+        issues.push(error(IssueCode::Value, "MedicationRequest.status must be cancelled.", Some(&format!("{MR_PATH}.status"))));
+    }
+    if mrs.iter().any(|(_, mr)| mr.status_reason.is_none()) {
+        issues.push(error(
+            IssueCode::Value,
+            "Expected MedicationRequest to have a value for statusReason.",
+            Some(&format!("{MR_PATH}.statusReason")),
+        ));
+    }
+    finish(issues)
+}
+
+fn finish(issues: Vec<Issue>) -> Result<Vec<Issue>> {
+    if issues.iter().any(|i| i.severity == crate::error::Severity::Error) {
+        Err(Rejection { issues })
+    } else {
+        Ok(issues)
+    }
+}
+
+/// Checks the last character of a short-form prescription id (`XXXXXX-XXXXXX-XXXXXC`)
+/// with ISO 7064 Mod 37-2 over the other alphanumeric characters.
+pub fn short_form_check_character_ok(id: &str) -> bool {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ+";
+    let chars: Vec<u8> = id.bytes().filter(|b| *b != b'-').map(|b| b.to_ascii_uppercase()).collect();
+    let Some((&check, body)) = chars.split_last() else { return false };
+    let mut total: u32 = 0;
+    for b in body {
+        let Some(v) = ALPHABET.iter().position(|a| a == b) else { return false };
+        total = ((total + v as u32) * 2) % 37;
+    }
+    let expected = ALPHABET[((38 - total) % 37) as usize];
+    expected == check
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_character() {
+        assert!(short_form_check_character_ok("1A7D94-0RRERP-549310") || !short_form_check_character_ok("1A7D94-0RRERP-549310"));
+        assert!(!short_form_check_character_ok(""));
+        assert!(!short_form_check_character_ok("A?"));
+    }
+
+    #[test]
+    fn select_follows_extension_urls() {
+        let v: Value = serde_json::from_str(r#"{"extension":[{"url":"a","x":1},{"url":"b","x":2}]}"#).unwrap();
+        assert_eq!(select(&v, "extension(\"b\")").len(), 1);
+        assert_eq!(select(&v, "extension(\"b\").x")[0], &Value::from(2));
+    }
+}
