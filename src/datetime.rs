@@ -88,6 +88,14 @@ pub fn to_hl7_timestamp(text: &str) -> Result<String, String> {
     parse_fhir(text).map(|t| t.hl7_timestamp())
 }
 
+/// Converts a FHIR `date` (no time part allowed) to an HL7 v3 date (`YYYYMMDD`).
+pub fn date_only_to_hl7(text: &str) -> Result<String, String> {
+    match parse_fhir(text)? {
+        t @ FhirTime::Date(..) => Ok(t.hl7_date()),
+        FhirTime::DateTime(_) => Err(format!("Incorrect format for date string '{text}'.")),
+    }
+}
+
 /// Converts a FHIR date or dateTime to an HL7 v3 date (`YYYYMMDD`).
 pub fn to_hl7_date(text: &str) -> Result<String, String> {
     parse_fhir(text).map(|t| t.hl7_date())
@@ -153,12 +161,12 @@ pub fn parse_fhir(text: &str) -> Result<FhirTime, String> {
         None => (clock, ""),
     };
     let parts: Vec<&str> = hms.split(':').collect();
-    if parts.len() != 3 && parts.len() != 2 || parts.iter().any(|p| p.len() != 2) {
-        return Err(bad("time"));
+    if parts.len() != 3 || parts.iter().any(|p| p.len() != 2) {
+        return Err(bad("time must be hh:mm:ss"));
     }
     let h = digits(parts[0], "hour", text)? as u8;
     let mi = digits(parts[1], "minute", text)? as u8;
-    let s = if parts.len() == 3 { digits(parts[2], "second", text)? as u8 } else { 0 };
+    let s = digits(parts[2], "second", text)? as u8;
     let time = Time::from_hms(h, mi, s).map_err(|_| bad("time out of range"))?;
     let date = Date::from_calendar_date(year, m, d as u8).map_err(|_| bad("day out of range"))?;
     let t = PrimitiveDateTime::new(date, time).assume_offset(offset).to_offset(UtcOffset::UTC);
@@ -186,6 +194,8 @@ mod tests {
         assert!(to_hl7_timestamp("2016-12-31T23:59:60Z").is_err());
         assert!(to_hl7_timestamp("2021-02-31").is_err());
         assert!(to_hl7_timestamp("2021-02-01T10:00:00").is_err());
+        assert!(to_hl7_timestamp("2022-10-21T13:47+01:00").is_err());
+        assert!(date_only_to_hl7("1932-01-06T10:00:00+01:00").is_err());
         assert!(to_hl7_timestamp("yesterday").is_err());
     }
 }

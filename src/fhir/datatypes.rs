@@ -1,14 +1,36 @@
 //! FHIR R4 data types used by the EPS profiles, borrowing strings from the input.
 //!
-//! Numbers are `serde_json::Number` with the `arbitrary_precision` feature, so their
-//! original text survives (`1.50` stays `1.50`, `1e1` stays `1e1`).
+//! Numbers are kept as their original JSON text ([`Num`]), so `1.50` stays `1.50` and `1e1`
+//! stays `1e1` through translation.
 
 use serde::Deserialize;
-use serde_json::Number;
 use std::borrow::Cow;
 
 /// A string borrowed from the input where it holds no escapes.
 pub type Str<'a> = Cow<'a, str>;
+
+/// A JSON number exactly as written in the input (a JSON string is accepted too, and used as
+/// its text, as the reference uses it).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(transparent)]
+pub struct Num<'a>(#[serde(borrow)] pub &'a serde_json::value::RawValue);
+
+impl Num<'_> {
+    /// The number's text as written (a string's content, unescaped).
+    pub fn text(&self) -> Cow<'_, str> {
+        let raw = self.0.get();
+        if raw.starts_with('"') {
+            Cow::Owned(serde_json::from_str::<String>(raw).unwrap_or_default())
+        } else {
+            Cow::Borrowed(raw)
+        }
+    }
+
+    /// The numeric value, when the text is a number.
+    pub fn as_f64(&self) -> Option<f64> {
+        self.text().trim().parse().ok()
+    }
+}
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -63,7 +85,8 @@ pub struct CodeableConcept<'a> {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Quantity<'a> {
-    pub value: Option<Number>,
+    #[serde(borrow)]
+    pub value: Option<Num<'a>>,
     #[serde(borrow)]
     pub unit: Option<Str<'a>>,
     #[serde(borrow)]
@@ -152,9 +175,12 @@ pub struct Extension<'a> {
     pub value_reference: Option<Reference<'a>>,
     #[serde(borrow)]
     pub value_string: Option<Str<'a>>,
-    pub value_integer: Option<Number>,
-    pub value_unsigned_int: Option<Number>,
-    pub value_positive_int: Option<Number>,
+    #[serde(borrow)]
+    pub value_integer: Option<Num<'a>>,
+    #[serde(borrow)]
+    pub value_unsigned_int: Option<Num<'a>>,
+    #[serde(borrow)]
+    pub value_positive_int: Option<Num<'a>>,
     pub value_boolean: Option<bool>,
     #[serde(borrow)]
     pub value_date_time: Option<Str<'a>>,

@@ -2,7 +2,6 @@
 
 use super::datatypes::*;
 use serde::Deserialize;
-use serde_json::Number;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -103,7 +102,8 @@ pub struct Substitution {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Dosage<'a> {
-    pub sequence: Option<Number>,
+    #[serde(borrow)]
+    pub sequence: Option<Num<'a>>,
     #[serde(borrow)]
     pub text: Option<Str<'a>>,
     #[serde(borrow)]
@@ -119,7 +119,8 @@ pub struct DispenseRequest<'a> {
     pub extension: Vec<Extension<'a>>,
     #[serde(borrow)]
     pub validity_period: Option<Period<'a>>,
-    pub number_of_repeats_allowed: Option<Number>,
+    #[serde(borrow)]
+    pub number_of_repeats_allowed: Option<Num<'a>>,
     #[serde(borrow)]
     pub quantity: Option<Quantity<'a>>,
     #[serde(borrow)]

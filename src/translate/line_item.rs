@@ -147,7 +147,7 @@ fn product<'b, 'a: 'b>(input: &Input<'b, 'a>, mr: &'b MedicationRequest<'a>, pat
 fn quantity(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
     let q_path = format!("{path}.dispenseRequest.quantity");
     let q = required(mr.dispense_request.as_ref().and_then(|d| d.quantity.as_ref()), q_path.clone())?;
-    let value = required(q.value.as_ref(), format!("{q_path}.value"))?.to_string();
+    let value = required(q.value.as_ref(), format!("{q_path}.value"))?.text().into_owned();
     let code = required(q.code.as_deref(), format!("{q_path}.code"))?;
     let translation = code_element("translation", code, SNOMED_OID)
         .attr_opt("displayName", q.unit.as_deref())
@@ -238,7 +238,7 @@ fn dosage_value(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
                 let seq = d
                     .sequence
                     .as_ref()
-                    .and_then(|n| n.to_string().parse::<f64>().ok())
+                    .and_then(|n| n.as_f64())
                     .filter(|s| *s != 0.0)
                     .ok_or_else(|| {
                         invalid(

@@ -161,9 +161,8 @@ pub fn convert(input: &[u8], ctx: &Context) -> Result<Translation> {
     let bundle = Bundle::parse(text)?;
     let raw: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| Rejection::at(IssueCode::Structure, "Bundle", format!("invalid JSON: {e}")))?;
-    let scan = report::scan(&raw)?;
     let translated = translate_bundle(&bundle, &raw, ctx)?;
-    let mut issues = translated.issues;
-    issues.extend(scan.issues);
-    Ok(Translation { xml: writer::write_document(&translated.root), issues, not_carried: scan.not_carried })
+    let scan = report::scan(&raw);
+    report::refuse_non_xml(&translated.root, &scan)?;
+    Ok(Translation { xml: writer::write_document(&translated.root), issues: translated.issues, not_carried: scan.not_carried })
 }

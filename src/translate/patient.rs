@@ -48,7 +48,8 @@ fn patient_person(p: &Patient<'_>, path: &str) -> Result<Element> {
         lookup(Table::Gender, gender).ok_or_else(|| invalid(format!("{path}.gender"), format!("Unhandled gender '{gender}'.")))?;
     person.push(code_element("administrativeGenderCode", gender_code, GENDER_OID));
     let birth = required(p.birth_date.as_deref(), format!("{path}.birthDate"))?;
-    person.push(Element::new("birthTime").attr("value", date(birth, &format!("{path}.birthDate"))?));
+    let birth_time = crate::datetime::date_only_to_hl7(birth).map_err(|e| invalid(format!("{path}.birthDate"), e))?;
+    person.push(Element::new("birthTime").attr("value", birth_time));
     person.push(played_provider_patient(p, path)?);
     Ok(person)
 }

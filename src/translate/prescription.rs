@@ -137,7 +137,7 @@ fn repeat_high(course: &str, mr: &MedicationRequest<'_>, path: &str) -> Result<O
                     .and_then(|e| e.value_integer.as_ref().or(e.value_unsigned_int.as_ref()));
             }
             let n = from_based_on.unwrap_or(dispense);
-            plus_one(&n.to_string(), &dispense_path).map(Some)
+            plus_one(&n.text(), &dispense_path).map(Some)
         }
         _ => Ok(None),
     }
@@ -313,7 +313,7 @@ fn days_supply(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
     if duration.code.as_deref() != Some("d") {
         return Err(invalid(format!("{duration_path}.code"), "Expected supply duration must be specified in days."));
     }
-    let days = required(duration.value.as_ref(), format!("{duration_path}.value"))?.to_string();
+    let days = required(duration.value.as_ref(), format!("{duration_path}.value"))?.text().into_owned();
     let supply = Element::new("daysSupply")
         .attr("classCode", "SPLY")
         .attr("moodCode", "RQO")

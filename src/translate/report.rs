@@ -1,15 +1,18 @@
-//! A pass over the Bundle's JSON tree: refuses characters XML 1.0 cannot carry (naming the
-//! FHIRPath), and lists what the HL7 v3 message has no place for (`mappings/carried-paths.tsv`).
+//! A pass over the Bundle's JSON tree: notes strings holding characters XML 1.0 cannot carry
+//! (so a refusal can name their FHIRPath), and lists what the HL7 v3 message has no place for
+//! (`mappings/carried-paths.tsv`).
 
 use crate::error::{Issue, IssueCode, Rejection};
+use crate::hl7v3::{Content, Element};
 use serde_json::Value;
 use std::sync::OnceLock;
 
 /// What the scan found.
 #[derive(Debug, Default)]
 pub struct Scan {
-    pub issues: Vec<Issue>,
     pub not_carried: Vec<String>,
+    /// FHIRPaths of strings holding a character XML 1.0 cannot carry, with that character.
+    pub non_xml: Vec<(String, char)>,
 }
 
 fn carried() -> &'static Vec<&'static str> {
@@ -38,18 +41,55 @@ pub fn is_xml_char(c: char) -> bool {
 }
 
 /// Scans the Bundle's JSON.
-pub fn scan(raw: &Value) -> Result<Scan, Rejection> {
+pub fn scan(raw: &Value) -> Scan {
     let mut scan = Scan::default();
-    let mut errors = Vec::new();
-    walk(raw, &mut String::from("Bundle"), &mut String::from("Bundle"), &mut scan, &mut errors);
-    if errors.is_empty() {
-        Ok(scan)
-    } else {
-        Err(Rejection { issues: errors })
+    walk(raw, &mut String::from("Bundle"), &mut String::from("Bundle"), &mut scan);
+    scan
+}
+
+/// Refuses a written message that holds a character XML 1.0 cannot carry, naming the
+/// FHIRPaths of the input strings that hold it. (The check runs on the output because some
+/// such characters do not survive into it: the reference writes a form feed in an attribute
+/// value as a space.)
+pub fn refuse_non_xml(root: &Element, scan: &Scan) -> Result<(), Rejection> {
+    let Some(bad) = first_non_xml(root) else { return Ok(()) };
+    let mut issues: Vec<Issue> = scan
+        .non_xml
+        .iter()
+        .filter(|(_, c)| *c == bad)
+        .map(|(path, _)| {
+            Issue::error(
+                IssueCode::Value,
+                format!("text contains U+{:04X}, a character XML 1.0 cannot carry", bad as u32),
+                Some(path.clone()),
+            )
+        })
+        .collect();
+    if issues.is_empty() {
+        issues.push(Issue::error(
+            IssueCode::Value,
+            format!("the message would contain U+{:04X}, a character XML 1.0 cannot carry", bad as u32),
+            None,
+        ));
+    }
+    Err(Rejection { issues })
+}
+
+fn first_non_xml(el: &Element) -> Option<char> {
+    for (_, value) in &el.attrs {
+        // Attribute values are written with tab and form feed runs as spaces.
+        if let Some(c) = value.chars().find(|c| *c != '\u{c}' && !is_xml_char(*c)) {
+            return Some(c);
+        }
+    }
+    match &el.content {
+        Content::Text(t) => t.chars().find(|c| !is_xml_char(*c)),
+        Content::Children(children) => children.iter().find_map(first_non_xml),
+        Content::Empty => None,
     }
 }
 
-fn walk(v: &Value, path: &mut String, pattern: &mut String, scan: &mut Scan, errors: &mut Vec<Issue>) {
+fn walk(v: &Value, path: &mut String, pattern: &mut String, scan: &mut Scan) {
     match v {
         Value::Object(map) => {
             // A resource restarts the pattern at its type.
@@ -68,7 +108,7 @@ fn walk(v: &Value, path: &mut String, pattern: &mut String, scan: &mut Scan, err
                 path.push_str(key);
                 pattern.push('.');
                 pattern.push_str(key);
-                walk(child, path, pattern, scan, errors);
+                walk(child, path, pattern, scan);
                 path.truncate(path_len);
                 pattern.truncate(pattern_len);
             }
@@ -82,18 +122,14 @@ fn walk(v: &Value, path: &mut String, pattern: &mut String, scan: &mut Scan, err
                 if let Some(url) = item.get("url").and_then(Value::as_str) {
                     pattern.push_str(&format!("(\"{url}\")"));
                 }
-                walk(item, path, pattern, scan, errors);
+                walk(item, path, pattern, scan);
                 path.truncate(path_len);
                 pattern.truncate(pattern_len);
             }
         }
         Value::String(s) => {
             if let Some(bad) = s.chars().find(|c| !is_xml_char(*c)) {
-                errors.push(Issue::error(
-                    IssueCode::Value,
-                    format!("text contains U+{:04X}, a character XML 1.0 cannot carry", bad as u32),
-                    Some(path.clone()),
-                ));
+                scan.non_xml.push((path.clone(), bad));
             }
             note(path, pattern, scan);
         }

@@ -196,7 +196,7 @@ pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
         if mr.dosage_instruction.is_empty() {
             issues.push(Issue::error(IssueCode::Invalid, "Required field dosageInstructions is missing.", Some(path)));
         } else if mr.dosage_instruction.len() > 1
-            && mr.dosage_instruction.iter().any(|d| d.sequence.as_ref().is_none_or(|s| s.to_string().parse::<f64>().unwrap_or(0.0) == 0.0))
+            && mr.dosage_instruction.iter().any(|d| d.sequence.as_ref().is_none_or(|s| s.as_f64().unwrap_or(0.0) == 0.0))
         {
             issues.push(Issue::error(
                 IssueCode::Invalid,

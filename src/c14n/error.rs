@@ -1,0 +1,192 @@
+//! The error type of the canonicaliser.
+
+use std::fmt;
+
+/// A line and column in the input text, both counted from 1 (columns in characters).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pos {
+    /// Line, from 1.
+    pub line: u32,
+    /// Column in characters, from 1.
+    pub col: u32,
+}
+
+impl Pos {
+    /// The position of byte offset `offset` of `text`.
+    pub(crate) fn at(text: &str, offset: usize) -> Pos {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let before = &text[..offset];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+        let col = before[line_start..].chars().count() + 1;
+        Pos {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            col: u32::try_from(col).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+/// Why a document could not be canonicalised.
+///
+/// Messages are lower-case without a trailing full stop; those about the input carry its
+/// `line:column`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum C14nError {
+    /// The input is not well-formed (or not namespace-well-formed) XML; from roxmltree,
+    /// whose message carries the position.
+    Parse(roxmltree::Error),
+    /// The input is larger than [`super::MAX_INPUT_BYTES`].
+    InputTooLarge {
+        /// Size of the input in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The document has more nodes than [`super::MAX_NODES`] (after entity expansion).
+    TooManyNodes {
+        /// The limit.
+        limit: u32,
+    },
+    /// Elements are nested deeper than [`super::MAX_DEPTH`].
+    TooDeep {
+        /// The limit.
+        limit: usize,
+        /// Where the first element beyond the limit starts.
+        pos: Pos,
+    },
+    /// Expanding the document's internal entities would produce more than
+    /// [`super::MAX_ENTITY_EXPANSION`] bytes, or entities nest too deeply.
+    EntityExpansion {
+        /// Description of the limit that was hit.
+        reason: &'static str,
+        /// The entity reference that crossed the limit.
+        pos: Pos,
+    },
+    /// The document refers to an external (or unparsed) entity, which is never fetched.
+    ExternalEntity {
+        /// The entity's name.
+        name: String,
+        /// Where it is referred to.
+        pos: Pos,
+    },
+    /// A document type declaration the canonicaliser cannot apply faithfully.
+    Dtd {
+        /// What is wrong.
+        message: String,
+        /// Where.
+        pos: Pos,
+    },
+    /// A namespace declaration in the canonicalised node-set has a relative URI, which
+    /// C14N 1.0 requires to be reported as a failure.
+    RelativeNamespaceUri {
+        /// The prefix (`None` for the default namespace).
+        prefix: Option<String>,
+        /// The URI.
+        uri: String,
+        /// The element where it is in scope.
+        pos: Pos,
+    },
+    /// The subtree selector is not one of the supported forms, or binds no prefix.
+    Selector {
+        /// The expression.
+        expr: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The subtree selector matched no element.
+    NoMatch {
+        /// The expression.
+        expr: String,
+    },
+    /// The canonical form would exceed [`super::MAX_OUTPUT_BYTES`] (exclusive C14N can
+    /// repeat one namespace declaration on every element that uses it).
+    OutputTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// `canonicalize_node` was given a node that is neither an element nor the document.
+    NotAnElement,
+}
+
+impl fmt::Display for C14nError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            C14nError::Parse(e) => write!(f, "malformed xml: {e}"),
+            C14nError::InputTooLarge { size, limit } => {
+                write!(f, "input is {size} bytes, over the limit of {limit} bytes")
+            }
+            C14nError::TooManyNodes { limit } => {
+                write!(f, "document has more than {limit} nodes")
+            }
+            C14nError::TooDeep { limit, pos } => {
+                write!(f, "elements nested deeper than {limit} levels at {pos}")
+            }
+            C14nError::EntityExpansion { reason, pos } => {
+                write!(f, "entity expansion refused at {pos}: {reason}")
+            }
+            C14nError::ExternalEntity { name, pos } => write!(
+                f,
+                "external entity '{name}' referred to at {pos} is never fetched"
+            ),
+            C14nError::Dtd { message, pos } => {
+                write!(f, "unsupported document type declaration at {pos}: {message}")
+            }
+            C14nError::RelativeNamespaceUri { prefix, uri, pos } => {
+                let name = prefix.as_deref().map_or_else(
+                    || "the default namespace".to_string(),
+                    |p| format!("prefix '{p}'"),
+                );
+                write!(
+                    f,
+                    "relative namespace uri '{uri}' for {name} in scope at {pos}: c14n 1.0 refuses relative namespace uris"
+                )
+            }
+            C14nError::Selector { expr, message } => {
+                write!(f, "unsupported subtree selector '{expr}': {message}")
+            }
+            C14nError::NoMatch { expr } => {
+                write!(f, "subtree selector '{expr}' matched no element")
+            }
+            C14nError::OutputTooLarge { limit } => {
+                write!(f, "canonical form would exceed {limit} bytes")
+            }
+            C14nError::NotAnElement => {
+                write!(f, "only an element or the whole document can be canonicalised")
+            }
+        }
+    }
+}
+
+impl std::error::Error for C14nError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            C14nError::Parse(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<roxmltree::Error> for C14nError {
+    fn from(e: roxmltree::Error) -> Self {
+        match e {
+            roxmltree::Error::NodesLimitReached => C14nError::TooManyNodes {
+                limit: super::MAX_NODES,
+            },
+            other => C14nError::Parse(other),
+        }
+    }
+}
