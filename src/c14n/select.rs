@@ -95,8 +95,9 @@ impl NameTest {
         match self {
             NameTest::Any => true,
             NameTest::Name(uri, local) => {
+                // roxmltree reports `Some("")` for elements under `xmlns=""`.
                 let name = node.tag_name();
-                name.namespace() == uri.as_deref()
+                name.namespace().filter(|u| !u.is_empty()) == uri.as_deref()
                     && local.as_deref().map_or(true, |l| l == name.name())
             }
         }

@@ -241,3 +241,22 @@ fn modes_round_trip_names() {
     }
     assert_eq!(Mode::from_cli("c14n11"), None);
 }
+
+#[test]
+fn nesting_added_by_entities_counts() {
+    let inner = format!("{}{}", "<b>".repeat(100), "</b>".repeat(100));
+    let xml = format!(
+        "<!DOCTYPE a [<!ENTITY e \"{inner}\">]>{}&e;{}",
+        "<a>".repeat(50),
+        "</a>".repeat(50)
+    );
+    let err = c14n(&xml, Mode::Inclusive).unwrap_err();
+    assert!(matches!(err, C14nError::TooDeep { .. }), "{err}");
+}
+
+#[test]
+fn parameter_entities_are_not_expanded_in_content() {
+    let xml = "<!DOCTYPE a [<!ENTITY % p 'zz'>]><a>&p;</a>";
+    let err = c14n(xml, Mode::Inclusive).unwrap_err();
+    assert!(matches!(err, C14nError::Dtd { .. }), "{err}");
+}
