@@ -33,6 +33,23 @@ pub enum Command {
         /// The Bundle JSON file, or - for stdin
         file: String,
     },
+    /// FHIR Bundle JSON → FHIR Parameters {digest, timestamp, algorithm} JSON on stdout
+    Prepare {
+        /// Digest and signature algorithm
+        #[arg(long, value_name = "sha256|sha1", default_value = "sha256")]
+        algorithm: String,
+        /// Signing time used when the Bundle has no Provenance signature (default: now)
+        #[arg(long, value_name = "RFC3339")]
+        signing_time: Option<String>,
+        /// Print an intermediate form instead of the Parameters: the canonical fragments
+        /// that are hashed, or the canonical SignedInfo that is signed
+        #[arg(long, value_name = "fragments|signed-info")]
+        show: Option<String>,
+        #[command(flatten)]
+        context: ContextArgs,
+        /// The Bundle JSON file, or - for stdin
+        file: String,
+    },
 }
 
 /// The translation context flags (DESIGN.md's CONTEXT).
@@ -119,6 +136,37 @@ fn write_stdout(bytes: &[u8]) -> ExitCode {
 /// Runs the command line.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
+        Command::Prepare { algorithm, signing_time, show, context, file } => {
+            let Some(algorithm) = crate::signing::DigestAlgorithm::from_name(&algorithm) else {
+                return usage_error(&format!("--algorithm: expected sha256 or sha1, got '{algorithm}'"));
+            };
+            let mut args = context;
+            if signing_time.is_some() {
+                args.creation_time = signing_time;
+            }
+            let ctx = match args.to_context() {
+                Ok(c) => c,
+                Err(e) => return usage_error(&e.replace("--creation-time", "--signing-time")),
+            };
+            let input = match read_input(&file) {
+                Ok(b) => b,
+                Err(e) => return usage_error(&e),
+            };
+            match crate::signing::prepare(&input, algorithm, &ctx) {
+                Ok(p) => {
+                    for issue in &p.issues {
+                        eprintln!("eps-translator: {issue}");
+                    }
+                    match show.as_deref() {
+                        None => write_stdout(format!("{}\n", p.parameters_json).as_bytes()),
+                        Some("fragments") => write_stdout(&p.fragments_c14n),
+                        Some("signed-info") => write_stdout(p.signed_info_xml.as_bytes()),
+                        Some(other) => usage_error(&format!("--show: expected fragments or signed-info, got '{other}'")),
+                    }
+                }
+                Err(r) => rejected(&r),
+            }
+        }
         Command::Convert { context, strict, report, file } => {
             let mut ctx = match context.to_context() {
                 Ok(c) => c,

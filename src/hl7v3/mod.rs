@@ -1,5 +1,6 @@
 //! The HL7 v3 side: the message tree and its renderings.
 
+pub mod canonical;
 pub mod element;
 pub mod writer;
 

