@@ -12,7 +12,11 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "eps-translator", version, about = "Translate NHS EPS messages between FHIR R4 and HL7 v3")]
+#[command(
+    name = "eps-translator",
+    version,
+    about = "Translate NHS EPS messages between FHIR R4 and HL7 v3"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -105,7 +109,9 @@ impl ContextArgs {
 pub fn read_input(path: &str) -> Result<Vec<u8>, String> {
     if path == "-" {
         let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).map_err(|e| format!("cannot read stdin: {e}"))?;
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
         Ok(buf)
     } else {
         std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))
@@ -136,9 +142,17 @@ fn write_stdout(bytes: &[u8]) -> ExitCode {
 /// Runs the command line.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Prepare { algorithm, signing_time, show, context, file } => {
+        Command::Prepare {
+            algorithm,
+            signing_time,
+            show,
+            context,
+            file,
+        } => {
             let Some(algorithm) = crate::signing::DigestAlgorithm::from_name(&algorithm) else {
-                return usage_error(&format!("--algorithm: expected sha256 or sha1, got '{algorithm}'"));
+                return usage_error(&format!(
+                    "--algorithm: expected sha256 or sha1, got '{algorithm}'"
+                ));
             };
             let mut args = context;
             if signing_time.is_some() {
@@ -161,13 +175,20 @@ pub fn run(cli: Cli) -> ExitCode {
                         None => write_stdout(format!("{}\n", p.parameters_json).as_bytes()),
                         Some("fragments") => write_stdout(&p.fragments_c14n),
                         Some("signed-info") => write_stdout(p.signed_info_xml.as_bytes()),
-                        Some(other) => usage_error(&format!("--show: expected fragments or signed-info, got '{other}'")),
+                        Some(other) => usage_error(&format!(
+                            "--show: expected fragments or signed-info, got '{other}'"
+                        )),
                     }
                 }
                 Err(r) => rejected(&r),
             }
         }
-        Command::Convert { context, strict, report, file } => {
+        Command::Convert {
+            context,
+            strict,
+            report,
+            file,
+        } => {
             let mut ctx = match context.to_context() {
                 Ok(c) => c,
                 Err(e) => return usage_error(&e),

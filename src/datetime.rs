@@ -17,13 +17,17 @@ impl Instant {
     pub fn parse_rfc3339(text: &str) -> Result<Instant, String> {
         match parse_fhir(text)? {
             FhirTime::DateTime(t) => Ok(Instant(t)),
-            FhirTime::Date(..) => Err(format!("'{text}' is a date, a date-time with an offset is needed")),
+            FhirTime::Date(..) => Err(format!(
+                "'{text}' is a date, a date-time with an offset is needed"
+            )),
         }
     }
 
     /// From seconds since the Unix epoch.
     pub fn from_unix(seconds: i64) -> Result<Instant, String> {
-        OffsetDateTime::from_unix_timestamp(seconds).map(Instant).map_err(|e| e.to_string())
+        OffsetDateTime::from_unix_timestamp(seconds)
+            .map(Instant)
+            .map_err(|e| e.to_string())
     }
 
     /// `YYYYMMDDHHMMSS` in UTC.
@@ -103,9 +107,12 @@ pub fn to_hl7_date(text: &str) -> Result<String, String> {
 
 fn digits(s: &str, what: &str, text: &str) -> Result<u32, String> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("'{text}' is not a valid FHIR date/dateTime ({what})"));
+        return Err(format!(
+            "'{text}' is not a valid FHIR date/dateTime ({what})"
+        ));
     }
-    s.parse().map_err(|_| format!("'{text}' is not a valid FHIR date/dateTime ({what})"))
+    s.parse()
+        .map_err(|_| format!("'{text}' is not a valid FHIR date/dateTime ({what})"))
 }
 
 /// Parses FHIR `date` / `dateTime` text.
@@ -121,8 +128,26 @@ pub fn parse_fhir(text: &str) -> Result<FhirTime, String> {
         return Err(bad("year"));
     }
     let year = digits(year_s, "year", text)? as i32;
-    let month = it.next().map(|m| if m.len() == 2 { digits(m, "month", text) } else { Err(bad("month")) }).transpose()?;
-    let day = it.next().map(|d| if d.len() == 2 { digits(d, "day", text) } else { Err(bad("day")) }).transpose()?;
+    let month = it
+        .next()
+        .map(|m| {
+            if m.len() == 2 {
+                digits(m, "month", text)
+            } else {
+                Err(bad("month"))
+            }
+        })
+        .transpose()?;
+    let day = it
+        .next()
+        .map(|d| {
+            if d.len() == 2 {
+                digits(d, "day", text)
+            } else {
+                Err(bad("day"))
+            }
+        })
+        .transpose()?;
     if it.next().is_some() {
         return Err(bad("date"));
     }
@@ -134,7 +159,11 @@ pub fn parse_fhir(text: &str) -> Result<FhirTime, String> {
         Date::from_calendar_date(year, m, d as u8).map_err(|_| bad("day out of range"))?;
     }
     let Some(time_part) = time_part else {
-        return Ok(FhirTime::Date(year, month.map(|m| m as u8), day.map(|d| d as u8)));
+        return Ok(FhirTime::Date(
+            year,
+            month.map(|m| m as u8),
+            day.map(|d| d as u8),
+        ));
     };
     let (Some(m), Some(d)) = (month_enum, day) else {
         return Err(bad("a time needs a full date"));
@@ -151,7 +180,10 @@ pub fn parse_fhir(text: &str) -> Result<FhirTime, String> {
         }
         let oh = digits(oh, "offset", text)? as i8;
         let om = digits(om, "offset", text)? as i8;
-        (c, UtcOffset::from_hms(sign * oh, sign * om, 0).map_err(|_| bad("offset"))?)
+        (
+            c,
+            UtcOffset::from_hms(sign * oh, sign * om, 0).map_err(|_| bad("offset"))?,
+        )
     } else {
         return Err(bad("a date-time needs an offset"));
     };
@@ -169,7 +201,9 @@ pub fn parse_fhir(text: &str) -> Result<FhirTime, String> {
     let s = digits(parts[2], "second", text)? as u8;
     let time = Time::from_hms(h, mi, s).map_err(|_| bad("time out of range"))?;
     let date = Date::from_calendar_date(year, m, d as u8).map_err(|_| bad("day out of range"))?;
-    let t = PrimitiveDateTime::new(date, time).assume_offset(offset).to_offset(UtcOffset::UTC);
+    let t = PrimitiveDateTime::new(date, time)
+        .assume_offset(offset)
+        .to_offset(UtcOffset::UTC);
     Ok(FhirTime::DateTime(t))
 }
 
@@ -179,14 +213,29 @@ mod tests {
 
     #[test]
     fn converts_to_utc_and_truncates() {
-        assert_eq!(to_hl7_timestamp("2022-10-21T14:47:00.999+01:00").unwrap(), "20221021134700");
-        assert_eq!(to_hl7_timestamp("2022-10-21T00:30:00-01:00").unwrap(), "20221021013000");
-        assert_eq!(to_hl7_timestamp("2022-02-28T14:57:09Z").unwrap(), "20220228145709");
+        assert_eq!(
+            to_hl7_timestamp("2022-10-21T14:47:00.999+01:00").unwrap(),
+            "20221021134700"
+        );
+        assert_eq!(
+            to_hl7_timestamp("2022-10-21T00:30:00-01:00").unwrap(),
+            "20221021013000"
+        );
+        assert_eq!(
+            to_hl7_timestamp("2022-02-28T14:57:09Z").unwrap(),
+            "20220228145709"
+        );
         assert_eq!(to_hl7_timestamp("2022-10-21").unwrap(), "20221021000000");
         assert_eq!(to_hl7_date("2011-03-30").unwrap(), "20110330");
         assert_eq!(to_hl7_date("1932-01").unwrap(), "19320101");
-        assert_eq!(to_hl7_date("2022-10-21T00:30:00+01:00").unwrap(), "20221020");
-        assert_eq!(to_hl7_date("2022-10-21T23:30:00-01:00").unwrap(), "20221022");
+        assert_eq!(
+            to_hl7_date("2022-10-21T00:30:00+01:00").unwrap(),
+            "20221020"
+        );
+        assert_eq!(
+            to_hl7_date("2022-10-21T23:30:00-01:00").unwrap(),
+            "20221022"
+        );
     }
 
     #[test]

@@ -63,12 +63,30 @@ pub struct Issue {
 }
 
 impl Issue {
-    pub fn error(code: IssueCode, diagnostics: impl Into<String>, expression: Option<String>) -> Issue {
-        Issue { severity: Severity::Error, code, diagnostics: diagnostics.into(), expression }
+    pub fn error(
+        code: IssueCode,
+        diagnostics: impl Into<String>,
+        expression: Option<String>,
+    ) -> Issue {
+        Issue {
+            severity: Severity::Error,
+            code,
+            diagnostics: diagnostics.into(),
+            expression,
+        }
     }
 
-    pub fn warning(code: IssueCode, diagnostics: impl Into<String>, expression: Option<String>) -> Issue {
-        Issue { severity: Severity::Warning, code, diagnostics: diagnostics.into(), expression }
+    pub fn warning(
+        code: IssueCode,
+        diagnostics: impl Into<String>,
+        expression: Option<String>,
+    ) -> Issue {
+        Issue {
+            severity: Severity::Warning,
+            code,
+            diagnostics: diagnostics.into(),
+            expression,
+        }
     }
 
     /// The issue as an OperationOutcome `issue` element.
@@ -88,8 +106,21 @@ impl Issue {
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.expression {
-            Some(e) => write!(f, "{} ({}): {} at {}", self.severity.as_str(), self.code.as_str(), self.diagnostics, e),
-            None => write!(f, "{} ({}): {}", self.severity.as_str(), self.code.as_str(), self.diagnostics),
+            Some(e) => write!(
+                f,
+                "{} ({}): {} at {}",
+                self.severity.as_str(),
+                self.code.as_str(),
+                self.diagnostics,
+                e
+            ),
+            None => write!(
+                f,
+                "{} ({}): {}",
+                self.severity.as_str(),
+                self.code.as_str(),
+                self.diagnostics
+            ),
         }
     }
 }
@@ -102,11 +133,17 @@ pub struct Rejection {
 
 impl Rejection {
     pub fn single(issue: Issue) -> Rejection {
-        Rejection { issues: vec![issue] }
+        Rejection {
+            issues: vec![issue],
+        }
     }
 
     /// A rejection for an error at a FHIRPath.
-    pub fn at(code: IssueCode, path: impl Into<String>, diagnostics: impl Into<String>) -> Rejection {
+    pub fn at(
+        code: IssueCode,
+        path: impl Into<String>,
+        diagnostics: impl Into<String>,
+    ) -> Rejection {
         Rejection::single(Issue::error(code, diagnostics, Some(path.into())))
     }
 

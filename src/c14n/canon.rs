@@ -192,7 +192,7 @@ impl<'a, 'o> Writer<'a, 'o> {
         self.out.push(b'<');
         self.out.extend_from_slice(qname.as_bytes());
         self.write_namespaces(node, prefix, &attrs);
-        attrs.sort_unstable_by(|a, b| (a.uri, a.local).cmp(&(b.uri, b.local)));
+        attrs.sort_unstable_by(|a, b| cmp(a.uri, b.uri).then_with(|| cmp(a.local, b.local)));
         for attr in &attrs {
             self.out.push(b' ');
             self.out.extend_from_slice(attr.qname.as_bytes());
@@ -226,19 +226,19 @@ impl<'a, 'o> Writer<'a, 'o> {
         } else {
             inclusive_candidates(node, &mut candidates);
         }
-        candidates.sort_unstable();
-        candidates.dedup_by(|a, b| a.0 == b.0);
+        candidates.sort_unstable_by(|a, b| cmp(a.0, b.0));
+        candidates.dedup_by(|a, b| same(a.0, b.0));
         let base = self.rendered.len();
         for &(prefix, uri) in &candidates {
             let current = self.rendered[..base]
                 .iter()
                 .rev()
-                .find(|(p, _)| *p == prefix)
+                .find(|(p, _)| same(p, prefix))
                 .map(|&(_, u)| u);
             let needed = if prefix.is_empty() {
-                current.unwrap_or("") != uri
+                !same(current.unwrap_or(""), uri)
             } else {
-                current != Some(uri)
+                !current.is_some_and(|c| same(c, uri))
             };
             if needed {
                 self.out.extend_from_slice(b" xmlns");
@@ -326,10 +326,16 @@ impl<'a, 'o> Writer<'a, 'o> {
                 "" => "",
                 "xml" => XML_NS,
                 p => node.lookup_namespace_uri(Some(p)).ok_or_else(|| {
-                    dtd_error(format!("prefix of default attribute '{}' is not bound", def.qname))
+                    dtd_error(format!(
+                        "prefix of default attribute '{}' is not bound",
+                        def.qname
+                    ))
                 })?,
             };
-            if out[own..].iter().any(|a| a.uri == uri && a.local == def.local) {
+            if out[own..]
+                .iter()
+                .any(|a| a.uri == uri && a.local == def.local)
+            {
                 continue;
             }
             out.push(Attr {
@@ -356,7 +362,10 @@ impl<'a, 'o> Writer<'a, 'o> {
             let (qname, _) = element_qname(self.text, ancestor);
             self.effective_attributes(ancestor, &qname, &mut scratch)?;
             for attr in scratch.drain(..) {
-                if attr.uri == XML_NS && !attrs.iter().any(|a| a.uri == XML_NS && a.local == attr.local)
+                if attr.uri == XML_NS
+                    && !attrs
+                        .iter()
+                        .any(|a| a.uri == XML_NS && a.local == attr.local)
                 {
                     attrs.push(attr);
                 }
@@ -364,6 +373,26 @@ impl<'a, 'o> Writer<'a, 'o> {
         }
         Ok(())
     }
+}
+
+/// String equality with a pointer fast path: roxmltree shares one copy of each namespace
+/// URI, and names usually point into the same input.
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
+}
+
+/// Code-point order of two (short) strings without a `memcmp` call, which dominates the
+/// profile for the few-byte names compared here.
+#[inline]
+fn cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 /// Every in-scope namespace, with an empty default namespace when none is in scope.
@@ -459,8 +488,8 @@ fn attribute_qname<'a>(
         Some(uri) => {
             let p = node
                 .namespaces()
-                .find(|ns| ns.uri() == uri && ns.name().is_some())
-                .and_then(|ns| ns.name())
+                .filter(|ns| ns.uri() == uri)
+                .find_map(roxmltree::Namespace::name)
                 .unwrap_or_default();
             (Cow::Owned(format!("{p}:{local}")), p)
         }

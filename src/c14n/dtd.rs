@@ -341,9 +341,7 @@ impl<'a> Scanner<'a> {
         }
         match self.name()? {
             "CDATA" => Ok(true),
-            "ID" | "IDREF" | "IDREFS" | "ENTITY" | "ENTITIES" | "NMTOKEN" | "NMTOKENS" => {
-                Ok(false)
-            }
+            "ID" | "IDREF" | "IDREFS" | "ENTITY" | "ENTITIES" | "NMTOKEN" | "NMTOKENS" => Ok(false),
             "NOTATION" => {
                 self.skip_ws();
                 self.expect("(")?;
@@ -439,7 +437,12 @@ fn default_value(raw: &str, cdata: bool, prolog: &Prolog) -> Result<String, Stri
     Ok(if cdata { out } else { collapse_spaces(&out) })
 }
 
-fn expand_att_value(raw: &str, prolog: &Prolog, depth: usize, out: &mut String) -> Result<(), String> {
+fn expand_att_value(
+    raw: &str,
+    prolog: &Prolog,
+    depth: usize,
+    out: &mut String,
+) -> Result<(), String> {
     let mut chars = raw.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         match c {
@@ -470,7 +473,12 @@ fn expand_att_value(raw: &str, prolog: &Prolog, depth: usize, out: &mut String) 
     Ok(())
 }
 
-fn expand_reference(name: &str, prolog: &Prolog, depth: usize, out: &mut String) -> Result<(), String> {
+fn expand_reference(
+    name: &str,
+    prolog: &Prolog,
+    depth: usize,
+    out: &mut String,
+) -> Result<(), String> {
     if let Some(num) = name.strip_prefix('#') {
         let code = match num.strip_prefix('x') {
             Some(hex) => u32::from_str_radix(hex, 16),
@@ -501,7 +509,9 @@ fn expand_reference(name: &str, prolog: &Prolog, depth: usize, out: &mut String)
         }
         Some(EntityValue::Internal(_)) => Err("entities nest too deeply".to_string()),
         Some(_) => Err(format!("external entity '{name}' in an attribute default")),
-        None => Err(format!("undeclared entity '{name}' in an attribute default")),
+        None => Err(format!(
+            "undeclared entity '{name}' in an attribute default"
+        )),
     }
 }
 

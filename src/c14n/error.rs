@@ -90,6 +90,13 @@ pub enum C14nError {
         /// Where.
         pos: Pos,
     },
+    /// A lone carriage return right after a reference, which roxmltree does not normalise;
+    /// [`super::canonicalize`] avoids this by normalising line ends first (see
+    /// [`super::normalize_line_ends`]).
+    LoneCarriageReturn {
+        /// Where.
+        pos: Pos,
+    },
     /// A namespace declaration in the canonicalised node-set has a relative URI, which
     /// C14N 1.0 requires to be reported as a failure.
     RelativeNamespaceUri {
@@ -145,6 +152,10 @@ impl fmt::Display for C14nError {
             C14nError::Dtd { message, pos } => {
                 write!(f, "unsupported document type declaration at {pos}: {message}")
             }
+            C14nError::LoneCarriageReturn { pos } => write!(
+                f,
+                "lone carriage return after a reference at {pos}: normalise line ends before parsing"
+            ),
             C14nError::RelativeNamespaceUri { prefix, uri, pos } => {
                 let name = prefix.as_deref().map_or_else(
                     || "the default namespace".to_string(),

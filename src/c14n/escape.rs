@@ -47,7 +47,7 @@ pub(crate) fn raw_with_newlines(out: &mut Vec<u8>, s: &str) {
 
 /// Copies runs of ordinary bytes in one go and replaces the special ones. All special bytes
 /// are ASCII, so UTF-8 sequences pass through untouched.
-#[inline(always)]
+#[inline]
 fn escape(out: &mut Vec<u8>, s: &str, special: impl Fn(u8) -> Option<&'static [u8]>) {
     let bytes = s.as_bytes();
     let mut start = 0;

@@ -47,6 +47,8 @@ pub use error::{C14nError, Pos};
 pub use parse::parse_document;
 pub use select::select;
 
+use std::borrow::Cow;
+
 use canon::{Settings, Writer};
 use dtd::{AttributeDefaults, Prolog};
 
@@ -87,11 +89,13 @@ impl Mode {
 
     /// The mode for a command-line name: `exc`, `exc-with-comments`, `c14n10`,
     /// `c14n10-with-comments`.
+    #[must_use]
     pub fn from_cli(name: &str) -> Option<Mode> {
         Mode::ALL.into_iter().find(|m| m.cli_name() == name)
     }
 
     /// The command-line name of the mode (see [`Mode::from_cli`]).
+    #[must_use]
     pub fn cli_name(&self) -> &'static str {
         match self {
             Mode::Exclusive => "exc",
@@ -102,11 +106,13 @@ impl Mode {
     }
 
     /// The mode an XML-DSig `Algorithm` URI names.
+    #[must_use]
     pub fn from_uri(uri: &str) -> Option<Mode> {
         Mode::ALL.into_iter().find(|m| m.algorithm_uri() == uri)
     }
 
     /// The XML-DSig algorithm URI of the mode.
+    #[must_use]
     pub fn algorithm_uri(&self) -> &'static str {
         match self {
             Mode::Exclusive => "http://www.w3.org/2001/10/xml-exc-c14n#",
@@ -119,13 +125,18 @@ impl Mode {
     }
 
     /// Whether this is exclusive canonicalisation.
+    #[must_use]
     pub fn is_exclusive(&self) -> bool {
         matches!(self, Mode::Exclusive | Mode::ExclusiveWithComments)
     }
 
     /// Whether comments are kept.
+    #[must_use]
     pub fn with_comments(&self) -> bool {
-        matches!(self, Mode::ExclusiveWithComments | Mode::InclusiveWithComments)
+        matches!(
+            self,
+            Mode::ExclusiveWithComments | Mode::InclusiveWithComments
+        )
     }
 }
 
@@ -145,6 +156,7 @@ pub struct Options<'a> {
 
 impl Options<'_> {
     /// Whole-document canonicalisation in `mode`, no PrefixList.
+    #[must_use]
     pub fn new(mode: Mode) -> Self {
         Options {
             mode,
@@ -155,10 +167,35 @@ impl Options<'_> {
     }
 }
 
-/// Parses `xml` (with [`parse_document`]), selects the apex if `opts.subtree` is set, and
-/// returns the canonical form.
+/// Normalises line ends (XML 1.0 section 2.11): `\r\n` and lone `\r` become `\n`.
+/// Borrows when there is no carriage return. Apply before [`parse_document`]: roxmltree
+/// leaves a few carriage returns unnormalised (see [`C14nError::LoneCarriageReturn`]).
+#[must_use]
+pub fn normalize_line_ends(text: &str) -> Cow<'_, str> {
+    if !text.contains('\r') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('\r') {
+        out.push_str(&rest[..i]);
+        out.push('\n');
+        rest = rest[i + 1..].strip_prefix('\n').unwrap_or(&rest[i + 1..]);
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// Normalises line ends, parses `xml` (with [`parse_document`]'s bounds), selects the apex
+/// if `opts.subtree` is set, and returns the canonical form.
+///
+/// # Errors
+///
+/// Any [`C14nError`]: malformed or refused input, an unsupported or unmatched selector, a
+/// relative namespace URI, or output over [`MAX_OUTPUT_BYTES`].
 pub fn canonicalize(xml: &str, opts: &Options) -> Result<Vec<u8>, C14nError> {
-    let doc = parse_document(xml)?;
+    let xml = normalize_line_ends(xml);
+    let doc = parse_document(&xml)?;
     let node = match opts.subtree {
         Some(expr) => select(&doc, expr, &opts.namespaces)?,
         None => doc.root(),
@@ -175,7 +212,13 @@ pub fn canonicalize(xml: &str, opts: &Options) -> Result<Vec<u8>, C14nError> {
 /// `prefixes` is the InclusiveNamespaces PrefixList, used only by exclusive modes. The
 /// document's internal DTD subset (from [`roxmltree::Document::input_text`]) supplies
 /// attribute defaults. For untrusted text, parse with [`parse_document`], which applies
-/// the input bounds; on error `out` may hold a partial result.
+/// the input bounds.
+///
+/// # Errors
+///
+/// [`C14nError::NotAnElement`] for other nodes; [`C14nError::RelativeNamespaceUri`],
+/// [`C14nError::Dtd`] for an internal subset that cannot be applied, and
+/// [`C14nError::OutputTooLarge`]. On error `out` may hold a partial result.
 pub fn canonicalize_node(
     node: roxmltree::Node,
     mode: Mode,

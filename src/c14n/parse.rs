@@ -16,10 +16,18 @@ use super::{MAX_INPUT_BYTES, MAX_NODES};
 ///   and refer to no external or unparsed entity (those are refused, never fetched);
 /// * elements nested at most [`MAX_DEPTH`](super::MAX_DEPTH) deep, checked by a pre-scan *before* roxmltree
 ///   parses (its recursive descent would otherwise overflow the stack on deep input);
-/// * at most [`MAX_NODES`] nodes.
+/// * at most [`MAX_NODES`] nodes;
+/// * no lone carriage return right after a reference, which roxmltree would keep; apply
+///   [`normalize_line_ends`](super::normalize_line_ends) first, as
+///   [`canonicalize`](super::canonicalize) does.
 ///
 /// DTD default attributes are not part of the returned tree (roxmltree does not apply
 /// them); the canonicaliser adds them when it writes each element.
+///
+/// # Errors
+///
+/// [`C14nError::Parse`] for malformed XML (with its position), and the error naming the
+/// bound exceeded or the unsupported construct otherwise.
 pub fn parse_document(text: &str) -> Result<Document<'_>, C14nError> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(C14nError::InputTooLarge {

@@ -50,6 +50,25 @@ pub(crate) fn check_body(text: &str, prolog: &Prolog) -> Result<(), C14nError> {
         }
     };
     walk(text, start, &mut reference, &mut on_tag)?;
+    check_lone_carriage_returns(text, start)
+}
+
+/// roxmltree copies the byte right after a character or predefined-entity reference
+/// without line-end normalisation, so `&amp;` + CR + `<` keeps the CR. Refuses a lone CR
+/// right after a reference; [`super::canonicalize`] normalises line ends before parsing,
+/// so this only reaches direct callers of [`super::parse_document`].
+fn check_lone_carriage_returns(text: &str, start: usize) -> Result<(), C14nError> {
+    let bytes = text.as_bytes();
+    let mut from = start;
+    while let Some(k) = text[from..].find('\r') {
+        let i = from + k;
+        if i > 0 && bytes[i - 1] == b';' && bytes.get(i + 1) != Some(&b'\n') {
+            return Err(C14nError::LoneCarriageReturn {
+                pos: Pos::at(text, i),
+            });
+        }
+        from = i + 1;
+    }
     Ok(())
 }
 
@@ -130,10 +149,9 @@ fn start_tag_end(rest: &str) -> (usize, bool) {
     for (i, &b) in bytes.iter().enumerate() {
         match (quote, b) {
             (Some(q), b) if b == q => quote = None,
-            (Some(_), _) => {}
             (None, b'"' | b'\'') => quote = Some(b),
             (None, b'>') => return (i + 1, i > 0 && bytes[i - 1] == b'/'),
-            (None, _) => {}
+            _ => {}
         }
     }
     (bytes.len(), false)
@@ -190,7 +208,7 @@ struct Entities<'p, 'a> {
     memo: HashMap<&'a str, EntityInfo>,
 }
 
-impl<'a> Entities<'_, 'a> {
+impl Entities<'_, '_> {
     /// What a reference to `name`, nested `level` entities deep, expands to.
     fn info(
         &mut self,
@@ -221,6 +239,12 @@ impl<'a> Entities<'_, 'a> {
         if let Some(&info) = self.memo.get(decl.name) {
             return Ok(info);
         }
+        if let Some(problem) = unsupported_entity_value(value) {
+            return Err(C14nError::Dtd {
+                message: format!("entity '{name}': {problem}"),
+                pos: at(),
+            });
+        }
         if level >= MAX_ENTITY_DEPTH {
             return Err(C14nError::EntityExpansion {
                 reason: "entities nest too deeply (or refer to themselves)",
@@ -238,4 +262,23 @@ impl<'a> Entities<'_, 'a> {
         self.memo.insert(decl.name, info);
         Ok(info)
     }
+}
+
+/// Entity values roxmltree would expand differently from an XML processor: it neither
+/// expands parameter-entity references nor re-parses characters that character references
+/// in the literal produce (`&#38;#13;` should become a carriage return, `&#60;` markup).
+fn unsupported_entity_value(value: &str) -> Option<&'static str> {
+    if value.contains('%') {
+        return Some("parameter-entity references in entity values are not supported");
+    }
+    let produces_markup = value.split("&#").skip(1).any(|reference| {
+        let digits = reference.split(';').next().unwrap_or_default();
+        let code = match digits.strip_prefix('x') {
+            Some(hex) => u32::from_str_radix(hex, 16),
+            None => digits.parse(),
+        };
+        matches!(code, Ok(38 | 60))
+    });
+    produces_markup
+        .then_some("character references to '&' or '<' in entity values are not supported")
 }

@@ -23,6 +23,11 @@ use super::error::C14nError;
 /// Returns the first element, in document order, that `expr` selects in `doc`.
 ///
 /// `namespaces` binds the prefixes used in `expr` (`("ds", "http://www.w3.org/2000/09/xmldsig#")`).
+///
+/// # Errors
+///
+/// [`C14nError::Selector`] if `expr` is not one of the supported forms or uses an unbound
+/// prefix; [`C14nError::NoMatch`] if it selects no element.
 pub fn select<'a, 'input>(
     doc: &'a Document<'input>,
     expr: &str,
@@ -68,7 +73,7 @@ impl Step {
     /// The elements this step selects from `context`, in document order without duplicates.
     fn apply<'a, 'input>(&self, context: &[Node<'a, 'input>]) -> Vec<Node<'a, 'input>> {
         let parents: Vec<Node> = if self.descendant {
-            let mut all: Vec<Node> = context.iter().flat_map(|n| n.descendants()).collect();
+            let mut all: Vec<Node> = context.iter().flat_map(Node::descendants).collect();
             all.sort_by_key(|n| n.id().get());
             all.dedup_by_key(|n| n.id().get());
             all
@@ -98,7 +103,7 @@ impl NameTest {
                 // roxmltree reports `Some("")` for elements under `xmlns=""`.
                 let name = node.tag_name();
                 name.namespace().filter(|u| !u.is_empty()) == uri.as_deref()
-                    && local.as_deref().map_or(true, |l| l == name.name())
+                    && local.as_deref().is_none_or(|l| l == name.name())
             }
         }
     }
@@ -277,9 +282,8 @@ impl<'e> Parser<'e> {
             }
             return Ok(Predicate::LocalName(self.equals_literal()?));
         }
-        Err(self.error(
-            "only [n], [@name='value'] and [local-name(.)='name'] predicates are supported",
-        ))
+        Err(self
+            .error("only [n], [@name='value'] and [local-name(.)='name'] predicates are supported"))
     }
 
     fn attribute_name(&mut self) -> Result<(Option<String>, String), C14nError> {
@@ -302,9 +306,8 @@ impl<'e> Parser<'e> {
             return Err(self.error("expected '='"));
         }
         self.skip_ws();
-        let quote = match self.rest.chars().next() {
-            Some(q @ ('\'' | '"')) => q,
-            _ => return Err(self.error("expected a quoted literal")),
+        let Some(quote @ ('\'' | '"')) = self.rest.chars().next() else {
+            return Err(self.error("expected a quoted literal"));
         };
         let body = &self.rest[1..];
         let end = body

@@ -11,7 +11,7 @@ fn c14n(xml: &str, mode: Mode) -> Result<String, C14nError> {
 fn c14n_sub(xml: &str, mode: Mode, expr: &str, prefixes: &[&str]) -> String {
     let opts = Options {
         mode,
-        inclusive_prefixes: prefixes.iter().map(|p| p.to_string()).collect(),
+        inclusive_prefixes: prefixes.iter().map(ToString::to_string).collect(),
         subtree: Some(expr),
         namespaces: vec![("ds".into(), "http://www.w3.org/2000/09/xmldsig#".into())],
     };
@@ -39,7 +39,10 @@ fn document_level_comments_and_pis() {
         c14n(xml, Mode::InclusiveWithComments).unwrap(),
         "<!--a\nb-->\n<?p x\ny ?>\n<r><!--in--></r>\n<!--z-->\n<?q?>"
     );
-    assert_eq!(c14n(xml, Mode::Inclusive).unwrap(), "<?p x\ny ?>\n<r></r>\n<?q?>");
+    assert_eq!(
+        c14n(xml, Mode::Inclusive).unwrap(),
+        "<?p x\ny ?>\n<r></r>\n<?q?>"
+    );
 }
 
 #[test]
@@ -50,7 +53,8 @@ fn internal_subset_comments_are_not_output() {
 
 #[test]
 fn exclusive_renders_only_visibly_used_namespaces() {
-    let xml = r#"<r xmlns="urn:d" xmlns:a="urn:a" xmlns:u="urn:unused"><a:x a:y="1"><z/></a:x></r>"#;
+    let xml =
+        r#"<r xmlns="urn:d" xmlns:a="urn:a" xmlns:u="urn:unused"><a:x a:y="1"><z/></a:x></r>"#;
     assert_eq!(
         c14n(xml, Mode::Exclusive).unwrap(),
         r#"<r xmlns="urn:d"><a:x xmlns:a="urn:a" a:y="1"><z></z></a:x></r>"#
@@ -118,15 +122,26 @@ fn selector_errors_are_clear() {
 }
 
 fn assert_quick(start: Instant) {
-    assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        start.elapsed()
+    );
 }
 
 #[test]
 fn billion_laughs_is_refused_quickly() {
     let mut dtd = String::from("<!DOCTYPE lolz [<!ENTITY lol \"lol\">");
     for i in 1..=9 {
-        let prev = if i == 1 { "lol".to_string() } else { format!("lol{}", i - 1) };
-        dtd.push_str(&format!("<!ENTITY lol{i} \"{}\">", format!("&{prev};").repeat(10)));
+        let prev = if i == 1 {
+            "lol".to_string()
+        } else {
+            format!("lol{}", i - 1)
+        };
+        dtd.push_str(&format!(
+            "<!ENTITY lol{i} \"{}\">",
+            format!("&{prev};").repeat(10)
+        ));
     }
     let xml = format!("{dtd}]><lolz>&lol9;</lolz>");
     let start = Instant::now();
@@ -159,7 +174,16 @@ fn deep_nesting_is_refused() {
     let start = Instant::now();
     let err = c14n(&xml, Mode::Exclusive).unwrap_err();
     assert_quick(start);
-    assert!(matches!(err, C14nError::TooDeep { limit: MAX_DEPTH, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            C14nError::TooDeep {
+                limit: MAX_DEPTH,
+                ..
+            }
+        ),
+        "{err}"
+    );
     let ok = format!("{}{}", "<a>".repeat(MAX_DEPTH), "</a>".repeat(MAX_DEPTH));
     assert!(c14n(&ok, Mode::Exclusive).is_ok());
 }
@@ -259,4 +283,35 @@ fn parameter_entities_are_not_expanded_in_content() {
     let xml = "<!DOCTYPE a [<!ENTITY % p 'zz'>]><a>&p;</a>";
     let err = c14n(xml, Mode::Inclusive).unwrap_err();
     assert!(matches!(err, C14nError::Dtd { .. }), "{err}");
+}
+
+#[test]
+fn carriage_returns_after_references_are_normalised() {
+    let xml = "<a>&amp;\r<b/>&#13;\r</a>";
+    assert_eq!(
+        c14n(xml, Mode::Inclusive).unwrap(),
+        "<a>&amp;\n<b></b>&#xD;\n</a>"
+    );
+    let err = parse_document(xml).unwrap_err();
+    assert!(matches!(err, C14nError::LoneCarriageReturn { .. }), "{err}");
+    assert_eq!(normalize_line_ends("a\r\nb\rc\n"), "a\nb\nc\n");
+}
+
+#[test]
+fn namespace_uris_are_escaped_like_attribute_values() {
+    // C14N 1.0 section 2.3 (libxml2 writes them unescaped).
+    let xml = "<a xmlns:p='http://e.example/?q=1&amp;r=&quot;2&quot;' p:b=''/>";
+    assert_eq!(
+        c14n(xml, Mode::Exclusive).unwrap(),
+        "<a xmlns:p=\"http://e.example/?q=1&amp;r=&quot;2&quot;\" p:b=\"\"></a>"
+    );
+}
+
+#[test]
+fn entity_values_roxmltree_misreads_are_refused() {
+    for value in ["x&#38;#13;y", "&#x3C;b/>", "%pe;"] {
+        let xml = format!("<!DOCTYPE a [<!ENTITY e '{value}'>]><a>&e;</a>");
+        let err = c14n(&xml, Mode::Inclusive).unwrap_err();
+        assert!(matches!(err, C14nError::Dtd { .. }), "{value}: {err}");
+    }
 }

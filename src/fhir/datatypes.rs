@@ -193,12 +193,18 @@ pub struct Extension<'a> {
 }
 
 /// Finds the first extension with `url` in a list.
-pub fn find_extension<'e, 'a>(list: &'e [Extension<'a>], url: &str) -> Option<(usize, &'e Extension<'a>)> {
+pub fn find_extension<'e, 'a>(
+    list: &'e [Extension<'a>],
+    url: &str,
+) -> Option<(usize, &'e Extension<'a>)> {
     list.iter().enumerate().find(|(_, e)| e.url == url)
 }
 
 /// Finds the first identifier with `system` in a list.
-pub fn find_identifier<'e, 'a>(list: &'e [Identifier<'a>], system: &str) -> Option<(usize, &'e Identifier<'a>)> {
+pub fn find_identifier<'e, 'a>(
+    list: &'e [Identifier<'a>],
+    system: &str,
+) -> Option<(usize, &'e Identifier<'a>)> {
     list.iter()
         .enumerate()
         .find(|(_, i)| i.system.as_deref() == Some(system))

@@ -70,14 +70,21 @@ pub fn input_text(bytes: &[u8]) -> Result<&str, Rejection> {
     if bytes.len() > MAX_BUNDLE_BYTES {
         return Err(Rejection::single(Issue::error(
             IssueCode::TooCostly,
-            format!("bundle is {} bytes, more than the {} byte limit", bytes.len(), MAX_BUNDLE_BYTES),
+            format!(
+                "bundle is {} bytes, more than the {} byte limit",
+                bytes.len(),
+                MAX_BUNDLE_BYTES
+            ),
             None,
         )));
     }
     std::str::from_utf8(bytes).map_err(|e| {
         Rejection::single(Issue::error(
             IssueCode::Structure,
-            format!("input is not valid UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+            format!(
+                "input is not valid UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
             None,
         ))
     })
@@ -93,7 +100,11 @@ fn json_error(prefix: &str, err: serde_path_to_error::Error<serde_json::Error>) 
     } else {
         IssueCode::Value
     };
-    Rejection::single(Issue::error(code, format!("invalid JSON: {message}"), Some(path)))
+    Rejection::single(Issue::error(
+        code,
+        format!("invalid JSON: {message}"),
+        Some(path),
+    ))
 }
 
 /// Turns serde's `a.b[0].c` path into a FHIRPath below `prefix`.
@@ -108,7 +119,11 @@ fn fhir_path(prefix: &str, serde_path: &str) -> String {
 fn parse_resource<'a>(raw: &'a RawValue, path: &str) -> Result<Resource<'a>, Rejection> {
     let text = raw.get();
     let peek: TypePeek = serde_json::from_str(text).map_err(|e| {
-        Rejection::single(Issue::error(IssueCode::Structure, format!("resource is not a JSON object: {e}"), Some(path.to_string())))
+        Rejection::single(Issue::error(
+            IssueCode::Structure,
+            format!("resource is not a JSON object: {e}"),
+            Some(path.to_string()),
+        ))
     })?;
     let Some(kind) = peek.resource_type else {
         return Err(Rejection::single(Issue::error(
@@ -120,7 +135,8 @@ fn parse_resource<'a>(raw: &'a RawValue, path: &str) -> Result<Resource<'a>, Rej
     macro_rules! typed {
         ($variant:ident) => {{
             let mut de = serde_json::Deserializer::from_str(text);
-            let value: $variant<'a> = serde_path_to_error::deserialize(&mut de).map_err(|e| json_error(path, e))?;
+            let value: $variant<'a> =
+                serde_path_to_error::deserialize(&mut de).map_err(|e| json_error(path, e))?;
             Resource::$variant(value)
         }};
     }
@@ -145,16 +161,24 @@ impl<'a> Bundle<'a> {
     /// Parses Bundle JSON. Errors name the FHIRPath of the offending element.
     pub fn parse(text: &'a str) -> Result<Bundle<'a>, Rejection> {
         let mut de = serde_json::Deserializer::from_str(text);
-        let raw: RawBundle = serde_path_to_error::deserialize(&mut de).map_err(|e| json_error("Bundle", e))?;
+        let raw: RawBundle =
+            serde_path_to_error::deserialize(&mut de).map_err(|e| json_error("Bundle", e))?;
         de.end().map_err(|e| {
-            Rejection::single(Issue::error(IssueCode::Structure, format!("invalid JSON: {e}"), Some("Bundle".into())))
+            Rejection::single(Issue::error(
+                IssueCode::Structure,
+                format!("invalid JSON: {e}"),
+                Some("Bundle".into()),
+            ))
         })?;
         if raw.resource_type.as_deref() != Some("Bundle") {
             return Err(Rejection::single(Issue::error(
                 IssueCode::Invalid,
                 format!(
                     "resourceType must be 'Bundle', found {}",
-                    raw.resource_type.as_deref().map(|t| format!("'{t}'")).unwrap_or_else(|| "none".into())
+                    raw.resource_type
+                        .as_deref()
+                        .map(|t| format!("'{t}'"))
+                        .unwrap_or_else(|| "none".into())
                 ),
                 Some("Bundle.resourceType".into()),
             )));
@@ -176,9 +200,17 @@ impl<'a> Bundle<'a> {
                     Some(path),
                 )));
             };
-            entries.push(Entry { full_url: e.full_url, resource: parse_resource(raw, &path)? });
+            entries.push(Entry {
+                full_url: e.full_url,
+                resource: parse_resource(raw, &path)?,
+            });
         }
-        Ok(Bundle { id: raw.id, identifier: raw.identifier, type_: raw.type_, entries })
+        Ok(Bundle {
+            id: raw.id,
+            identifier: raw.identifier,
+            type_: raw.type_,
+            entries,
+        })
     }
 
     /// Resolves a literal reference (`urn:uuid:…` fullUrl or `Type/id`).

@@ -31,7 +31,11 @@ pub struct Element {
 impl Element {
     /// An empty element.
     pub fn new(name: impl Into<Name>) -> Element {
-        Element { name: name.into(), attrs: Vec::new(), content: Content::Empty }
+        Element {
+            name: name.into(),
+            attrs: Vec::new(),
+            content: Content::Empty,
+        }
     }
 
     /// Adds (or replaces) an attribute, keeping attributes sorted by name.
@@ -52,7 +56,10 @@ impl Element {
     pub fn set_attr(&mut self, name: impl Into<Name>, value: impl Into<String>) {
         let name = name.into();
         let value = value.into();
-        match self.attrs.binary_search_by(|(n, _)| attr_order(n).cmp(&attr_order(&name))) {
+        match self
+            .attrs
+            .binary_search_by(|(n, _)| attr_order(n).cmp(&attr_order(&name)))
+        {
             Ok(i) => self.attrs[i].1 = value,
             Err(i) => self.attrs.insert(i, (name, value)),
         }
@@ -60,7 +67,10 @@ impl Element {
 
     /// The value of an attribute.
     pub fn get_attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Sets the text content.
@@ -128,12 +138,16 @@ fn attr_order(name: &str) -> (bool, &str) {
 
 /// A common HL7 v3 shape: `<name root=".." extension=".."/>`.
 pub fn id_element(name: &'static str, root: &str, extension: &str) -> Element {
-    Element::new(name).attr("root", root).attr("extension", extension)
+    Element::new(name)
+        .attr("root", root)
+        .attr("extension", extension)
 }
 
 /// `<name code=".." codeSystem=".."/>`.
 pub fn code_element(name: &'static str, code: &str, code_system: &str) -> Element {
-    Element::new(name).attr("code", code).attr("codeSystem", code_system)
+    Element::new(name)
+        .attr("code", code)
+        .attr("codeSystem", code_system)
 }
 
 /// `<name value=".."/>`.

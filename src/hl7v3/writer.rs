@@ -124,7 +124,10 @@ mod tests {
     fn attribute_whitespace_and_quotes() {
         let mut out = String::new();
         escape_attribute("Tab\tLF\nCRLF\r\nCR\rFF\x0cEND 'a' \"b\" <&>", &mut out);
-        assert_eq!(out, "Tab LF CRLF CR\rFF END &#39;a&#39; &quot;b&quot; &lt;&amp;&gt;");
+        assert_eq!(
+            out,
+            "Tab LF CRLF CR\rFF END &#39;a&#39; &quot;b&quot; &lt;&amp;&gt;"
+        );
     }
 
     #[test]

@@ -108,7 +108,10 @@ mod tests {
             let loaded = table(t);
             assert!(!loaded.rows.is_empty(), "{t:?} is empty");
             for row in &loaded.rows {
-                assert!(row.len() >= 2, "{t:?} row {row:?} has fewer than two columns");
+                assert!(
+                    row.len() >= 2,
+                    "{t:?} row {row:?} has fewer than two columns"
+                );
             }
         }
     }

@@ -35,12 +35,18 @@ pub fn parent_prescription(root: &Element) -> Result<&Element, MissingPart> {
     if root.name == "ParentPrescription" {
         return Ok(root);
     }
-    find(find(find(root, "ControlActEvent")?, "subject")?, "ParentPrescription")
+    find(
+        find(find(root, "ControlActEvent")?, "subject")?,
+        "ParentPrescription",
+    )
 }
 
 /// The fragments, as an element tree (`FragmentsToBeHashed`).
 pub fn fragments(parent: &Element) -> Result<Element, MissingPart> {
-    let prescription = find(find(parent, "pertinentInformation1")?, "pertinentPrescription")?;
+    let prescription = find(
+        find(parent, "pertinentInformation1")?,
+        "pertinentPrescription",
+    )?;
     let author = find(prescription, "author")?;
     let time = find(author, "time")?;
     let id = find(prescription, "id")?;
@@ -51,8 +57,14 @@ pub fn fragments(parent: &Element) -> Result<Element, MissingPart> {
         .child(fragment(vec![with_namespace(time), with_namespace(id)]))
         .child(fragment(vec![with_namespace(agent)]))
         .child(fragment(vec![with_namespace(record_target)]));
-    for info in prescription.child_elements().iter().filter(|c| c.name == "pertinentInformation2") {
-        let Some(item) = info.find("pertinentLineItem") else { continue };
+    for info in prescription
+        .child_elements()
+        .iter()
+        .filter(|c| c.name == "pertinentInformation2")
+    {
+        let Some(item) = info.find("pertinentLineItem") else {
+            continue;
+        };
         let mut item = with_namespace(item);
         strip_for_signing(&mut item);
         all.push(fragment(vec![item]));

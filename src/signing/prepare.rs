@@ -7,7 +7,7 @@
 
 use super::fragments::{canonical_fragments, parent_prescription};
 use crate::context::Context;
-use crate::error::{IssueCode, Issue, Rejection};
+use crate::error::{Issue, IssueCode, Rejection};
 use crate::fhir::{Bundle, Resource};
 use crate::translate::{self, report, PRESCRIPTION_ORDER};
 use base64::Engine;
@@ -99,16 +99,33 @@ fn iso_from_hl7(t: &str) -> String {
     if t.len() != 14 {
         return t.to_string();
     }
-    format!("{}-{}-{}T{}:{}:{}+00:00", &t[0..4], &t[4..6], &t[6..8], &t[8..10], &t[10..12], &t[12..14])
+    format!(
+        "{}-{}-{}T{}:{}:{}+00:00",
+        &t[0..4],
+        &t[4..6],
+        &t[6..8],
+        &t[8..10],
+        &t[10..12],
+        &t[12..14]
+    )
 }
 
 /// Runs `$prepare` on Bundle bytes. `ctx.now` is the signing time used when the Bundle has no
 /// Provenance signature.
-pub fn prepare(input: &[u8], algorithm: DigestAlgorithm, ctx: &Context) -> Result<Prepared, Rejection> {
+pub fn prepare(
+    input: &[u8],
+    algorithm: DigestAlgorithm,
+    ctx: &Context,
+) -> Result<Prepared, Rejection> {
     let text = crate::fhir::input_text(input)?;
     let bundle = Bundle::parse(text)?;
     let code = bundle.entries.iter().find_map(|e| match &e.resource {
-        Resource::MessageHeader(m) => Some(m.event_coding.as_ref().and_then(|c| c.code.as_deref()).unwrap_or("")),
+        Resource::MessageHeader(m) => Some(
+            m.event_coding
+                .as_ref()
+                .and_then(|c| c.code.as_deref())
+                .unwrap_or(""),
+        ),
         _ => None,
     });
     if code != Some(PRESCRIPTION_ORDER) {

@@ -16,8 +16,10 @@ const SDS_ROLE_PROFILE_OID: &str = "1.2.826.0.1285.0.2.0.67";
 const SDS_USER_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-user-id";
 const SDS_USER_OID: &str = "1.2.826.0.1285.0.2.0.65";
 const JOB_ROLE_OID: &str = "1.2.826.0.1285.0.2.1.104";
-const JOB_ROLE_SYSTEMS: [&str; 2] =
-    ["https://fhir.nhs.uk/CodeSystem/NHSDigital-SDS-JobRoleCode", "https://fhir.hl7.org.uk/CodeSystem/UKCore-SDSJobRoleName"];
+const JOB_ROLE_SYSTEMS: [&str; 2] = [
+    "https://fhir.nhs.uk/CodeSystem/NHSDigital-SDS-JobRoleCode",
+    "https://fhir.hl7.org.uk/CodeSystem/UKCore-SDSJobRoleName",
+];
 const PROFESSIONAL_CODE_OID: &str = "1.2.826.0.1285.0.2.1.54";
 const ORGANISATION_TYPE_OID: &str = "2.16.840.1.113883.2.1.3.2.4.17.94";
 /// The organisation type code the reference writes for every organisation.
@@ -95,11 +97,19 @@ pub fn agent_person<'b, 'a: 'b>(
 
     let mut el = Element::new("AgentPerson").attr("classCode", "AGNT");
     if !pr.identifier.is_empty() {
-        let id = identifier_value(&pr.identifier, SDS_ROLE_PROFILE_SYSTEM, &format!("{pr_path}.identifier"))?;
+        let id = identifier_value(
+            &pr.identifier,
+            SDS_ROLE_PROFILE_SYSTEM,
+            &format!("{pr_path}.identifier"),
+        )?;
         el.push(id_element("id", SDS_ROLE_PROFILE_OID, id));
     }
     if !pr.code.is_empty() {
-        el.push(code_element("code", job_role_code(pr, &pr_path)?, JOB_ROLE_OID));
+        el.push(code_element(
+            "code",
+            job_role_code(pr, &pr_path)?,
+            JOB_ROLE_OID,
+        ));
     }
     let (telecoms, telecom_path) = telecoms(input, pr, &pr_path, &organization, role)?;
     for (i, t) in telecoms.iter().enumerate() {
@@ -109,19 +119,28 @@ pub fn agent_person<'b, 'a: 'b>(
         el.push(agent_person_person(p, pr, &pr_path, role)?);
     }
     let cost_centre = cost_centre(input, pr, &pr_path, &organization)?;
-    el.push(represented_organization(input, &cost_centre, &organization, role != Role::Cancellation)?);
+    el.push(represented_organization(
+        input,
+        &cost_centre,
+        &organization,
+        role != Role::Cancellation,
+    )?);
     Ok(el)
 }
 
 fn job_role_code<'r>(pr: &'r PractitionerRole<'r>, path: &str) -> Result<&'r str> {
     let codings: Vec<&Coding> = pr.code.iter().flat_map(|c| c.coding.iter()).collect();
     for system in JOB_ROLE_SYSTEMS {
-        let mut hits = codings.iter().filter(|c| c.system.as_deref() == Some(system));
+        let mut hits = codings
+            .iter()
+            .filter(|c| c.system.as_deref() == Some(system));
         if let Some(first) = hits.next() {
             if hits.next().is_some() {
                 return Err(invalid(
                     format!("{path}.code"),
-                    format!("Too many values submitted. Expected 1 element where system == '{system}'."),
+                    format!(
+                        "Too many values submitted. Expected 1 element where system == '{system}'."
+                    ),
                 ));
             }
             return code_of(first, &format!("{path}.code.coding"));
@@ -129,7 +148,10 @@ fn job_role_code<'r>(pr: &'r PractitionerRole<'r>, path: &str) -> Result<&'r str
     }
     Err(missing_with(
         format!("{path}.code"),
-        format!("Too few values submitted. Expected at least 1 element where system in [{}].", JOB_ROLE_SYSTEMS.join(", ")),
+        format!(
+            "Too few values submitted. Expected at least 1 element where system in [{}].",
+            JOB_ROLE_SYSTEMS.join(", ")
+        ),
     ))
 }
 
@@ -150,19 +172,32 @@ fn person<'b, 'a: 'b>(
 ) -> Result<Option<Person<'b>>> {
     let practitioner = pr.practitioner.as_ref();
     // An organisation-only role: the person stands in with the organisation's name.
-    if role != Role::Cancellation && is_literal(pr.organization.as_ref()) && !is_literal(practitioner) {
+    if role != Role::Cancellation
+        && is_literal(pr.organization.as_ref())
+        && !is_literal(practitioner)
+    {
         return Ok(Some(Person {
-            identifiers: practitioner.and_then(|p| p.identifier.as_ref()).into_iter().collect(),
+            identifiers: practitioner
+                .and_then(|p| p.identifier.as_ref())
+                .into_iter()
+                .collect(),
             path: format!("{pr_path}.practitioner.identifier"),
             name: PersonName::Text(org.name),
         }));
     }
-    let Some(practitioner) = practitioner else { return Ok(None) };
+    let Some(practitioner) = practitioner else {
+        return Ok(None);
+    };
     if is_literal(Some(practitioner)) {
-        let (index, p) = input.resolve_as(practitioner, &format!("{pr_path}.practitioner"), "Practitioner", |r| match r {
-            Resource::Practitioner(p) => Some(p),
-            _ => None,
-        })?;
+        let (index, p) = input.resolve_as(
+            practitioner,
+            &format!("{pr_path}.practitioner"),
+            "Practitioner",
+            |r| match r {
+                Resource::Practitioner(p) => Some(p),
+                _ => None,
+            },
+        )?;
         let path = format!("Bundle.entry[{index}].resource");
         return Ok(Some(Person {
             identifiers: p.identifier.iter().collect(),
@@ -177,13 +212,22 @@ fn person<'b, 'a: 'b>(
     }))
 }
 
-fn organization<'b, 'a: 'b>(input: &Input<'b, 'a>, pr: &'b PractitionerRole<'a>, pr_path: &str) -> Result<Org<'b>> {
+fn organization<'b, 'a: 'b>(
+    input: &Input<'b, 'a>,
+    pr: &'b PractitionerRole<'a>,
+    pr_path: &str,
+) -> Result<Org<'b>> {
     let org_ref = required(pr.organization.as_ref(), format!("{pr_path}.organization"))?;
     if is_literal(Some(org_ref)) {
-        let (index, o) = input.resolve_as(org_ref, &format!("{pr_path}.organization"), "Organization", |r| match r {
-            Resource::Organization(o) => Some(o),
-            _ => None,
-        })?;
+        let (index, o) = input.resolve_as(
+            org_ref,
+            &format!("{pr_path}.organization"),
+            "Organization",
+            |r| match r {
+                Resource::Organization(o) => Some(o),
+                _ => None,
+            },
+        )?;
         let path = format!("Bundle.entry[{index}].resource");
         return Ok(Org {
             identifiers: o.identifier.iter().collect(),
@@ -210,13 +254,19 @@ fn cost_centre<'b, 'a: 'b>(
     pr_path: &str,
     org: &Org<'b>,
 ) -> Result<Option<Org<'b>>> {
-    let Some(hs_ref) = pr.healthcare_service.first() else { return Ok(None) };
+    let Some(hs_ref) = pr.healthcare_service.first() else {
+        return Ok(None);
+    };
     if is_literal(Some(hs_ref)) {
-        let (index, hs) =
-            input.resolve_as(hs_ref, &format!("{pr_path}.healthcareService[0]"), "HealthcareService", |r| match r {
+        let (index, hs) = input.resolve_as(
+            hs_ref,
+            &format!("{pr_path}.healthcareService[0]"),
+            "HealthcareService",
+            |r| match r {
                 Resource::HealthcareService(h) => Some(h),
                 _ => None,
-            })?;
+            },
+        )?;
         let path = format!("Bundle.entry[{index}].resource");
         return Ok(Some(Org {
             identifiers: hs.identifier.iter().collect(),
@@ -251,17 +301,25 @@ fn telecoms<'b, 'a: 'b>(
         return cancellation_telecoms(input, pr, pr_path);
     }
     if let Some(p) = pr.practitioner.as_ref().filter(|p| p.reference.is_some()) {
-        let (index, practitioner) = input.resolve_as(p, &format!("{pr_path}.practitioner"), "Practitioner", |r| match r {
-            Resource::Practitioner(p) => Some(p),
-            _ => None,
-        })?;
+        let (index, practitioner) = input.resolve_as(
+            p,
+            &format!("{pr_path}.practitioner"),
+            "Practitioner",
+            |r| match r {
+                Resource::Practitioner(p) => Some(p),
+                _ => None,
+            },
+        )?;
         if let Some(t) = &practitioner.telecom {
             return Ok((t, format!("Bundle.entry[{index}].resource.telecom")));
         }
     } else if let Some(t) = org.telecom {
         return Ok((t, format!("{}.telecom", org.path)));
     }
-    Err(missing_with(format!("{pr_path}.telecom"), "ResponsiblePractitioner must have at least one telecom.".into()))
+    Err(missing_with(
+        format!("{pr_path}.telecom"),
+        "ResponsiblePractitioner must have at least one telecom.".into(),
+    ))
 }
 
 fn cancellation_telecoms<'b, 'a: 'b>(
@@ -270,10 +328,15 @@ fn cancellation_telecoms<'b, 'a: 'b>(
     pr_path: &str,
 ) -> Result<(&'b [ContactPoint<'b>], String)> {
     if let Some(p) = pr.practitioner.as_ref().filter(|p| p.reference.is_some()) {
-        let (index, practitioner) = input.resolve_as(p, &format!("{pr_path}.practitioner"), "Practitioner", |r| match r {
-            Resource::Practitioner(p) => Some(p),
-            _ => None,
-        })?;
+        let (index, practitioner) = input.resolve_as(
+            p,
+            &format!("{pr_path}.practitioner"),
+            "Practitioner",
+            |r| match r {
+                Resource::Practitioner(p) => Some(p),
+                _ => None,
+            },
+        )?;
         if let Some(t) = &practitioner.telecom {
             return Ok((t, format!("Bundle.entry[{index}].resource.telecom")));
         }
@@ -281,10 +344,19 @@ fn cancellation_telecoms<'b, 'a: 'b>(
     Ok((&[], String::new()))
 }
 
-fn agent_person_person(p: &Person<'_>, pr: &PractitionerRole<'_>, pr_path: &str, role: Role) -> Result<Element> {
+fn agent_person_person(
+    p: &Person<'_>,
+    pr: &PractitionerRole<'_>,
+    pr_path: &str,
+    role: Role,
+) -> Result<Element> {
     let id = match role {
         Role::Author => id_element("id", PROFESSIONAL_CODE_OID, &professional_code(p)?),
-        Role::ResponsibleParty => id_element("id", PROFESSIONAL_CODE_OID, &responsible_party_code(p, pr, pr_path)?),
+        Role::ResponsibleParty => id_element(
+            "id",
+            PROFESSIONAL_CODE_OID,
+            &responsible_party_code(p, pr, pr_path)?,
+        ),
         Role::Cancellation => {
             let user = single_identifier(&p.identifiers, SDS_USER_SYSTEM, &p.path)?.ok_or_else(|| {
                 missing_with(
@@ -295,12 +367,18 @@ fn agent_person_person(p: &Person<'_>, pr: &PractitionerRole<'_>, pr_path: &str,
             id_element("id", SDS_USER_OID, user)
         }
     };
-    let mut el = Element::new("agentPerson").attr("classCode", "PSN").attr("determinerCode", "INSTANCE").child(id);
+    let mut el = Element::new("agentPerson")
+        .attr("classCode", "PSN")
+        .attr("determinerCode", "INSTANCE")
+        .child(id);
     match &p.name {
         PersonName::Names([], _) => {}
         PersonName::Names([one], path) => el.push(name(one, &format!("{path}[0]"))?),
         PersonName::Names(_, path) => {
-            return Err(invalid(path.clone(), "Too many values submitted. Expected 1 element."));
+            return Err(invalid(
+                path.clone(),
+                "Too many values submitted. Expected 1 element.",
+            ));
         }
         PersonName::Text(Some(text)) => el.push(Element::new("name").text(*text)),
         PersonName::Text(None) => {}
@@ -308,11 +386,18 @@ fn agent_person_person(p: &Person<'_>, pr: &PractitionerRole<'_>, pr_path: &str,
     Ok(el)
 }
 
-fn single_identifier<'r>(ids: &[&'r Identifier<'r>], system: &str, path: &str) -> Result<Option<&'r str>> {
+fn single_identifier<'r>(
+    ids: &[&'r Identifier<'r>],
+    system: &str,
+    path: &str,
+) -> Result<Option<&'r str>> {
     let mut hits = ids.iter().filter(|i| i.system.as_deref() == Some(system));
     let first = hits.next();
     if hits.next().is_some() {
-        return Err(invalid(path, format!("Too many values submitted. Expected 1 element where system == '{system}'.")));
+        return Err(invalid(
+            path,
+            format!("Too many values submitted. Expected 1 element where system == '{system}'."),
+        ));
     }
     Ok(first.and_then(|i| i.value.as_deref()))
 }
@@ -321,7 +406,11 @@ fn professional_code(p: &Person<'_>) -> Result<String> {
     let mut found = Vec::new();
     for system in PROFESSIONAL_SYSTEMS {
         if let Some(v) = single_identifier(&p.identifiers, system, &p.path)? {
-            let v = if system == GMC_SYSTEM { v.strip_prefix(['C', 'c']).unwrap_or(v) } else { v };
+            let v = if system == GMC_SYSTEM {
+                v.strip_prefix(['C', 'c']).unwrap_or(v)
+            } else {
+                v
+            };
             found.push(v.to_string());
         }
     }
@@ -338,9 +427,17 @@ fn professional_code(p: &Person<'_>) -> Result<String> {
     }
 }
 
-fn responsible_party_code(p: &Person<'_>, pr: &PractitionerRole<'_>, pr_path: &str) -> Result<String> {
+fn responsible_party_code(
+    p: &Person<'_>,
+    pr: &PractitionerRole<'_>,
+    pr_path: &str,
+) -> Result<String> {
     let pr_ids: Vec<&Identifier> = pr.identifier.iter().collect();
-    if let Some(v) = single_identifier(&pr_ids, SPURIOUS_CODE_SYSTEM, &format!("{pr_path}.identifier"))? {
+    if let Some(v) = single_identifier(
+        &pr_ids,
+        SPURIOUS_CODE_SYSTEM,
+        &format!("{pr_path}.identifier"),
+    )? {
         return Ok(v.to_string());
     }
     if let Some(v) = single_identifier(&p.identifiers, DIN_SYSTEM, &p.path)? {
@@ -350,21 +447,32 @@ fn responsible_party_code(p: &Person<'_>, pr: &PractitionerRole<'_>, pr_path: &s
 }
 
 fn organisation_head(org: &Org<'_>, name_el: &'static str) -> Result<Element> {
-    let ods = single_identifier(&org.identifiers, ODS_SYSTEM, &format!("{}.identifier", org.path))?.ok_or_else(|| {
+    let ods = single_identifier(
+        &org.identifiers,
+        ODS_SYSTEM,
+        &format!("{}.identifier", org.path),
+    )?
+    .ok_or_else(|| {
         missing_with(
             format!("{}.identifier", org.path),
             format!("Too few values submitted. Expected 1 element where system == '{ODS_SYSTEM}'."),
         )
     })?;
-    let name_text = org
-        .name
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| missing_with(format!("{}.name", org.path), "Name must be provided.".into()))?;
+    let name_text = org.name.filter(|n| !n.is_empty()).ok_or_else(|| {
+        missing_with(
+            format!("{}.name", org.path),
+            "Name must be provided.".into(),
+        )
+    })?;
     Ok(Element::new(name_el)
         .attr("classCode", "ORG")
         .attr("determinerCode", "INSTANCE")
         .child(ods_id("id", ods))
-        .child(code_element("code", ORGANISATION_TYPE_CODE, ORGANISATION_TYPE_OID))
+        .child(code_element(
+            "code",
+            ORGANISATION_TYPE_CODE,
+            ORGANISATION_TYPE_OID,
+        ))
         .child(Element::new("name").text(name_text)))
 }
 
@@ -380,13 +488,25 @@ fn represented_organization<'b, 'a: 'b>(
     match centre.telecom {
         None => return Err(missing(telecom_path)),
         Some([one]) => el.push(telecom(one, &format!("{telecom_path}[0]"))?),
-        Some([]) => return Err(missing_with(telecom_path, "Too few values submitted. Expected 1 element.".into())),
-        Some(_) => return Err(invalid(telecom_path, "Too many values submitted. Expected 1 element.")),
+        Some([]) => {
+            return Err(missing_with(
+                telecom_path,
+                "Too few values submitted. Expected 1 element.".into(),
+            ))
+        }
+        Some(_) => {
+            return Err(invalid(
+                telecom_path,
+                "Too many values submitted. Expected 1 element.",
+            ))
+        }
     }
     el.push(organisation_address(input, centre)?);
     if with_licence {
         el.push(
-            Element::new("healthCareProviderLicense").attr("classCode", "PROV").child(licensing_organisation(input, org)?),
+            Element::new("healthCareProviderLicense")
+                .attr("classCode", "PROV")
+                .child(licensing_organisation(input, org)?),
         );
     }
     Ok(el)
@@ -396,21 +516,27 @@ fn organisation_address<'b, 'a: 'b>(input: &Input<'b, 'a>, org: &Org<'b>) -> Res
     match &org.address {
         OrgAddress::List([one]) => address(one, &format!("{}.address[0]", org.path)),
         OrgAddress::List([]) => Err(missing(format!("{}.address", org.path))),
-        OrgAddress::List(_) => Err(invalid(format!("{}.address", org.path), "Too many values submitted. Expected 1 element.")),
+        OrgAddress::List(_) => Err(invalid(
+            format!("{}.address", org.path),
+            "Too many values submitted. Expected 1 element.",
+        )),
         OrgAddress::Locations([one], path) => {
-            let (index, loc) = input.resolve_as(one, &format!("{path}[0]"), "Location", |r| match r {
-                Resource::Location(l) => Some(l),
-                _ => None,
-            })?;
+            let (index, loc) =
+                input.resolve_as(one, &format!("{path}[0]"), "Location", |r| match r {
+                    Resource::Location(l) => Some(l),
+                    _ => None,
+                })?;
             let addr_path = format!("Bundle.entry[{index}].resource.address");
-            let a = loc
-                .address
-                .as_ref()
-                .ok_or_else(|| missing_with(addr_path.clone(), "Address must be provided.".into()))?;
+            let a = loc.address.as_ref().ok_or_else(|| {
+                missing_with(addr_path.clone(), "Address must be provided.".into())
+            })?;
             address(a, &addr_path)
         }
         OrgAddress::Locations([], path) => Err(missing(path.clone())),
-        OrgAddress::Locations(_, path) => Err(invalid(path.clone(), "Too many values submitted. Expected 1 element.")),
+        OrgAddress::Locations(_, path) => Err(invalid(
+            path.clone(),
+            "Too many values submitted. Expected 1 element.",
+        )),
     }
 }
 

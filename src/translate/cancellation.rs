@@ -3,7 +3,9 @@
 use super::agent_person::{agent_person, Role};
 use super::common::*;
 use super::parent_prescription::{bundle_id, message_id};
-use super::prescription::{only_extension, prescription_id, short_form_id, RESPONSIBLE_PRACTITIONER_URL, SHORT_FORM_ID_OID};
+use super::prescription::{
+    only_extension, prescription_id, short_form_id, RESPONSIBLE_PRACTITIONER_URL, SHORT_FORM_ID_OID,
+};
 use super::{line_item, message, patient, validation, Input, Translated};
 use crate::hl7v3::element::{code_element, id_element, Element};
 
@@ -19,25 +21,50 @@ pub fn translate(input: &Input<'_, '_>) -> Result<Translated> {
     let (index, mr) = input.medication_requests()[0];
     let path = format!("Bundle.entry[{index}].resource");
     let requester = required(mr.requester.as_ref(), format!("{path}.requester"))?;
-    let author = agent_person(input, requester, &format!("{path}.requester"), Role::Cancellation)?;
-    let (responsible_ref, responsible_path) =
-        match only_extension(&mr.extension, RESPONSIBLE_PRACTITIONER_URL, &format!("{path}.extension"))? {
-            Some(ext) => (
-                required(ext.value_reference.as_ref(), format!("{path}.extension.valueReference"))?,
+    let author = agent_person(
+        input,
+        requester,
+        &format!("{path}.requester"),
+        Role::Cancellation,
+    )?;
+    let (responsible_ref, responsible_path) = match only_extension(
+        &mr.extension,
+        RESPONSIBLE_PRACTITIONER_URL,
+        &format!("{path}.extension"),
+    )? {
+        Some(ext) => (
+            required(
+                ext.value_reference.as_ref(),
                 format!("{path}.extension.valueReference"),
-            ),
-            None => (requester, format!("{path}.requester")),
-        };
-    let responsible = agent_person(input, responsible_ref, &responsible_path, Role::Cancellation)?;
+            )?,
+            format!("{path}.extension.valueReference"),
+        ),
+        None => (requester, format!("{path}.requester")),
+    };
+    let responsible = agent_person(
+        input,
+        responsible_ref,
+        &responsible_path,
+        Role::Cancellation,
+    )?;
     let short_form = short_form_id(mr, &path)?;
     let item_id = line_item::line_item_id(mr, &path)?;
 
     let reason_path = format!("{path}.statusReason");
-    let codings = mr.status_reason.as_ref().map(|s| s.coding.as_slice()).unwrap_or(&[]);
-    let mut hits = codings.iter().filter(|c| c.system.as_deref() == Some(STATUS_REASON_SYSTEM));
+    let codings = mr
+        .status_reason
+        .as_ref()
+        .map(|s| s.coding.as_slice())
+        .unwrap_or(&[]);
+    let mut hits = codings
+        .iter()
+        .filter(|c| c.system.as_deref() == Some(STATUS_REASON_SYSTEM));
     let coding = hits.next().ok_or_else(|| missing(reason_path.clone()))?;
     if hits.next().is_some() {
-        return Err(invalid(reason_path, "Too many values submitted. Expected 1 element."));
+        return Err(invalid(
+            reason_path,
+            "Too many values submitted. Expected 1 element.",
+        ));
     }
     let reason_code = code_of(coding, &format!("{reason_path}.coding"))?;
     let reason_text = match coding.display.as_deref() {
@@ -53,11 +80,19 @@ pub fn translate(input: &Input<'_, '_>) -> Result<Translated> {
         .child(Element::new("effectiveTime").attr("value", input.ctx.now.hl7()))
         .child(record_target)
         .child(Element::new("author").attr("typeCode", "AUT").child(author))
-        .child(Element::new("responsibleParty").attr("typeCode", "RESP").child(responsible))
+        .child(
+            Element::new("responsibleParty")
+                .attr("typeCode", "RESP")
+                .child(responsible),
+        )
         .child(pertinent(
             "pertinentInformation2",
             false,
-            observation("pertinentPrescriptionID", "PID", id_element("value", SHORT_FORM_ID_OID, short_form)),
+            observation(
+                "pertinentPrescriptionID",
+                "PID",
+                id_element("value", SHORT_FORM_ID_OID, short_form),
+            ),
         ))
         .child(
             Element::new("pertinentInformation1")
@@ -78,7 +113,11 @@ pub fn translate(input: &Input<'_, '_>) -> Result<Translated> {
             Element::new("pertinentCancellationReason")
                 .attr("classCode", "OBS")
                 .attr("moodCode", "EVN")
-                .child(Element::new("code").attr("code", "CR").attr("codeSystem", EPS_OBSERVATION_OID))
+                .child(
+                    Element::new("code")
+                        .attr("code", "CR")
+                        .attr("codeSystem", EPS_OBSERVATION_OID),
+                )
                 .child(reason_text)
                 .child(code_element("value", reason_code, CANCELLATION_REASON_OID)),
         ))

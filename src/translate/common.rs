@@ -70,7 +70,8 @@ pub fn global_id(value: &str) -> String {
 pub fn name(n: &HumanName<'_>, path: &str) -> Result<Element> {
     let mut el = Element::new("name");
     if let Some(u) = n.use_.as_deref() {
-        let code = lookup(Table::NameUse, u).ok_or_else(|| invalid(format!("{path}.use"), format!("Unhandled name use '{u}'.")))?;
+        let code = lookup(Table::NameUse, u)
+            .ok_or_else(|| invalid(format!("{path}.use"), format!("Unhandled name use '{u}'.")))?;
         el = el.attr("use", code);
     }
     for p in &n.prefix {
@@ -92,13 +93,21 @@ pub fn name(n: &HumanName<'_>, path: &str) -> Result<Element> {
 pub fn telecom(t: &ContactPoint<'_>, path: &str) -> Result<Element> {
     let mut el = Element::new("telecom");
     if let Some(u) = t.use_.as_deref() {
-        let code = lookup(Table::TelecomUse, u)
-            .ok_or_else(|| invalid(format!("{path}.use"), format!("Unhandled telecom use '{u}'.")))?;
+        let code = lookup(Table::TelecomUse, u).ok_or_else(|| {
+            invalid(
+                format!("{path}.use"),
+                format!("Unhandled telecom use '{u}'."),
+            )
+        })?;
         el = el.attr("use", code);
     }
     if let Some(v) = t.value.as_deref() {
         let compact: String = v.chars().filter(|c| !is_js_whitespace(*c)).collect();
-        let value = if compact.starts_with("tel:") { compact } else { format!("tel:{compact}") };
+        let value = if compact.starts_with("tel:") {
+            compact
+        } else {
+            format!("tel:{compact}")
+        };
         el = el.attr("value", value);
     }
     Ok(el)
@@ -126,8 +135,12 @@ pub fn is_js_whitespace(c: char) -> bool {
 pub fn address(a: &Address<'_>, path: &str) -> Result<Element> {
     let mut el = Element::new("addr");
     if let Some(u) = a.use_.as_deref() {
-        let code = lookup(Table::AddressUse, u)
-            .ok_or_else(|| invalid(format!("{path}.use"), format!("Unhandled address use '{u}'.")))?;
+        let code = lookup(Table::AddressUse, u).ok_or_else(|| {
+            invalid(
+                format!("{path}.use"),
+                format!("Unhandled address use '{u}'."),
+            )
+        })?;
         el = el.attr("use", code);
     }
     let lines = a
@@ -158,7 +171,11 @@ pub fn date(text: &str, path: &str) -> Result<String> {
 }
 
 /// The one identifier value with a system, or an error at `path`.
-pub fn identifier_value<'v>(ids: &'v [Identifier<'_>], system: &str, path: &str) -> Result<&'v str> {
+pub fn identifier_value<'v>(
+    ids: &'v [Identifier<'_>],
+    system: &str,
+    path: &str,
+) -> Result<&'v str> {
     let mut hits = ids.iter().filter(|i| i.system.as_deref() == Some(system));
     let first = hits.next().ok_or_else(|| {
         Rejection::at(
@@ -168,14 +185,22 @@ pub fn identifier_value<'v>(ids: &'v [Identifier<'_>], system: &str, path: &str)
         )
     })?;
     if hits.next().is_some() {
-        return Err(invalid(path, format!("Too many values submitted. Expected 1 element where system == '{system}'.")));
+        return Err(invalid(
+            path,
+            format!("Too many values submitted. Expected 1 element where system == '{system}'."),
+        ));
     }
-    first.value.as_deref().ok_or_else(|| missing(format!("{path}.value")))
+    first
+        .value
+        .as_deref()
+        .ok_or_else(|| missing(format!("{path}.value")))
 }
 
 /// The identifier value with a system, if there is exactly one.
 pub fn identifier_value_opt<'v>(ids: &'v [Identifier<'_>], system: &str) -> Option<&'v str> {
-    ids.iter().find(|i| i.system.as_deref() == Some(system)).and_then(|i| i.value.as_deref())
+    ids.iter()
+        .find(|i| i.system.as_deref() == Some(system))
+        .and_then(|i| i.value.as_deref())
 }
 
 /// `<id extension root="ODS OID"/>`.
@@ -184,13 +209,19 @@ pub fn ods_id(name: &'static str, code: &str) -> Element {
 }
 
 /// The first coding of a concept, or an error at `path`.
-pub fn first_coding<'c, 'a>(cc: Option<&'c CodeableConcept<'a>>, path: &str) -> Result<&'c Coding<'a>> {
-    cc.and_then(|c| c.coding.first()).ok_or_else(|| missing(format!("{path}.coding")))
+pub fn first_coding<'c, 'a>(
+    cc: Option<&'c CodeableConcept<'a>>,
+    path: &str,
+) -> Result<&'c Coding<'a>> {
+    cc.and_then(|c| c.coding.first())
+        .ok_or_else(|| missing(format!("{path}.coding")))
 }
 
 /// The code of a coding, or an error at `path`.
 pub fn code_of<'c>(c: &'c Coding<'_>, path: &str) -> Result<&'c str> {
-    c.code.as_deref().ok_or_else(|| missing(format!("{path}.code")))
+    c.code
+        .as_deref()
+        .ok_or_else(|| missing(format!("{path}.code")))
 }
 
 /// An observation of the EPS shape:
@@ -199,7 +230,11 @@ pub fn observation(name: &'static str, code: &str, value: Element) -> Element {
     Element::new(name)
         .attr("classCode", "OBS")
         .attr("moodCode", "EVN")
-        .child(Element::new("code").attr("code", code).attr("codeSystem", EPS_OBSERVATION_OID))
+        .child(
+            Element::new("code")
+                .attr("code", code)
+                .attr("codeSystem", EPS_OBSERVATION_OID),
+        )
         .child(value)
 }
 
@@ -208,6 +243,8 @@ pub fn pertinent(name: &'static str, separable: bool, child: Element) -> Element
     Element::new(name)
         .attr("contextConductionInd", "true")
         .attr("typeCode", "PERT")
-        .child(Element::new("seperatableInd").attr("value", if separable { "true" } else { "false" }))
+        .child(
+            Element::new("seperatableInd").attr("value", if separable { "true" } else { "false" }),
+        )
         .child(child)
 }

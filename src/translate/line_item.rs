@@ -8,10 +8,12 @@ use crate::hl7v3::element::{code_element, Element};
 
 const ITEM_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/prescription-order-item-number";
 const SNOMED_SYSTEM: &str = "http://snomed.info/sct";
-const ENDORSEMENT_URL: &str = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionEndorsement";
+const ENDORSEMENT_URL: &str =
+    "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionEndorsement";
 const ENDORSEMENT_SYSTEM: &str = "https://fhir.nhs.uk/CodeSystem/medicationrequest-endorsement";
 const ENDORSEMENT_OID: &str = "2.16.840.1.113883.2.1.3.2.4.16.32";
-const CONTROLLED_DRUG_URL: &str = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-ControlledDrug";
+const CONTROLLED_DRUG_URL: &str =
+    "https://fhir.nhs.uk/StructureDefinition/Extension-DM-ControlledDrug";
 const ADMINISTRATION_CODE: &str = "225426007";
 const ADMINISTRATION_DISPLAY: &str = "Administration of therapeutic substance (procedure)";
 const DISPENSING_CODE: &str = "373784005";
@@ -19,12 +21,18 @@ const DISPENSING_DISPLAY: &str = "Dispensing medication (procedure)";
 
 /// The line item id: the MedicationRequest's item number, upper-cased when a UUID.
 pub fn line_item_id(mr: &MedicationRequest<'_>, path: &str) -> Result<String> {
-    identifier_value(&mr.identifier, ITEM_NUMBER_SYSTEM, &format!("{path}.identifier")).map(global_id)
+    identifier_value(
+        &mr.identifier,
+        ITEM_NUMBER_SYSTEM,
+        &format!("{path}.identifier"),
+    )
+    .map(global_id)
 }
 
 /// `<code code="225426007" … displayName="Administration of therapeutic substance (procedure)"/>`.
 pub fn administration_code() -> Element {
-    code_element("code", ADMINISTRATION_CODE, SNOMED_OID).attr("displayName", ADMINISTRATION_DISPLAY)
+    code_element("code", ADMINISTRATION_CODE, SNOMED_OID)
+        .attr("displayName", ADMINISTRATION_DISPLAY)
 }
 
 /// `<repeatNumber><low value="1"/><high value=".."/></repeatNumber>`.
@@ -69,17 +77,34 @@ pub fn line_item<'b, 'a: 'b>(
         el.push(pertinent(
             "pertinentInformation1",
             false,
-            observation("pertinentAdditionalInstructions", "AI", Element::new("value").text(instructions)),
+            observation(
+                "pertinentAdditionalInstructions",
+                "AI",
+                Element::new("value").text(instructions),
+            ),
         ));
     }
-    for (i, ext) in mr.extension.iter().enumerate().filter(|(_, e)| e.url == ENDORSEMENT_URL) {
+    for (i, ext) in mr
+        .extension
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.url == ENDORSEMENT_URL)
+    {
         let ext_path = format!("{path}.extension[{i}].valueCodeableConcept.coding");
-        let codings = ext.value_codeable_concept.as_ref().map(|c| c.coding.as_slice()).unwrap_or(&[]);
+        let codings = ext
+            .value_codeable_concept
+            .as_ref()
+            .map(|c| c.coding.as_slice())
+            .unwrap_or(&[]);
         let code = only_coding(codings, ENDORSEMENT_SYSTEM, &ext_path)?;
         el.push(pertinent(
             "pertinentInformation3",
             false,
-            observation("pertinentPrescriberEndorsement", "PE", code_element("value", code, ENDORSEMENT_OID)),
+            observation(
+                "pertinentPrescriberEndorsement",
+                "PE",
+                code_element("value", code, ENDORSEMENT_OID),
+            ),
         ));
     }
     el.push(pertinent(
@@ -92,7 +117,9 @@ pub fn line_item<'b, 'a: 'b>(
 
 /// The code of the one coding with `system`.
 fn only_coding<'c>(codings: &'c [Coding<'_>], system: &str, path: &str) -> Result<&'c str> {
-    let mut hits = codings.iter().filter(|c| c.system.as_deref() == Some(system));
+    let mut hits = codings
+        .iter()
+        .filter(|c| c.system.as_deref() == Some(system));
     let first = hits.next().ok_or_else(|| {
         crate::error::Rejection::at(
             crate::error::IssueCode::Required,
@@ -101,53 +128,98 @@ fn only_coding<'c>(codings: &'c [Coding<'_>], system: &str, path: &str) -> Resul
         )
     })?;
     if hits.next().is_some() {
-        return Err(invalid(path, format!("Too many values submitted. Expected 1 element where system == '{system}'.")));
+        return Err(invalid(
+            path,
+            format!("Too many values submitted. Expected 1 element where system == '{system}'."),
+        ));
     }
     code_of(first, path)
 }
 
-fn product<'b, 'a: 'b>(input: &Input<'b, 'a>, mr: &'b MedicationRequest<'a>, path: &str) -> Result<Element> {
-    let (codings, codings_path): (&[Coding], String) = if let Some(cc) = &mr.medication_codeable_concept {
-        (&cc.coding, format!("{path}.medicationCodeableConcept.coding"))
-    } else {
-        let reference = required(mr.medication_reference.as_ref(), format!("{path}.medication[x]"))?;
-        let (index, medication) =
-            input.resolve_as(reference, &format!("{path}.medicationReference"), "Medication", |r| match r {
-                Resource::Medication(m) => Some(m),
-                _ => None,
-            })?;
-        let codings = medication.code.as_ref().map(|c| c.coding.as_slice()).unwrap_or(&[]);
-        (codings, format!("Bundle.entry[{index}].resource.code.coding"))
-    };
-    let mut hits = codings.iter().filter(|c| c.system.as_deref() == Some(SNOMED_SYSTEM));
+fn product<'b, 'a: 'b>(
+    input: &Input<'b, 'a>,
+    mr: &'b MedicationRequest<'a>,
+    path: &str,
+) -> Result<Element> {
+    let (codings, codings_path): (&[Coding], String) =
+        if let Some(cc) = &mr.medication_codeable_concept {
+            (
+                &cc.coding,
+                format!("{path}.medicationCodeableConcept.coding"),
+            )
+        } else {
+            let reference = required(
+                mr.medication_reference.as_ref(),
+                format!("{path}.medication[x]"),
+            )?;
+            let (index, medication) = input.resolve_as(
+                reference,
+                &format!("{path}.medicationReference"),
+                "Medication",
+                |r| match r {
+                    Resource::Medication(m) => Some(m),
+                    _ => None,
+                },
+            )?;
+            let codings = medication
+                .code
+                .as_ref()
+                .map(|c| c.coding.as_slice())
+                .unwrap_or(&[]);
+            (
+                codings,
+                format!("Bundle.entry[{index}].resource.code.coding"),
+            )
+        };
+    let mut hits = codings
+        .iter()
+        .filter(|c| c.system.as_deref() == Some(SNOMED_SYSTEM));
     let coding = hits.next().ok_or_else(|| {
         crate::error::Rejection::at(
             crate::error::IssueCode::Required,
             codings_path.clone(),
-            format!("Too few values submitted. Expected 1 element where system == '{SNOMED_SYSTEM}'."),
+            format!(
+                "Too few values submitted. Expected 1 element where system == '{SNOMED_SYSTEM}'."
+            ),
         )
     })?;
     if hits.next().is_some() {
         return Err(invalid(
             codings_path,
-            format!("Too many values submitted. Expected 1 element where system == '{SNOMED_SYSTEM}'."),
+            format!(
+                "Too many values submitted. Expected 1 element where system == '{SNOMED_SYSTEM}'."
+            ),
         ));
     }
     let code = code_of(coding, &codings_path)?;
     let material = Element::new("manufacturedRequestedMaterial")
         .attr("classCode", "MMAT")
         .attr("determinerCode", "KIND")
-        .child(code_element("code", code, SNOMED_OID).attr_opt("displayName", coding.display.as_deref()));
+        .child(
+            code_element("code", code, SNOMED_OID)
+                .attr_opt("displayName", coding.display.as_deref()),
+        );
     Ok(Element::new("product")
         .attr("contextControlCode", "OP")
         .attr("typeCode", "PRD")
-        .child(Element::new("manufacturedProduct").attr("classCode", "MANU").child(material)))
+        .child(
+            Element::new("manufacturedProduct")
+                .attr("classCode", "MANU")
+                .child(material),
+        ))
 }
 
 fn quantity(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
     let q_path = format!("{path}.dispenseRequest.quantity");
-    let q = required(mr.dispense_request.as_ref().and_then(|d| d.quantity.as_ref()), q_path.clone())?;
-    let value = required(q.value.as_ref(), format!("{q_path}.value"))?.text().into_owned();
+    let q = required(
+        mr.dispense_request
+            .as_ref()
+            .and_then(|d| d.quantity.as_ref()),
+        q_path.clone(),
+    )?;
+    let value = required(q.value.as_ref(), format!("{q_path}.value"))?
+        .text()
+        .into_owned();
     let code = required(q.code.as_deref(), format!("{q_path}.code"))?;
     let translation = code_element("translation", code, SNOMED_OID)
         .attr_opt("displayName", q.unit.as_deref())
@@ -155,8 +227,16 @@ fn quantity(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
     let line_quantity = Element::new("lineItemQuantity")
         .attr("classCode", "SPLY")
         .attr("moodCode", "RQO")
-        .child(code_element("code", DISPENSING_CODE, SNOMED_OID).attr("displayName", DISPENSING_DISPLAY))
-        .child(Element::new("quantity").attr("unit", "1").attr("value", value).child(translation));
+        .child(
+            code_element("code", DISPENSING_CODE, SNOMED_OID)
+                .attr("displayName", DISPENSING_DISPLAY),
+        )
+        .child(
+            Element::new("quantity")
+                .attr("unit", "1")
+                .attr("value", value)
+                .child(translation),
+        );
     Ok(Element::new("component")
         .attr("typeCode", "COMP")
         .child(Element::new("seperatableInd").attr("value", "false"))
@@ -176,7 +256,11 @@ fn escape_inner(text: &str, out: &mut String) {
 /// The additional instructions text: `<medication>` and `<patientInfo>` wrappers (first line
 /// item only), then the controlled drug quantity words and the note, joined by a newline.
 /// The whole is an XML fragment written as text, so the writer escapes it a second time.
-fn additional_instructions(mr: &MedicationRequest<'_>, path: &str, shared: Option<&SharedInstructions<'_>>) -> Result<String> {
+fn additional_instructions(
+    mr: &MedicationRequest<'_>,
+    path: &str,
+    shared: Option<&SharedInstructions<'_>>,
+) -> Result<String> {
     let mut out = String::new();
     if let Some(shared) = shared {
         for m in &shared.medication {
@@ -194,7 +278,12 @@ fn additional_instructions(mr: &MedicationRequest<'_>, path: &str, shared: Optio
     let note = match mr.note.as_slice() {
         [] => None,
         [one] => one.text.as_deref().filter(|t| !t.is_empty()),
-        _ => return Err(invalid(format!("{path}.note"), "Too many values submitted. Expected 1 element.")),
+        _ => {
+            return Err(invalid(
+                format!("{path}.note"),
+                "Too many values submitted. Expected 1 element.",
+            ))
+        }
     };
     let tail: Vec<&str> = controlled.as_deref().into_iter().chain(note).collect();
     escape_inner(&tail.join("\n"), &mut out);
@@ -203,7 +292,9 @@ fn additional_instructions(mr: &MedicationRequest<'_>, path: &str, shared: Optio
 
 fn controlled_drug_words<'r>(mr: &'r MedicationRequest<'_>, path: &str) -> Result<Option<&'r str>> {
     let mut hits = mr.extension.iter().filter(|e| e.url == CONTROLLED_DRUG_URL);
-    let Some(cd) = hits.next() else { return Ok(None) };
+    let Some(cd) = hits.next() else {
+        return Ok(None);
+    };
     if hits.next().is_some() {
         return Err(invalid(
             format!("{path}.extension"),
@@ -218,7 +309,9 @@ fn controlled_drug_words<'r>(mr: &'r MedicationRequest<'_>, path: &str) -> Resul
             "Too many values submitted. Expected 1 element where url == 'quantityWords'.",
         ));
     }
-    Ok(first.and_then(|e| e.value_string.as_deref()).filter(|w| !w.is_empty()))
+    Ok(first
+        .and_then(|e| e.value_string.as_deref())
+        .filter(|w| !w.is_empty()))
 }
 
 /// The dosage text: one dosage's text, or several joined by sequence (", and " within a
@@ -253,7 +346,11 @@ fn dosage_value(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
             let mut text = String::new();
             for (i, (seq, t)) in keyed.iter().enumerate() {
                 if i > 0 {
-                    text.push_str(if keyed[i - 1].0 == *seq { ", and " } else { ", then " });
+                    text.push_str(if keyed[i - 1].0 == *seq {
+                        ", and "
+                    } else {
+                        ", then "
+                    });
                 }
                 text.push_str(t);
             }

@@ -12,7 +12,12 @@ const SDS_USER_OID: &str = "1.2.826.0.1285.0.2.0.65";
 const SDS_JOB_ROLE_OID: &str = "1.2.826.0.1285.0.2.1.104";
 
 /// Wraps a payload (`ParentPrescription`, `CancellationRequest`) in the send message.
-pub fn send_message(interaction_id: &'static str, message_id: &str, ctx: &Context, payload: Element) -> Element {
+pub fn send_message(
+    interaction_id: &'static str,
+    message_id: &str,
+    ctx: &Context,
+    payload: Element,
+) -> Element {
     Element::new(interaction_id)
         .attr("xmlns", "urn:hl7-org:v3")
         .child(Element::new("id").attr("root", message_id))
@@ -37,7 +42,11 @@ fn device(asid: &str) -> Element {
 fn control_act_event(ctx: &Context, payload: Element) -> Element {
     let person = Element::new("AgentPersonSDS")
         .attr("classCode", "AGNT")
-        .child(id_element("id", SDS_ROLE_PROFILE_OID, &ctx.sds_role_profile_id))
+        .child(id_element(
+            "id",
+            SDS_ROLE_PROFILE_OID,
+            &ctx.sds_role_profile_id,
+        ))
         .child(
             Element::new("agentPersonSDS")
                 .attr("classCode", "PSN")
@@ -51,16 +60,22 @@ fn control_act_event(ctx: &Context, payload: Element) -> Element {
                     .child(id_element("id", SDS_JOB_ROLE_OID, &ctx.sds_job_role)),
             ),
         );
-    let system = Element::new("AgentSystemSDS").attr("classCode", "AGNT").child(
-        Element::new("agentSystemSDS")
-            .attr("classCode", "DEV")
-            .attr("determinerCode", "INSTANCE")
-            .child(id_element("id", ASID_OID, &ctx.from_asid)),
-    );
+    let system = Element::new("AgentSystemSDS")
+        .attr("classCode", "AGNT")
+        .child(
+            Element::new("agentSystemSDS")
+                .attr("classCode", "DEV")
+                .attr("determinerCode", "INSTANCE")
+                .child(id_element("id", ASID_OID, &ctx.from_asid)),
+        );
     Element::new("ControlActEvent")
         .attr("classCode", "CACT")
         .attr("moodCode", "EVN")
         .child(Element::new("author").attr("typeCode", "AUT").child(person))
-        .child(Element::new("author1").attr("typeCode", "AUT").child(system))
+        .child(
+            Element::new("author1")
+                .attr("typeCode", "AUT")
+                .child(system),
+        )
         .child(Element::new("subject").child(payload))
 }

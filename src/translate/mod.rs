@@ -57,8 +57,17 @@ pub struct Input<'b, 'a> {
 
 impl<'b, 'a> Input<'b, 'a> {
     /// The one resource of a type, with its entry index.
-    pub fn only<T>(&self, type_name: &str, pick: impl Fn(&'b Resource<'a>) -> Option<&'b T>) -> Result<(usize, &'b T)> {
-        let mut found = self.bundle.entries.iter().enumerate().filter_map(|(i, e)| pick(&e.resource).map(|r| (i, r)));
+    pub fn only<T>(
+        &self,
+        type_name: &str,
+        pick: impl Fn(&'b Resource<'a>) -> Option<&'b T>,
+    ) -> Result<(usize, &'b T)> {
+        let mut found = self
+            .bundle
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| pick(&e.resource).map(|r| (i, r)));
         let first = found.next().ok_or_else(|| {
             Rejection::at(
                 IssueCode::Required,
@@ -99,11 +108,20 @@ impl<'b, 'a> Input<'b, 'a> {
 
     /// Every resource of one kind, in entry order.
     pub fn all<T>(&self, pick: impl Fn(&'b Resource<'a>) -> Option<&'b T>) -> Vec<(usize, &'b T)> {
-        self.bundle.entries.iter().enumerate().filter_map(|(i, e)| pick(&e.resource).map(|r| (i, r))).collect()
+        self.bundle
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| pick(&e.resource).map(|r| (i, r)))
+            .collect()
     }
 
     /// Resolves a reference found at `path`, or fails saying which reference is dangling.
-    pub fn resolve(&self, reference: &Reference<'_>, path: &str) -> Result<(usize, &'b Resource<'a>)> {
+    pub fn resolve(
+        &self,
+        reference: &Reference<'_>,
+        path: &str,
+    ) -> Result<(usize, &'b Resource<'a>)> {
         self.bundle.resolve(reference).ok_or_else(|| {
             let what = reference
                 .reference
@@ -111,7 +129,11 @@ impl<'b, 'a> Input<'b, 'a> {
                 .map(|r| format!("fullUrl == '{r}'"))
                 .or_else(|| {
                     reference.identifier.as_ref().map(|i| {
-                        format!("identifier == '{}|{}'", i.system.as_deref().unwrap_or(""), i.value.as_deref().unwrap_or(""))
+                        format!(
+                            "identifier == '{}|{}'",
+                            i.system.as_deref().unwrap_or(""),
+                            i.value.as_deref().unwrap_or("")
+                        )
                     })
                 })
                 .unwrap_or_else(|| "a reference".to_string());
@@ -133,17 +155,31 @@ impl<'b, 'a> Input<'b, 'a> {
     ) -> Result<(usize, &'b T)> {
         let (i, r) = self.resolve(reference, path)?;
         pick(r).map(|t| (i, t)).ok_or_else(|| {
-            invalid(path, format!("reference points at a {} where a {type_name} is expected", r.type_name()))
+            invalid(
+                path,
+                format!(
+                    "reference points at a {} where a {type_name} is expected",
+                    r.type_name()
+                ),
+            )
         })
     }
 }
 
 /// Translates a parsed Bundle into its HL7 v3 message tree.
-pub fn translate_bundle(bundle: &Bundle<'_>, raw: &serde_json::Value, ctx: &Context) -> Result<Translated> {
+pub fn translate_bundle(
+    bundle: &Bundle<'_>,
+    raw: &serde_json::Value,
+    ctx: &Context,
+) -> Result<Translated> {
     let input = Input { bundle, raw, ctx };
     let (index, header) = input.message_header()?;
     let path = format!("Bundle.entry[{index}].resource.eventCoding.code");
-    let code = header.event_coding.as_ref().and_then(|c| c.code.as_deref()).ok_or_else(|| common::missing(&path))?;
+    let code = header
+        .event_coding
+        .as_ref()
+        .and_then(|c| c.code.as_deref())
+        .ok_or_else(|| common::missing(&path))?;
     match code {
         PRESCRIPTION_ORDER => parent_prescription::translate(&input),
         PRESCRIPTION_ORDER_UPDATE => cancellation::translate(&input),
@@ -164,5 +200,9 @@ pub fn convert(input: &[u8], ctx: &Context) -> Result<Translation> {
     let translated = translate_bundle(&bundle, &raw, ctx)?;
     let scan = report::scan(&raw);
     report::refuse_non_xml(&translated.root, &scan)?;
-    Ok(Translation { xml: writer::write_document(&translated.root), issues: translated.issues, not_carried: scan.not_carried })
+    Ok(Translation {
+        xml: writer::write_document(&translated.root),
+        issues: translated.issues,
+        not_carried: scan.not_carried,
+    })
 }

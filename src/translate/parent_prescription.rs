@@ -22,7 +22,11 @@ pub fn bundle_id(input: &Input<'_, '_>) -> Result<String> {
 
 /// The send message's id: the context's, else the Bundle's.
 pub fn message_id(input: &Input<'_, '_>, bundle_id: &str) -> String {
-    input.ctx.message_id.clone().unwrap_or_else(|| bundle_id.to_string())
+    input
+        .ctx
+        .message_id
+        .clone()
+        .unwrap_or_else(|| bundle_id.to_string())
 }
 
 /// Translates a prescription-order Bundle.
@@ -33,9 +37,15 @@ pub fn translate(input: &Input<'_, '_>) -> Result<Translated> {
     let built = prescription::build(input, &mut issues)?;
     let mrs = input.medication_requests();
     let (first_index, mr0) = mrs[0];
-    let effective_time = match mr0.dispense_request.as_ref().and_then(|d| d.validity_period.as_ref()) {
+    let effective_time = match mr0
+        .dispense_request
+        .as_ref()
+        .and_then(|d| d.validity_period.as_ref())
+    {
         Some(validity) => {
-            let path = format!("Bundle.entry[{first_index}].resource.dispenseRequest.validityPeriod.start");
+            let path = format!(
+                "Bundle.entry[{first_index}].resource.dispenseRequest.validityPeriod.start"
+            );
             timestamp(required(validity.start.as_deref(), path.clone())?, &path)?
         }
         None => built.author_time.clone(),
@@ -43,7 +53,10 @@ pub fn translate(input: &Input<'_, '_>) -> Result<Translated> {
     let category = Element::new("pertinentCareRecordElementCategory")
         .attr("classCode", "CATEGORY")
         .attr("moodCode", "EVN")
-        .child(code_element("code", "185361000000102", SNOMED_OID).attr("displayName", "Medication - care record element (record artifact)"))
+        .child(code_element("code", "185361000000102", SNOMED_OID).attr(
+            "displayName",
+            "Medication - care record element (record artifact)",
+        ))
         .children(built.line_item_ids.iter().map(|item| {
             Element::new("component").attr("typeCode", "COMP").child(
                 Element::new("actRef")
@@ -56,21 +69,36 @@ pub fn translate(input: &Input<'_, '_>) -> Result<Translated> {
         .attr("classCode", "INFO")
         .attr("moodCode", "EVN")
         .child(Element::new("id").attr("root", id.as_str()))
-        .child(code_element("code", "163501000000109", SNOMED_OID).attr("displayName", "Prescription - FocusActOrEvent (record artifact)"))
+        .child(code_element("code", "163501000000109", SNOMED_OID).attr(
+            "displayName",
+            "Prescription - FocusActOrEvent (record artifact)",
+        ))
         .child(Element::new("effectiveTime").attr("value", effective_time))
-        .child(id_element("typeId", "2.16.840.1.113883.2.1.3.2.4.18.7", "PORX_MT132004UK31"))
+        .child(id_element(
+            "typeId",
+            "2.16.840.1.113883.2.1.3.2.4.18.7",
+            "PORX_MT132004UK31",
+        ))
         .child(record_target)
         .child(
             Element::new("pertinentInformation1")
                 .attr("contextConductionInd", "true")
                 .attr("typeCode", "PERT")
-                .child(id_element("templateId", TEMPLATE_OID, "CSAB_RM-NPfITUK10.pertinentInformation"))
+                .child(id_element(
+                    "templateId",
+                    TEMPLATE_OID,
+                    "CSAB_RM-NPfITUK10.pertinentInformation",
+                ))
                 .child(built.element),
         )
         .child(
             Element::new("pertinentInformation2")
                 .attr("typeCode", "PERT")
-                .child(id_element("templateId", TEMPLATE_OID, "CSAB_RM-NPfITUK10.pertinentInformation1"))
+                .child(id_element(
+                    "templateId",
+                    TEMPLATE_OID,
+                    "CSAB_RM-NPfITUK10.pertinentInformation1",
+                ))
                 .child(category),
         );
     let root = message::send_message(INTERACTION, &message_id(input, &id), input.ctx, parent);

@@ -17,12 +17,20 @@ const UNKNOWN_GP_CODE: &str = "V81999";
 pub fn record_target(input: &Input<'_, '_>) -> Result<Element> {
     let (index, patient) = input.only_patient()?;
     let path = format!("Bundle.entry[{index}].resource");
-    Ok(Element::new("recordTarget").attr("typeCode", "RCT").child(patient_element(patient, &path)?))
+    Ok(Element::new("recordTarget")
+        .attr("typeCode", "RCT")
+        .child(patient_element(patient, &path)?))
 }
 
 fn patient_element(p: &Patient<'_>, path: &str) -> Result<Element> {
-    let nhs_number = identifier_value(&p.identifier, NHS_NUMBER_SYSTEM, &format!("{path}.identifier"))?;
-    let mut el = Element::new("Patient").attr("classCode", "PAT").child(id_element("id", NHS_NUMBER_OID, nhs_number));
+    let nhs_number = identifier_value(
+        &p.identifier,
+        NHS_NUMBER_SYSTEM,
+        &format!("{path}.identifier"),
+    )?;
+    let mut el = Element::new("Patient")
+        .attr("classCode", "PAT")
+        .child(id_element("id", NHS_NUMBER_OID, nhs_number));
     if p.address.is_empty() {
         return Err(missing(format!("{path}.address")));
     }
@@ -36,7 +44,9 @@ fn patient_element(p: &Patient<'_>, path: &str) -> Result<Element> {
 }
 
 fn patient_person(p: &Patient<'_>, path: &str) -> Result<Element> {
-    let mut person = Element::new("patientPerson").attr("classCode", "PSN").attr("determinerCode", "INSTANCE");
+    let mut person = Element::new("patientPerson")
+        .attr("classCode", "PSN")
+        .attr("determinerCode", "INSTANCE");
     if p.name.is_empty() {
         return Err(missing(format!("{path}.name")));
     }
@@ -44,11 +54,20 @@ fn patient_person(p: &Patient<'_>, path: &str) -> Result<Element> {
         person.push(name(n, &format!("{path}.name[{i}]"))?);
     }
     let gender = required(p.gender.as_deref(), format!("{path}.gender"))?;
-    let gender_code =
-        lookup(Table::Gender, gender).ok_or_else(|| invalid(format!("{path}.gender"), format!("Unhandled gender '{gender}'.")))?;
-    person.push(code_element("administrativeGenderCode", gender_code, GENDER_OID));
+    let gender_code = lookup(Table::Gender, gender).ok_or_else(|| {
+        invalid(
+            format!("{path}.gender"),
+            format!("Unhandled gender '{gender}'."),
+        )
+    })?;
+    person.push(code_element(
+        "administrativeGenderCode",
+        gender_code,
+        GENDER_OID,
+    ));
     let birth = required(p.birth_date.as_deref(), format!("{path}.birthDate"))?;
-    let birth_time = crate::datetime::date_only_to_hl7(birth).map_err(|e| invalid(format!("{path}.birthDate"), e))?;
+    let birth_time = crate::datetime::date_only_to_hl7(birth)
+        .map_err(|e| invalid(format!("{path}.birthDate"), e))?;
     person.push(Element::new("birthTime").attr("value", birth_time));
     person.push(played_provider_patient(p, path)?);
     Ok(person)
@@ -62,7 +81,9 @@ fn played_provider_patient(p: &Patient<'_>, path: &str) -> Result<Element> {
                 .identifier
                 .as_ref()
                 .and_then(|i| i.value.as_deref())
-                .ok_or_else(|| missing(format!("{path}.generalPractitioner[0].identifier.value")))?;
+                .ok_or_else(|| {
+                    missing(format!("{path}.generalPractitioner[0].identifier.value"))
+                })?;
             if code == UNKNOWN_GP_CODE {
                 Element::new("id").attr("nullFlavor", "UNK")
             } else {
@@ -83,9 +104,17 @@ fn played_provider_patient(p: &Patient<'_>, path: &str) -> Result<Element> {
         .child(
             Element::new("responsibleParty")
                 .attr("typeCode", "RESP")
-                .child(Element::new("healthCareProvider").attr("classCode", "PROV").child(gp_id)),
+                .child(
+                    Element::new("healthCareProvider")
+                        .attr("classCode", "PROV")
+                        .child(gp_id),
+                ),
         );
     Ok(Element::new("playedProviderPatient")
         .attr("classCode", "PAT")
-        .child(Element::new("subjectOf").attr("typeCode", "SBJ").child(provision)))
+        .child(
+            Element::new("subjectOf")
+                .attr("typeCode", "SBJ")
+                .child(provision),
+        ))
 }

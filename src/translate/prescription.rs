@@ -15,13 +15,19 @@ use crate::fhir::*;
 use crate::hl7v3::element::{code_element, id_element, Element};
 use crate::mappings::{lookup, Table};
 
-pub const PRESCRIPTION_ID_URL: &str = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionId";
+pub const PRESCRIPTION_ID_URL: &str =
+    "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionId";
 pub const SHORT_FORM_ID_OID: &str = "2.16.840.1.113883.2.1.3.2.4.18.8";
-pub const RESPONSIBLE_PRACTITIONER_URL: &str = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-ResponsiblePractitioner";
-const REPEAT_INFORMATION_URL: &str = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationRepeatInformation";
-const EPS_REPEAT_INFORMATION_URL: &str = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation";
-const PERFORMER_SITE_TYPE_URL: &str = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PerformerSiteType";
-const PRESCRIPTION_TYPE_URL: &str = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionType";
+pub const RESPONSIBLE_PRACTITIONER_URL: &str =
+    "https://fhir.nhs.uk/StructureDefinition/Extension-DM-ResponsiblePractitioner";
+const REPEAT_INFORMATION_URL: &str =
+    "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationRepeatInformation";
+const EPS_REPEAT_INFORMATION_URL: &str =
+    "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation";
+const PERFORMER_SITE_TYPE_URL: &str =
+    "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PerformerSiteType";
+const PRESCRIPTION_TYPE_URL: &str =
+    "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionType";
 const TREATMENT_TYPE_OID: &str = "2.16.840.1.113883.2.1.3.2.4.16.36";
 const DISPENSING_SITE_OID: &str = "2.16.840.1.113883.2.1.3.2.4.17.21";
 const PRESCRIPTION_TYPE_OID: &str = "2.16.840.1.113883.2.1.3.2.4.17.25";
@@ -36,17 +42,28 @@ pub struct Built {
 }
 
 /// The one extension with `url` in a list, if any.
-pub fn only_extension<'e, 'a>(list: &'e [Extension<'a>], url: &str, path: &str) -> Result<Option<&'e Extension<'a>>> {
+pub fn only_extension<'e, 'a>(
+    list: &'e [Extension<'a>],
+    url: &str,
+    path: &str,
+) -> Result<Option<&'e Extension<'a>>> {
     let mut hits = list.iter().filter(|e| e.url == url);
     let first = hits.next();
     if hits.next().is_some() {
-        return Err(invalid(path, format!("Too many values submitted. Expected 1 element where url == '{url}'.")));
+        return Err(invalid(
+            path,
+            format!("Too many values submitted. Expected 1 element where url == '{url}'."),
+        ));
     }
     Ok(first)
 }
 
 /// The one extension with `url`, required.
-pub fn required_extension<'e, 'a>(list: &'e [Extension<'a>], url: &str, path: &str) -> Result<&'e Extension<'a>> {
+pub fn required_extension<'e, 'a>(
+    list: &'e [Extension<'a>],
+    url: &str,
+    path: &str,
+) -> Result<&'e Extension<'a>> {
     only_extension(list, url, path)?.ok_or_else(|| {
         crate::error::Rejection::at(
             crate::error::IssueCode::Required,
@@ -60,7 +77,11 @@ pub fn required_extension<'e, 'a>(list: &'e [Extension<'a>], url: &str, path: &s
 pub fn prescription_id(mr: &MedicationRequest<'_>, path: &str) -> Result<String> {
     let gid_path = format!("{path}.groupIdentifier");
     let gid = required(mr.group_identifier.as_ref(), gid_path.clone())?;
-    let ext = required_extension(&gid.extension, PRESCRIPTION_ID_URL, &format!("{gid_path}.extension"))?;
+    let ext = required_extension(
+        &gid.extension,
+        PRESCRIPTION_ID_URL,
+        &format!("{gid_path}.extension"),
+    )?;
     let value = ext
         .value_identifier
         .as_ref()
@@ -81,7 +102,11 @@ pub fn short_form_id<'r>(mr: &'r MedicationRequest<'_>, path: &str) -> Result<&'
 pub fn course_of_therapy<'r>(mrs: &[(usize, &'r MedicationRequest<'_>)]) -> Result<&'r str> {
     let mut codes: Vec<&str> = Vec::new();
     for (_, mr) in mrs {
-        for c in mr.course_of_therapy_type.iter().flat_map(|cc| cc.coding.iter()) {
+        for c in mr
+            .course_of_therapy_type
+            .iter()
+            .flat_map(|cc| cc.coding.iter())
+        {
             if let Some(code) = c.code.as_deref() {
                 if !codes.contains(&code) {
                     codes.push(code);
@@ -103,7 +128,9 @@ pub fn course_of_therapy<'r>(mrs: &[(usize, &'r MedicationRequest<'_>)]) -> Resu
 
 /// JavaScript's `Number(x) + 1` written back as text.
 fn plus_one(number_text: &str, path: &str) -> Result<String> {
-    let n: f64 = number_text.parse().map_err(|_| invalid(path, format!("'{number_text}' is not a number")))?;
+    let n: f64 = number_text
+        .parse()
+        .map_err(|_| invalid(path, format!("'{number_text}' is not a number")))?;
     let next = n + 1.0;
     if next.fract() == 0.0 && next.abs() < 1e21 {
         Ok(format!("{}", next as i128))
@@ -122,13 +149,25 @@ fn repeat_high(course: &str, mr: &MedicationRequest<'_>, path: &str) -> Result<O
                 .dispense_request
                 .as_ref()
                 .and_then(|d| d.number_of_repeats_allowed.as_ref())
-                .ok_or_else(|| invalid(dispense_path.clone(), "Number of repeats allowed is required."))?;
+                .ok_or_else(|| {
+                    invalid(
+                        dispense_path.clone(),
+                        "Number of repeats allowed is required.",
+                    )
+                })?;
             let mut from_based_on = None;
-            let exts: Vec<&Extension> = mr.based_on.iter().flat_map(|b| b.extension.iter()).collect();
+            let exts: Vec<&Extension> = mr
+                .based_on
+                .iter()
+                .flat_map(|b| b.extension.iter())
+                .collect();
             let mut infos = exts.iter().filter(|e| e.url == EPS_REPEAT_INFORMATION_URL);
             if let Some(info) = infos.next() {
                 if infos.next().is_some() {
-                    return Err(invalid(format!("{path}.basedOn.extension"), "Too many values submitted. Expected 1 element."));
+                    return Err(invalid(
+                        format!("{path}.basedOn.extension"),
+                        "Too many values submitted. Expected 1 element.",
+                    ));
                 }
                 from_based_on = info
                     .extension
@@ -166,14 +205,22 @@ pub fn build<'b, 'a: 'b>(input: &Input<'b, 'a>, warnings: &mut Vec<Issue>) -> Re
         .attr("classCode", "SBADM")
         .attr("moodCode", "RQO")
         .child(Element::new("id").attr("root", prescription_id(mr0, &path)?))
-        .child(id_element("id", SHORT_FORM_ID_OID, short_form_id(mr0, &path)?))
+        .child(id_element(
+            "id",
+            SHORT_FORM_ID_OID,
+            short_form_id(mr0, &path)?,
+        ))
         .child(line_item::administration_code())
         .child(Element::new("effectiveTime").attr("nullFlavor", "NA"));
     let high = repeat_high(course, mr0, &path)?;
     if let Some(h) = &high {
         el.push(line_item::repeat_number(h));
     }
-    if let Some(performer) = mr0.dispense_request.as_ref().and_then(|d| d.performer.as_ref()) {
+    if let Some(performer) = mr0
+        .dispense_request
+        .as_ref()
+        .and_then(|d| d.performer.as_ref())
+    {
         let ods = performer
             .identifier
             .as_ref()
@@ -187,26 +234,41 @@ pub fn build<'b, 'a: 'b>(input: &Input<'b, 'a>, warnings: &mut Vec<Issue>) -> Re
             Element::new("performer")
                 .attr("contextControlCode", "OP")
                 .attr("typeCode", "PRF")
-                .child(Element::new("AgentOrgSDS").attr("classCode", "AGNT").child(org)),
+                .child(
+                    Element::new("AgentOrgSDS")
+                        .attr("classCode", "AGNT")
+                        .child(org),
+                ),
         );
     }
 
     let requester = required(mr0.requester.as_ref(), format!("{path}.requester"))?;
     let (author, author_time) = author(input, mr0, requester, &path, warnings)?;
     el.push(author);
-    let (responsible_ref, responsible_path) =
-        match only_extension(&mr0.extension, RESPONSIBLE_PRACTITIONER_URL, &format!("{path}.extension"))? {
-            Some(ext) => (
-                required(ext.value_reference.as_ref(), format!("{path}.extension.valueReference"))?,
+    let (responsible_ref, responsible_path) = match only_extension(
+        &mr0.extension,
+        RESPONSIBLE_PRACTITIONER_URL,
+        &format!("{path}.extension"),
+    )? {
+        Some(ext) => (
+            required(
+                ext.value_reference.as_ref(),
                 format!("{path}.extension.valueReference"),
-            ),
-            None => (requester, format!("{path}.requester")),
-        };
+            )?,
+            format!("{path}.extension.valueReference"),
+        ),
+        None => (requester, format!("{path}.requester")),
+    };
     el.push(
         Element::new("responsibleParty")
             .attr("contextControlCode", "OP")
             .attr("typeCode", "RESP")
-            .child(agent_person(input, responsible_ref, &responsible_path, Role::ResponsibleParty)?),
+            .child(agent_person(
+                input,
+                responsible_ref,
+                &responsible_path,
+                Role::ResponsibleParty,
+            )?),
     );
     if course == "continuous-repeat-dispensing" {
         el.push(days_supply(mr0, &path)?);
@@ -215,31 +277,60 @@ pub fn build<'b, 'a: 'b>(input: &Input<'b, 'a>, warnings: &mut Vec<Issue>) -> Re
         el.push(pertinent(
             "pertinentInformation7",
             false,
-            observation("pertinentReviewDate", "RD", Element::new("value").attr("value", review)),
+            observation(
+                "pertinentReviewDate",
+                "RD",
+                Element::new("value").attr("value", review),
+            ),
         ));
     }
     el.push(pertinent(
         "pertinentInformation5",
         false,
-        observation("pertinentPrescriptionTreatmentType", "PTT", code_element("value", treatment_type, TREATMENT_TYPE_OID)),
+        observation(
+            "pertinentPrescriptionTreatmentType",
+            "PTT",
+            code_element("value", treatment_type, TREATMENT_TYPE_OID),
+        ),
     ));
-    let dispense_exts = mr0.dispense_request.as_ref().map(|d| d.extension.as_slice()).unwrap_or(&[]);
-    let site = required_extension(dispense_exts, PERFORMER_SITE_TYPE_URL, &format!("{path}.dispenseRequest.extension"))?;
+    let dispense_exts = mr0
+        .dispense_request
+        .as_ref()
+        .map(|d| d.extension.as_slice())
+        .unwrap_or(&[]);
+    let site = required_extension(
+        dispense_exts,
+        PERFORMER_SITE_TYPE_URL,
+        &format!("{path}.dispenseRequest.extension"),
+    )?;
     let site_code = code_of(
-        required(site.value_coding.as_ref(), format!("{path}.dispenseRequest.extension.valueCoding"))?,
+        required(
+            site.value_coding.as_ref(),
+            format!("{path}.dispenseRequest.extension.valueCoding"),
+        )?,
         &format!("{path}.dispenseRequest.extension.valueCoding"),
     )?;
     el.push(pertinent(
         "pertinentInformation1",
         true,
-        observation("pertinentDispensingSitePreference", "DSP", code_element("value", site_code, DISPENSING_SITE_OID)),
+        observation(
+            "pertinentDispensingSitePreference",
+            "DSP",
+            code_element("value", site_code, DISPENSING_SITE_OID),
+        ),
     ));
 
     let shared = shared_instructions(input)?;
     let mut line_item_ids = Vec::with_capacity(mrs.len());
     for (n, &(index, mr)) in mrs.iter().enumerate() {
         let mr_path = format!("Bundle.entry[{index}].resource");
-        let item = line_item::line_item(input, mr, &mr_path, high.as_deref(), (n == 0).then_some(&shared))?;
+        let item = line_item::line_item(
+            input,
+            mr,
+            &mr_path,
+            high.as_deref(),
+            (n == 0).then_some(&shared),
+        )?;
         line_item_ids.push(line_item::line_item_id(mr, &mr_path)?);
         el.push(
             Element::new("pertinentInformation2")
@@ -248,26 +339,49 @@ pub fn build<'b, 'a: 'b>(input: &Input<'b, 'a>, warnings: &mut Vec<Issue>) -> Re
                 .attr("negationInd", "false")
                 .attr("typeCode", "PERT")
                 .child(Element::new("seperatableInd").attr("value", "true"))
-                .child(id_element("templateId", TEMPLATE_OID, "CSAB_RM-NPfITUK10.sourceOf2"))
+                .child(id_element(
+                    "templateId",
+                    TEMPLATE_OID,
+                    "CSAB_RM-NPfITUK10.sourceOf2",
+                ))
                 .child(item),
         );
     }
     el.push(pertinent(
         "pertinentInformation8",
         false,
-        observation("pertinentTokenIssued", "TI", Element::new("value").attr("value", "false")),
+        observation(
+            "pertinentTokenIssued",
+            "TI",
+            Element::new("value").attr("value", "false"),
+        ),
     ));
-    let prescription_type = required_extension(&mr0.extension, PRESCRIPTION_TYPE_URL, &format!("{path}.extension"))?;
+    let prescription_type = required_extension(
+        &mr0.extension,
+        PRESCRIPTION_TYPE_URL,
+        &format!("{path}.extension"),
+    )?;
     let type_code = code_of(
-        required(prescription_type.value_coding.as_ref(), format!("{path}.extension.valueCoding"))?,
+        required(
+            prescription_type.value_coding.as_ref(),
+            format!("{path}.extension.valueCoding"),
+        )?,
         &format!("{path}.extension.valueCoding"),
     )?;
     el.push(pertinent(
         "pertinentInformation4",
         false,
-        observation("pertinentPrescriptionType", "PT", code_element("value", type_code, PRESCRIPTION_TYPE_OID)),
+        observation(
+            "pertinentPrescriptionType",
+            "PT",
+            code_element("value", type_code, PRESCRIPTION_TYPE_OID),
+        ),
     ));
-    Ok(Built { element: el, line_item_ids, author_time })
+    Ok(Built {
+        element: el,
+        line_item_ids,
+        author_time,
+    })
 }
 
 fn author<'b, 'a: 'b>(
@@ -277,43 +391,69 @@ fn author<'b, 'a: 'b>(
     path: &str,
     warnings: &mut Vec<Issue>,
 ) -> Result<(Element, String)> {
-    let requester_ref = required(requester.reference.as_deref(), format!("{path}.requester.reference"))?;
+    let requester_ref = required(
+        requester.reference.as_deref(),
+        format!("{path}.requester.reference"),
+    )?;
     let _ = mr0;
     let found = signature::find(input, requester_ref, warnings)?;
     let (time, signature_text) = match found {
         Some(sig) => {
             let time = timestamp(sig.when, &sig.when_path)?;
             let text = match sig.data {
-                Some(data) => Element::new("signatureText").child(signature::signature_xml(data, &sig.data_path)?),
+                Some(data) => Element::new("signatureText")
+                    .child(signature::signature_xml(data, &sig.data_path)?),
                 None => Element::new("signatureText").attr("nullFlavor", "NA"),
             };
             (time, text)
         }
-        None => (input.ctx.now.hl7(), Element::new("signatureText").attr("nullFlavor", "NA")),
+        None => (
+            input.ctx.now.hl7(),
+            Element::new("signatureText").attr("nullFlavor", "NA"),
+        ),
     };
     let el = Element::new("author")
         .attr("contextControlCode", "OP")
         .attr("typeCode", "AUT")
         .child(Element::new("time").attr("value", time.clone()))
         .child(signature_text)
-        .child(agent_person(input, requester, &format!("{path}.requester"), Role::Author)?);
+        .child(agent_person(
+            input,
+            requester,
+            &format!("{path}.requester"),
+            Role::Author,
+        )?);
     Ok((el, time))
 }
 
 fn days_supply(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
     let dr_path = format!("{path}.dispenseRequest");
     let dr = required(mr.dispense_request.as_ref(), dr_path.clone())?;
-    let validity = required(dr.validity_period.as_ref(), format!("{dr_path}.validityPeriod"))?;
+    let validity = required(
+        dr.validity_period.as_ref(),
+        format!("{dr_path}.validityPeriod"),
+    )?;
     let start_path = format!("{dr_path}.validityPeriod.start");
     let end_path = format!("{dr_path}.validityPeriod.end");
-    let low = date(required(validity.start.as_deref(), start_path.clone())?, &start_path)?;
-    let high = date(required(validity.end.as_deref(), end_path.clone())?, &end_path)?;
+    let low = date(
+        required(validity.start.as_deref(), start_path.clone())?,
+        &start_path,
+    )?;
+    let high = date(
+        required(validity.end.as_deref(), end_path.clone())?,
+        &end_path,
+    )?;
     let duration_path = format!("{dr_path}.expectedSupplyDuration");
     let duration = required(dr.expected_supply_duration.as_ref(), duration_path.clone())?;
     if duration.code.as_deref() != Some("d") {
-        return Err(invalid(format!("{duration_path}.code"), "Expected supply duration must be specified in days."));
+        return Err(invalid(
+            format!("{duration_path}.code"),
+            "Expected supply duration must be specified in days.",
+        ));
     }
-    let days = required(duration.value.as_ref(), format!("{duration_path}.value"))?.text().into_owned();
+    let days = required(duration.value.as_ref(), format!("{duration_path}.value"))?
+        .text()
+        .into_owned();
     let supply = Element::new("daysSupply")
         .attr("classCode", "SPLY")
         .attr("moodCode", "RQO")
@@ -323,24 +463,42 @@ fn days_supply(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
                 .child(Element::new("low").attr("value", low))
                 .child(Element::new("high").attr("value", high)),
         )
-        .child(Element::new("expectedUseTime").child(Element::new("width").attr("unit", "d").attr("value", days)));
+        .child(
+            Element::new("expectedUseTime")
+                .child(Element::new("width").attr("unit", "d").attr("value", days)),
+        );
     Ok(Element::new("component1")
         .attr("typeCode", "COMP")
         .child(Element::new("seperatableInd").attr("value", "true"))
         .child(supply))
 }
 
-fn review_date(input: &Input<'_, '_>, mr: &MedicationRequest<'_>, path: &str, warnings: &mut Vec<Issue>) -> Result<Option<String>> {
+fn review_date(
+    input: &Input<'_, '_>,
+    mr: &MedicationRequest<'_>,
+    path: &str,
+    warnings: &mut Vec<Issue>,
+) -> Result<Option<String>> {
     let ext_path = format!("{path}.extension");
-    let Some(info) = only_extension(&mr.extension, REPEAT_INFORMATION_URL, &ext_path)? else { return Ok(None) };
-    let Some(expiry) = only_extension(&info.extension, "authorisationExpiryDate", &format!("{ext_path}.extension"))? else {
+    let Some(info) = only_extension(&mr.extension, REPEAT_INFORMATION_URL, &ext_path)? else {
+        return Ok(None);
+    };
+    let Some(expiry) = only_extension(
+        &info.extension,
+        "authorisationExpiryDate",
+        &format!("{ext_path}.extension"),
+    )?
+    else {
         return Ok(None);
     };
     let value_path = format!("{ext_path}.extension.valueDateTime");
     let text = required(expiry.value_date_time.as_deref(), value_path.clone())?;
     let parsed = crate::datetime::parse_fhir(text).map_err(|e| invalid(value_path.clone(), e))?;
     let crate::datetime::FhirTime::Date(..) = parsed else {
-        return Err(invalid(value_path, format!("Incorrect format for date string '{text}'.")));
+        return Err(invalid(
+            value_path,
+            format!("Incorrect format for date string '{text}'."),
+        ));
     };
     if parsed.hl7_timestamp() <= input.ctx.now.hl7() {
         // The reference's outputs accept a past date (its corpus was prepared after the
@@ -363,24 +521,36 @@ fn shared_instructions<'b, 'a: 'b>(input: &Input<'b, 'a>) -> Result<SharedInstru
     });
     for &(index, cr) in &requests {
         for (p, payload) in cr.payload.iter().enumerate() {
-            if payload.content_string.as_deref().is_some_and(|s| !s.is_empty()) {
+            if payload
+                .content_string
+                .as_deref()
+                .is_some_and(|s| !s.is_empty())
+            {
                 continue;
             }
-            let Some(reference) = &payload.content_reference else { continue };
+            let Some(reference) = &payload.content_reference else {
+                continue;
+            };
             let ref_path = format!("Bundle.entry[{index}].resource.payload[{p}].contentReference");
             let (_, list) = input.resolve_as(reference, &ref_path, "List", |r| match r {
                 Resource::List(l) => Some(l),
                 _ => None,
             })?;
             shared.medication.extend(
-                list.entry.iter().filter_map(|e| e.item.as_ref().and_then(|i| i.display.as_deref())).filter(|d| !d.is_empty()),
+                list.entry
+                    .iter()
+                    .filter_map(|e| e.item.as_ref().and_then(|i| i.display.as_deref()))
+                    .filter(|d| !d.is_empty()),
             );
         }
     }
     for &(_, cr) in &requests {
-        shared
-            .patient_info
-            .extend(cr.payload.iter().filter_map(|p| p.content_string.as_deref()).filter(|s| !s.is_empty()));
+        shared.patient_info.extend(
+            cr.payload
+                .iter()
+                .filter_map(|p| p.content_string.as_deref())
+                .filter(|s| !s.is_empty()),
+        );
     }
     Ok(shared)
 }

@@ -5,6 +5,8 @@
 use crate::error::{Issue, IssueCode, Rejection};
 use crate::hl7v3::{Content, Element};
 use serde_json::Value;
+use std::collections::HashSet;
+use std::fmt::Write;
 use std::sync::OnceLock;
 
 /// What the scan found.
@@ -15,8 +17,9 @@ pub struct Scan {
     pub non_xml: Vec<(String, char)>,
 }
 
-fn carried() -> &'static Vec<&'static str> {
-    static PATHS: OnceLock<Vec<&'static str>> = OnceLock::new();
+/// The carried paths, split into exact patterns per resource type and `*` (any resource).
+fn carried() -> &'static HashSet<&'static str> {
+    static PATHS: OnceLock<HashSet<&'static str>> = OnceLock::new();
     PATHS.get_or_init(|| {
         include_str!("../../mappings/carried-paths.tsv")
             .lines()
@@ -26,13 +29,32 @@ fn carried() -> &'static Vec<&'static str> {
     })
 }
 
+/// Whether a leaf pattern (`Type.a.b.c`) lies under a carried path: some prefix of it ending
+/// at a `.` boundary, or the same prefix under `*.`, is listed.
 fn is_carried(pattern: &str) -> bool {
-    let (resource, rest) = pattern.split_once('.').unwrap_or((pattern, ""));
-    carried().iter().any(|c| {
-        let (c_res, c_rest) = c.split_once('.').unwrap_or((c, ""));
-        (c_res == resource || c_res == "*")
-            && (rest == c_rest || rest.starts_with(c_rest) && rest[c_rest.len()..].starts_with('.'))
-    })
+    let set = carried();
+    let rest_start = pattern.find('.').map_or(pattern.len(), |i| i + 1);
+    let mut wildcard = String::with_capacity(pattern.len());
+    let boundaries = pattern
+        .match_indices('.')
+        .map(|(i, _)| i)
+        .skip(1)
+        .chain(std::iter::once(pattern.len()));
+    for end in boundaries {
+        let prefix = &pattern[..end];
+        if set.contains(prefix) {
+            return true;
+        }
+        if rest_start <= end {
+            wildcard.clear();
+            wildcard.push_str("*.");
+            wildcard.push_str(&pattern[rest_start..end]);
+            if set.contains(wildcard.as_str()) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Whether a character may appear in an XML 1.0 document.
@@ -43,7 +65,12 @@ pub fn is_xml_char(c: char) -> bool {
 /// Scans the Bundle's JSON.
 pub fn scan(raw: &Value) -> Scan {
     let mut scan = Scan::default();
-    walk(raw, &mut String::from("Bundle"), &mut String::from("Bundle"), &mut scan);
+    walk(
+        raw,
+        &mut String::from("Bundle"),
+        &mut String::from("Bundle"),
+        &mut scan,
+    );
     scan
 }
 
@@ -52,7 +79,9 @@ pub fn scan(raw: &Value) -> Scan {
 /// such characters do not survive into it: the reference writes a form feed in an attribute
 /// value as a space.)
 pub fn refuse_non_xml(root: &Element, scan: &Scan) -> Result<(), Rejection> {
-    let Some(bad) = first_non_xml(root) else { return Ok(()) };
+    let Some(bad) = first_non_xml(root) else {
+        return Ok(());
+    };
     let mut issues: Vec<Issue> = scan
         .non_xml
         .iter()
@@ -60,7 +89,10 @@ pub fn refuse_non_xml(root: &Element, scan: &Scan) -> Result<(), Rejection> {
         .map(|(path, _)| {
             Issue::error(
                 IssueCode::Value,
-                format!("text contains U+{:04X}, a character XML 1.0 cannot carry", bad as u32),
+                format!(
+                    "text contains U+{:04X}, a character XML 1.0 cannot carry",
+                    bad as u32
+                ),
                 Some(path.clone()),
             )
         })
@@ -68,7 +100,10 @@ pub fn refuse_non_xml(root: &Element, scan: &Scan) -> Result<(), Rejection> {
     if issues.is_empty() {
         issues.push(Issue::error(
             IssueCode::Value,
-            format!("the message would contain U+{:04X}, a character XML 1.0 cannot carry", bad as u32),
+            format!(
+                "the message would contain U+{:04X}, a character XML 1.0 cannot carry",
+                bad as u32
+            ),
             None,
         ));
     }
@@ -93,11 +128,11 @@ fn walk(v: &Value, path: &mut String, pattern: &mut String, scan: &mut Scan) {
     match v {
         Value::Object(map) => {
             // A resource restarts the pattern at its type.
-            let restart = map.get("resourceType").and_then(Value::as_str).filter(|_| pattern.ends_with(".resource"));
-            let saved_pattern = pattern.clone();
-            if let Some(kind) = restart {
-                *pattern = kind.to_string();
-            }
+            let restart = map
+                .get("resourceType")
+                .and_then(Value::as_str)
+                .filter(|_| pattern.ends_with(".resource"));
+            let saved_pattern = restart.map(|kind| std::mem::replace(pattern, kind.to_string()));
             for (key, child) in map {
                 if key == "url" && pattern.ends_with(')') {
                     continue;
@@ -112,15 +147,17 @@ fn walk(v: &Value, path: &mut String, pattern: &mut String, scan: &mut Scan) {
                 path.truncate(path_len);
                 pattern.truncate(pattern_len);
             }
-            *pattern = saved_pattern;
+            if let Some(saved) = saved_pattern {
+                *pattern = saved;
+            }
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let path_len = path.len();
                 let pattern_len = pattern.len();
-                path.push_str(&format!("[{i}]"));
+                let _ = write!(path, "[{i}]");
                 if let Some(url) = item.get("url").and_then(Value::as_str) {
-                    pattern.push_str(&format!("(\"{url}\")"));
+                    let _ = write!(pattern, "(\"{url}\")");
                 }
                 walk(item, path, pattern, scan);
                 path.truncate(path_len);
@@ -140,5 +177,21 @@ fn walk(v: &Value, path: &mut String, pattern: &mut String, scan: &mut Scan) {
 fn note(path: &str, pattern: &str, scan: &mut Scan) {
     if !is_carried(pattern) {
         scan.not_carried.push(path.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn carried_paths_match_by_prefix_and_wildcard() {
+        assert!(is_carried("Patient.name.given"));
+        assert!(is_carried("Location.id"));
+        assert!(is_carried(
+            "MedicationRequest.dispenseRequest.quantity.value"
+        ));
+        assert!(!is_carried("MedicationRequest.substitution.allowedBoolean"));
+        assert!(!is_carried("Patient.nameX"));
     }
 }

@@ -18,7 +18,11 @@ pub struct FoundSignature<'r> {
 
 /// The Provenance signature whose `who` is the requester; at most one may match.
 /// A signature matching only case-insensitively is ignored, with a warning.
-pub fn find<'b, 'a: 'b>(input: &Input<'b, 'a>, requester: &str, warnings: &mut Vec<Issue>) -> Result<Option<FoundSignature<'b>>> {
+pub fn find<'b, 'a: 'b>(
+    input: &Input<'b, 'a>,
+    requester: &str,
+    warnings: &mut Vec<Issue>,
+) -> Result<Option<FoundSignature<'b>>> {
     let mut exact = Vec::new();
     let mut loose = Vec::new();
     for (index, prov) in input.all(|r| match r {
@@ -54,7 +58,12 @@ pub fn find<'b, 'a: 'b>(input: &Input<'b, 'a>, requester: &str, warnings: &mut V
         return Ok(None);
     };
     let when = required(sig.when.as_deref(), format!("{path}.when"))?;
-    Ok(Some(FoundSignature { when, when_path: format!("{path}.when"), data: sig.data.as_deref(), data_path: format!("{path}.data") }))
+    Ok(Some(FoundSignature {
+        when,
+        when_path: format!("{path}.when"),
+        data: sig.data.as_deref(),
+        data_path: format!("{path}.data"),
+    }))
 }
 
 /// Decodes the base64 `Signature` XML into an element tree, as the reference re-serialises it:
@@ -62,10 +71,16 @@ pub fn find<'b, 'a: 'b>(input: &Input<'b, 'a>, requester: &str, warnings: &mut V
 pub fn signature_xml(data: &str, path: &str) -> Result<Element> {
     let bad = || invalid(path, "Invalid signature format.");
     let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    let bytes = base64::engine::general_purpose::STANDARD.decode(compact).map_err(|_| bad())?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let options = roxmltree::ParsingOptions { allow_dtd: false, nodes_limit: 100_000 };
-    let doc = roxmltree::Document::parse_with_options(&text, options).map_err(|e| invalid(path, format!("Invalid signature format: {e}")))?;
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: 100_000,
+    };
+    let doc = roxmltree::Document::parse_with_options(&text, options)
+        .map_err(|e| invalid(path, format!("Invalid signature format: {e}")))?;
     Ok(to_element(doc.root_element()))
 }
 
@@ -73,7 +88,9 @@ fn to_element(node: roxmltree::Node<'_, '_>) -> Element {
     let mut el = Element::new(qualified_name(node));
     for ns in node.namespaces() {
         // Only the declarations written on this element, not inherited ones.
-        let declared_here = node.parent_element().map_or(true, |p| !p.namespaces().any(|pn| pn == ns));
+        let declared_here = node
+            .parent_element()
+            .map_or(true, |p| !p.namespaces().any(|pn| pn == ns));
         if declared_here {
             match ns.name() {
                 Some(prefix) => el.set_attr(format!("xmlns:{prefix}"), ns.uri()),

@@ -48,7 +48,11 @@ fn select<'v>(resource: &'v Value, path: &str) -> Vec<&'v Value> {
                 Value::Array(a) => a.iter().collect(),
                 other => vec![other],
             };
-            next.extend(items.into_iter().filter(|i| url.is_none_or(|u| i.get("url").and_then(Value::as_str) == Some(u))));
+            next.extend(
+                items.into_iter().filter(|i| {
+                    url.is_none_or(|u| i.get("url").and_then(Value::as_str) == Some(u))
+                }),
+            );
         }
         current = next;
     }
@@ -81,7 +85,9 @@ fn medication_requests_json(raw: &Value) -> Vec<&Value> {
             entries
                 .iter()
                 .filter_map(|e| e.get("resource"))
-                .filter(|r| r.get("resourceType").and_then(Value::as_str) == Some("MedicationRequest"))
+                .filter(|r| {
+                    r.get("resourceType").and_then(Value::as_str) == Some("MedicationRequest")
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -113,7 +119,10 @@ fn agreement_issue(mrs: &[&Value], path: &str) -> Option<Issue> {
 /// Checks shared by every prescribing message.
 fn common(input: &Input<'_, '_>, raw: &Value, issues: &mut Vec<Issue>) {
     let mrs = input.medication_requests();
-    if mrs.iter().any(|(_, mr)| matches!(mr.intent.as_deref(), Some("plan" | "reflex-order"))) {
+    if mrs
+        .iter()
+        .any(|(_, mr)| matches!(mr.intent.as_deref(), Some("plan" | "reflex-order")))
+    {
         issues.push(error(
             IssueCode::Value,
             "MedicationRequest.intent must be order, original-order or instance-order.",
@@ -155,7 +164,10 @@ pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
         Err(r) => return Err(r),
     };
     if course == "continuous-repeat-dispensing" {
-        issues.extend(agreement_issue(&mrs_json, "dispenseRequest.numberOfRepeatsAllowed"));
+        issues.extend(agreement_issue(
+            &mrs_json,
+            "dispenseRequest.numberOfRepeatsAllowed",
+        ));
         let (_, mr0) = mrs[0];
         let dr = mr0.dispense_request.as_ref();
         if dr.and_then(|d| d.validity_period.as_ref()).is_none() {
@@ -165,7 +177,10 @@ pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
                 Some(&format!("{MR_PATH}.dispenseRequest.validityPeriod")),
             ));
         }
-        if dr.and_then(|d| d.expected_supply_duration.as_ref()).is_none() {
+        if dr
+            .and_then(|d| d.expected_supply_duration.as_ref())
+            .is_none()
+        {
             issues.push(error(
                 IssueCode::Value,
                 "Expected MedicationRequest to have a value for dispenseRequest.expectedSupplyDuration.",
@@ -173,13 +188,23 @@ pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
             ));
         }
     }
-    if mrs.iter().any(|(_, mr)| mr.status.as_deref() != Some("active")) {
-        issues.push(error(IssueCode::Value, "MedicationRequest.status must be active.", Some(&format!("{MR_PATH}.status"))));
+    if mrs
+        .iter()
+        .any(|(_, mr)| mr.status.as_deref() != Some("active"))
+    {
+        issues.push(error(
+            IssueCode::Value,
+            "MedicationRequest.status must be active.",
+            Some(&format!("{MR_PATH}.status")),
+        ));
     }
     let mut item_numbers: Vec<&str> = Vec::new();
     let mut duplicate = false;
     for (_, mr) in &mrs {
-        if let Some(v) = identifier_value_opt(&mr.identifier, "https://fhir.nhs.uk/Id/prescription-order-item-number") {
+        if let Some(v) = identifier_value_opt(
+            &mr.identifier,
+            "https://fhir.nhs.uk/Id/prescription-order-item-number",
+        ) {
             duplicate |= item_numbers.contains(&v);
             item_numbers.push(v);
         }
@@ -194,9 +219,17 @@ pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
     for (index, mr) in &mrs {
         let path = format!("Bundle.entry[{index}].resource.dosageInstruction");
         if mr.dosage_instruction.is_empty() {
-            issues.push(Issue::error(IssueCode::Invalid, "Required field dosageInstructions is missing.", Some(path)));
+            issues.push(Issue::error(
+                IssueCode::Invalid,
+                "Required field dosageInstructions is missing.",
+                Some(path),
+            ));
         } else if mr.dosage_instruction.len() > 1
-            && mr.dosage_instruction.iter().any(|d| d.sequence.as_ref().is_none_or(|s| s.as_f64().unwrap_or(0.0) == 0.0))
+            && mr.dosage_instruction.iter().any(|d| {
+                d.sequence
+                    .as_ref()
+                    .is_none_or(|s| s.as_f64().unwrap_or(0.0) == 0.0)
+            })
         {
             issues.push(Issue::error(
                 IssueCode::Invalid,
@@ -206,10 +239,16 @@ pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
         }
     }
     let (index, mr0) = mrs[0];
-    if let Some(short_form) = mr0.group_identifier.as_ref().and_then(|g| g.value.as_deref()) {
+    if let Some(short_form) = mr0
+        .group_identifier
+        .as_ref()
+        .and_then(|g| g.value.as_deref())
+    {
         if !short_form_check_character_ok(short_form) {
             let issue_path = format!("Bundle.entry[{index}].resource.groupIdentifier.value");
-            let message = format!("prescription id '{short_form}' has an invalid check character (ISO 7064 Mod 37-2)");
+            let message = format!(
+                "prescription id '{short_form}' has an invalid check character (ISO 7064 Mod 37-2)"
+            );
             if input.ctx.strict {
                 issues.push(Issue::error(IssueCode::Value, message, Some(issue_path)));
             } else {
@@ -232,8 +271,15 @@ pub fn cancellation(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
             Some(MR_PATH),
         ));
     }
-    if mrs.iter().any(|(_, mr)| mr.status.as_deref() != Some("cancelled")) {
-        issues.push(error(IssueCode::Value, "MedicationRequest.status must be cancelled.", Some(&format!("{MR_PATH}.status"))));
+    if mrs
+        .iter()
+        .any(|(_, mr)| mr.status.as_deref() != Some("cancelled"))
+    {
+        issues.push(error(
+            IssueCode::Value,
+            "MedicationRequest.status must be cancelled.",
+            Some(&format!("{MR_PATH}.status")),
+        ));
     }
     if mrs.iter().any(|(_, mr)| mr.status_reason.is_none()) {
         issues.push(error(
@@ -246,7 +292,10 @@ pub fn cancellation(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
 }
 
 fn finish(issues: Vec<Issue>) -> Result<Vec<Issue>> {
-    if issues.iter().any(|i| i.severity == crate::error::Severity::Error) {
+    if issues
+        .iter()
+        .any(|i| i.severity == crate::error::Severity::Error)
+    {
         Err(Rejection { issues })
     } else {
         Ok(issues)
@@ -257,11 +306,19 @@ fn finish(issues: Vec<Issue>) -> Result<Vec<Issue>> {
 /// with ISO 7064 Mod 37-2 over the other alphanumeric characters.
 pub fn short_form_check_character_ok(id: &str) -> bool {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ+";
-    let chars: Vec<u8> = id.bytes().filter(|b| *b != b'-').map(|b| b.to_ascii_uppercase()).collect();
-    let Some((&check, body)) = chars.split_last() else { return false };
+    let chars: Vec<u8> = id
+        .bytes()
+        .filter(|b| *b != b'-')
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    let Some((&check, body)) = chars.split_last() else {
+        return false;
+    };
     let mut total: u32 = 0;
     for b in body {
-        let Some(v) = ALPHABET.iter().position(|a| a == b) else { return false };
+        let Some(v) = ALPHABET.iter().position(|a| a == b) else {
+            return false;
+        };
         total = ((total + v as u32) * 2) % 37;
     }
     let expected = ALPHABET[((38 - total) % 37) as usize];
@@ -284,7 +341,8 @@ mod tests {
 
     #[test]
     fn select_follows_extension_urls() {
-        let v: Value = serde_json::from_str(r#"{"extension":[{"url":"a","x":1},{"url":"b","x":2}]}"#).unwrap();
+        let v: Value =
+            serde_json::from_str(r#"{"extension":[{"url":"a","x":1},{"url":"b","x":2}]}"#).unwrap();
         assert_eq!(select(&v, "extension(\"b\")").len(), 1);
         assert_eq!(select(&v, "extension(\"b\").x")[0], &Value::from(2));
     }

@@ -1,0 +1,92 @@
+//! Per-stage benchmarks of the FHIR → HL7 v3 pipeline: parse, translate, write, canonical
+//! fragments, digest; and the end-to-end convert and prepare. Throughput is reported in input
+//! bytes, so results read as MB/s.
+//!
+//! Inputs: the bundled golden Bundles, plus the largest corpus prescription when
+//! `../shared` (or `$EPS_SHARED_DIR`) is present.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use eps_translator::datetime::Instant;
+use eps_translator::fhir::Bundle;
+use eps_translator::signing::{fragments, prepare, DigestAlgorithm};
+use eps_translator::translate::{convert, translate_bundle};
+use eps_translator::Context;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+
+fn inputs() -> Vec<(String, Vec<u8>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<(String, PathBuf)> = vec![
+        (
+            "acute_minimal".into(),
+            root.join("golden/convert/acute_minimal.json"),
+        ),
+        (
+            "repeat_dispensing".into(),
+            root.join("golden/convert/repeat_dispensing.json"),
+        ),
+    ];
+    let shared = std::env::var_os("EPS_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("../shared"));
+    let corpus = shared.join("eps-examples/secondary-care/homecare/acute/nominated-pharmacy/concurrent-dosage-instructions/1-Prepare-Request-200_OK.json");
+    if corpus.exists() {
+        files.push(("corpus_homecare_4_items".into(), corpus));
+    }
+    files
+        .into_iter()
+        .map(|(n, p)| (n, std::fs::read(p).expect("bench input")))
+        .collect()
+}
+
+fn context() -> Context {
+    Context::new(Instant::parse_rfc3339("2022-02-01T00:00:00Z").unwrap())
+}
+
+fn stages(c: &mut Criterion) {
+    let ctx = context();
+    for (name, bytes) in inputs() {
+        let text = std::str::from_utf8(&bytes).unwrap();
+        let mut group = c.benchmark_group("stage");
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_with_input(BenchmarkId::new("parse", &name), text, |b, t| {
+            b.iter(|| Bundle::parse(black_box(t)).unwrap())
+        });
+        let bundle = Bundle::parse(text).unwrap();
+        let raw: serde_json::Value = serde_json::from_str(text).unwrap();
+        group.bench_with_input(BenchmarkId::new("parse_json_tree", &name), text, |b, t| {
+            b.iter(|| serde_json::from_str::<serde_json::Value>(black_box(t)).unwrap())
+        });
+        group.bench_function(BenchmarkId::new("translate", &name), |b| {
+            b.iter(|| translate_bundle(&bundle, &raw, &ctx).unwrap())
+        });
+        let tree = translate_bundle(&bundle, &raw, &ctx).unwrap().root;
+        group.bench_function(BenchmarkId::new("write_pretty", &name), |b| {
+            b.iter(|| eps_translator::hl7v3::writer::write_document(black_box(&tree)))
+        });
+        let parent = fragments::parent_prescription(&tree).unwrap();
+        group.bench_function(BenchmarkId::new("canonical_fragments", &name), |b| {
+            b.iter(|| fragments::canonical_fragments(black_box(parent)).unwrap())
+        });
+        let canonical = fragments::canonical_fragments(parent).unwrap();
+        group.bench_function(BenchmarkId::new("digest_sha256", &name), |b| {
+            b.iter(|| DigestAlgorithm::Sha256.hash(black_box(&canonical)))
+        });
+        group.finish();
+
+        let mut group = c.benchmark_group("end_to_end");
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_with_input(BenchmarkId::new("convert", &name), &bytes, |b, input| {
+            b.iter(|| convert(black_box(input), &ctx).unwrap())
+        });
+        group.bench_with_input(
+            BenchmarkId::new("prepare_sha256", &name),
+            &bytes,
+            |b, input| b.iter(|| prepare(black_box(input), DigestAlgorithm::Sha256, &ctx).unwrap()),
+        );
+        group.finish();
+    }
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);
