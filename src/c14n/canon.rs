@@ -461,7 +461,7 @@ fn element_qname<'a>(text: &'a str, node: Node<'a, 'a>) -> (Cow<'a, str>, &'a st
     let bound = node
         .lookup_namespace_uri((!prefix.is_empty()).then_some(prefix))
         .unwrap_or("");
-    if written_local == local && bound == uri {
+    if same(written_local, local) && same(bound, uri) {
         return (Cow::Borrowed(written), prefix);
     }
     match bound_prefix(node, uri) {
@@ -479,7 +479,7 @@ fn attribute_qname<'a>(
     let local = attr.name();
     let written = text.get(attr.range_qname()).unwrap_or_default();
     let (prefix, written_local) = written.split_once(':').unwrap_or(("", written));
-    if written_local == local && prefix.is_empty() == attr.namespace().is_none() {
+    if same(written_local, local) && prefix.is_empty() == attr.namespace().is_none() {
         return (Cow::Borrowed(written), prefix);
     }
     match attr.namespace() {

@@ -120,7 +120,12 @@ fn walk(
                 }
                 i = next;
             }
-            _ => i += 1,
+            _ => {
+                i += bytes[i..]
+                    .iter()
+                    .position(|&b| b == b'<' || b == b'&')
+                    .unwrap_or(bytes.len() - i);
+            }
         }
     }
     Ok(max)
@@ -145,13 +150,18 @@ fn skipped_markup_end(rest: &str) -> Option<usize> {
 /// whether it is an empty-element tag.
 fn start_tag_end(rest: &str) -> (usize, bool) {
     let bytes = rest.as_bytes();
-    let mut quote = None;
-    for (i, &b) in bytes.iter().enumerate() {
-        match (quote, b) {
-            (Some(q), b) if b == q => quote = None,
-            (None, b'"' | b'\'') => quote = Some(b),
-            (None, b'>') => return (i + 1, i > 0 && bytes[i - 1] == b'/'),
-            _ => {}
+    let mut i = 0;
+    while let Some(k) = bytes[i..]
+        .iter()
+        .position(|&b| matches!(b, b'>' | b'"' | b'\''))
+    {
+        i += k;
+        if bytes[i] == b'>' {
+            return (i + 1, i > 0 && bytes[i - 1] == b'/');
+        }
+        match rest[i + 1..].find(char::from(bytes[i])) {
+            Some(len) => i += len + 2,
+            None => break,
         }
     }
     (bytes.len(), false)

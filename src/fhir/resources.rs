@@ -304,8 +304,10 @@ pub struct ListEntry<'a> {
     pub item: Option<Reference<'a>>,
 }
 
-/// One Bundle entry's resource, typed by its `resourceType`.
+/// One Bundle entry's resource, typed by its `resourceType`. Bundles hold a handful of
+/// entries, so variants are stored inline rather than boxed.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub enum Resource<'a> {
     MessageHeader(MessageHeader<'a>),
     MedicationRequest(MedicationRequest<'a>),

@@ -27,7 +27,7 @@ pub fn missing(path: impl Into<String>) -> Rejection {
 }
 
 /// Unwraps an optional element or fails with "required field missing" at `path`.
-pub fn required<'v, T: ?Sized>(value: Option<&'v T>, path: impl Into<String>) -> Result<&'v T> {
+pub fn required<T: ?Sized>(value: Option<&T>, path: impl Into<String>) -> Result<&T> {
     value.ok_or_else(|| missing(path))
 }
 

@@ -90,7 +90,7 @@ fn to_element(node: roxmltree::Node<'_, '_>) -> Element {
         // Only the declarations written on this element, not inherited ones.
         let declared_here = node
             .parent_element()
-            .map_or(true, |p| !p.namespaces().any(|pn| pn == ns));
+            .is_none_or(|p| !p.namespaces().any(|pn| pn == ns));
         if declared_here {
             match ns.name() {
                 Some(prefix) => el.set_attr(format!("xmlns:{prefix}"), ns.uri()),

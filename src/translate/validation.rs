@@ -159,10 +159,7 @@ pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
         ));
         return finish(issues);
     }
-    let course = match course_of_therapy(&mrs) {
-        Ok(c) => c,
-        Err(r) => return Err(r),
-    };
+    let course = course_of_therapy(&mrs)?;
     if course == "continuous-repeat-dispensing" {
         issues.extend(agreement_issue(
             &mrs_json,
