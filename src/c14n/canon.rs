@@ -99,7 +99,7 @@ impl<'a, 'o> Writer<'a, 'o> {
                     if after_element {
                         self.out.push(b'\n');
                     }
-                    self.leaf(child);
+                    self.leaf(child)?;
                     if !after_element {
                         self.out.push(b'\n');
                     }
@@ -149,7 +149,7 @@ impl<'a, 'o> Writer<'a, 'o> {
                     self.close(&frame);
                 }
                 NodeType::Text => escape::text(self.out, node.text().unwrap_or_default()),
-                NodeType::Comment | NodeType::PI if self.keeps(node) => self.leaf(node),
+                NodeType::Comment | NodeType::PI if self.keeps(node) => self.leaf(node)?,
                 _ => {}
             }
             next = node.next_sibling();
@@ -157,8 +157,15 @@ impl<'a, 'o> Writer<'a, 'o> {
     }
 
     /// A comment or processing instruction.
-    fn leaf(&mut self, node: Node) {
+    fn leaf(&mut self, node: Node) -> Result<(), C14nError> {
         if let Some(pi) = node.pi() {
+            if pi.target.eq_ignore_ascii_case("xml") {
+                // roxmltree accepts `<?xml?>` or `<?xml<…?>` as a PI; XML reserves the target.
+                return Err(C14nError::Malformed {
+                    message: "processing instruction target 'xml' is reserved",
+                    pos: Pos::at(self.text, node.range().start),
+                });
+            }
             self.out.extend_from_slice(b"<?");
             self.out.extend_from_slice(pi.target.as_bytes());
             if let Some(value) = pi.value.filter(|v| !v.is_empty()) {
@@ -171,6 +178,7 @@ impl<'a, 'o> Writer<'a, 'o> {
             escape::raw_with_newlines(self.out, node.text().unwrap_or_default());
             self.out.extend_from_slice(b"-->");
         }
+        Ok(())
     }
 
     /// Writes a start tag with its namespace declarations and attributes.
@@ -263,7 +271,9 @@ impl<'a, 'o> Writer<'a, 'o> {
         attrs: &[Attr<'a>],
         out: &mut Vec<(&'a str, &'a str)>,
     ) {
-        out.push((prefix, node.tag_name().namespace().unwrap_or("")));
+        if prefix != "xml" {
+            out.push((prefix, node.tag_name().namespace().unwrap_or("")));
+        }
         for attr in attrs {
             if !attr.prefix.is_empty() && attr.prefix != "xml" {
                 out.push((attr.prefix, attr.uri));

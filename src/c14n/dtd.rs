@@ -165,7 +165,8 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// A name: anything up to whitespace or a delimiter (validated by roxmltree later).
+    /// A name up to whitespace or a delimiter. roxmltree skips `<!ATTLIST>` unread, so the
+    /// names applied from it are checked here: an XML name, and a namespace-valid QName.
     fn name(&mut self) -> Result<&'a str, C14nError> {
         let len = self
             .rest()
@@ -173,10 +174,10 @@ impl<'a> Scanner<'a> {
                 c.is_ascii_whitespace() || matches!(c, '>' | '(' | ')' | '|' | '"' | '\'' | '%')
             })
             .unwrap_or(self.rest().len());
-        if len == 0 {
-            return Err(self.error("expected a name"));
-        }
         let name = &self.rest()[..len];
+        if !is_qname(name) {
+            return Err(self.error(format!("invalid name '{name}'")));
+        }
         self.pos += len;
         Ok(name)
     }
@@ -526,4 +527,19 @@ pub(crate) fn collapse_spaces(value: &str) -> String {
         out.push_str(part);
     }
     out
+}
+
+/// `NCName (':' NCName)?`, with XML 1.0 name characters (non-ASCII accepted as letters).
+fn is_qname(name: &str) -> bool {
+    let mut parts = name.split(':');
+    let ok = parts.next().is_some_and(is_ncname) && parts.next().is_none_or(is_ncname);
+    ok && parts.next().is_none()
+}
+
+fn is_ncname(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c == '_' || c.is_alphabetic() || !c.is_ascii())
+        && chars.all(|c| matches!(c, '_' | '-' | '.') || c.is_alphanumeric() || !c.is_ascii())
 }

@@ -49,6 +49,13 @@ pub enum C14nError {
     /// The input is not well-formed (or not namespace-well-formed) XML; from roxmltree,
     /// whose message carries the position.
     Parse(roxmltree::Error),
+    /// The input is not well-formed in a way roxmltree lets through.
+    Malformed {
+        /// What is wrong.
+        message: &'static str,
+        /// Where.
+        pos: Pos,
+    },
     /// The input is larger than [`super::MAX_INPUT_BYTES`].
     InputTooLarge {
         /// Size of the input in bytes.
@@ -133,6 +140,7 @@ impl fmt::Display for C14nError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             C14nError::Parse(e) => write!(f, "malformed xml: {e}"),
+            C14nError::Malformed { message, pos } => write!(f, "malformed xml at {pos}: {message}"),
             C14nError::InputTooLarge { size, limit } => {
                 write!(f, "input is {size} bytes, over the limit of {limit} bytes")
             }

@@ -55,7 +55,7 @@ use dtd::{AttributeDefaults, Prolog};
 /// Largest input accepted by [`parse_document`], in bytes.
 pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 /// Most nodes (elements, text, comments, PIs) a parsed document may have.
-pub const MAX_NODES: u32 = 2_000_000;
+pub const MAX_NODES: u32 = 1_000_000;
 /// Deepest element nesting accepted (the document element is at depth 1). roxmltree
 /// parses recursively, about 1 KB of stack per level in release builds and 6 KB in debug
 /// builds, so this keeps parsing well inside a 2 MiB thread stack.

@@ -315,3 +315,12 @@ fn entity_values_roxmltree_misreads_are_refused() {
         assert!(matches!(err, C14nError::Dtd { .. }), "{value}: {err}");
     }
 }
+
+#[test]
+fn malformed_names_roxmltree_skips_are_refused() {
+    let xml = "<!DOCTYPE d [<!ATTLIST d xml:<s CDATA 'x'>]><d/>";
+    let err = c14n(xml, Mode::Inclusive).unwrap_err();
+    assert!(matches!(err, C14nError::Dtd { .. }), "{err}");
+    let err = c14n("<d><?xml<x?></d>", Mode::Inclusive).unwrap_err();
+    assert!(matches!(err, C14nError::Malformed { .. }), "{err}");
+}

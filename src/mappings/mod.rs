@@ -9,8 +9,6 @@ use std::sync::OnceLock;
 /// The tables in `mappings/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Table {
-    /// FHIR code system / identifier system URL → HL7 v3 OID.
-    CodeSystemOids,
     /// FHIR `gender` → HL7 v3 administrative gender code.
     Gender,
     /// FHIR `HumanName.use` → HL7 v3 name `use`.
@@ -21,35 +19,29 @@ pub enum Table {
     TelecomUse,
     /// FHIR course of therapy code → HL7 v3 prescription treatment type code.
     CourseOfTherapy,
-    /// Prescriber professional code identifier systems → OID, in order of preference.
+    /// Prescriber professional code identifier systems, in the order they are tried.
     ProfessionalCodes,
-    /// Cancellation status reason code → HL7 v3 display.
-    CancellationReason,
 }
 
 impl Table {
     fn source(self) -> &'static str {
         match self {
-            Table::CodeSystemOids => include_str!("../../mappings/code-system-oids.tsv"),
             Table::Gender => include_str!("../../mappings/gender.tsv"),
             Table::NameUse => include_str!("../../mappings/name-use.tsv"),
             Table::AddressUse => include_str!("../../mappings/address-use.tsv"),
             Table::TelecomUse => include_str!("../../mappings/telecom-use.tsv"),
             Table::CourseOfTherapy => include_str!("../../mappings/course-of-therapy.tsv"),
             Table::ProfessionalCodes => include_str!("../../mappings/professional-codes.tsv"),
-            Table::CancellationReason => include_str!("../../mappings/cancellation-reason.tsv"),
         }
     }
 
-    const ALL: [Table; 8] = [
-        Table::CodeSystemOids,
+    const ALL: [Table; 6] = [
         Table::Gender,
         Table::NameUse,
         Table::AddressUse,
         Table::TelecomUse,
         Table::CourseOfTherapy,
         Table::ProfessionalCodes,
-        Table::CancellationReason,
     ];
 }
 

@@ -10,6 +10,7 @@ use super::common::*;
 use super::Input;
 use crate::fhir::*;
 use crate::hl7v3::element::{code_element, id_element, Element};
+use crate::mappings::{table, Table};
 
 const SDS_ROLE_PROFILE_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-role-profile-id";
 const SDS_ROLE_PROFILE_OID: &str = "1.2.826.0.1285.0.2.0.67";
@@ -27,16 +28,6 @@ const ORGANISATION_TYPE_CODE: &str = "999";
 const ODS_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
 const SPURIOUS_CODE_SYSTEM: &str = "https://fhir.hl7.org.uk/Id/nhsbsa-spurious-code";
 const DIN_SYSTEM: &str = "https://fhir.hl7.org.uk/Id/din-number";
-const GMC_SYSTEM: &str = "https://fhir.hl7.org.uk/Id/gmc-number";
-/// Professional code systems an author is identified by, in the reference's order.
-const PROFESSIONAL_SYSTEMS: [&str; 6] = [
-    GMC_SYSTEM,
-    "https://fhir.hl7.org.uk/Id/gmp-number",
-    "https://fhir.hl7.org.uk/Id/nmc-number",
-    "https://fhir.hl7.org.uk/Id/gphc-number",
-    "https://fhir.hl7.org.uk/Id/hcpc-number",
-    "https://fhir.hl7.org.uk/Id/professional-code",
-];
 
 /// Which message part the `AgentPerson` is for: it decides the person's id, the telecom
 /// fallbacks and whether the licensing organisation is written.
@@ -404,9 +395,11 @@ fn single_identifier<'r>(
 
 fn professional_code(p: &Person<'_>) -> Result<String> {
     let mut found = Vec::new();
-    for system in PROFESSIONAL_SYSTEMS {
+    // Professional code systems in the order they are tried: mappings/professional-codes.tsv.
+    for row in &table(Table::ProfessionalCodes).rows {
+        let (system, strip_c) = (row[0], row.get(2) == Some(&"strip-c"));
         if let Some(v) = single_identifier(&p.identifiers, system, &p.path)? {
-            let v = if system == GMC_SYSTEM {
+            let v = if strip_c {
                 v.strip_prefix(['C', 'c']).unwrap_or(v)
             } else {
                 v
