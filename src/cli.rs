@@ -37,6 +37,23 @@ pub enum Command {
         /// The Bundle JSON file, or - for stdin
         file: String,
     },
+    /// Any XML → its canonical bytes (C14N 1.0 / exclusive C14N) on stdout
+    C14n {
+        /// exc | exc-with-comments | c14n10 | c14n10-with-comments
+        #[arg(long)]
+        mode: String,
+        /// InclusiveNamespaces prefix list for exclusive modes (`#default` for the default namespace)
+        #[arg(long, value_delimiter = ',')]
+        prefixes: Vec<String>,
+        /// Canonicalise the subtree of the first element matching this simple XPath
+        #[arg(long, value_name = "XPATH")]
+        subtree: Option<String>,
+        /// Bind a prefix used in --subtree: p=uri (repeatable)
+        #[arg(long = "ns", value_name = "PREFIX=URI")]
+        namespaces: Vec<String>,
+        /// The XML file, or - for stdin
+        file: String,
+    },
     /// FHIR Bundle JSON → FHIR Parameters {digest, timestamp, algorithm} JSON on stdout
     Prepare {
         /// Digest and signature algorithm
@@ -139,9 +156,67 @@ fn write_stdout(bytes: &[u8]) -> ExitCode {
     }
 }
 
+fn run_c14n(
+    mode: &str,
+    prefixes: Vec<String>,
+    subtree: Option<String>,
+    namespaces: Vec<String>,
+    file: &str,
+) -> ExitCode {
+    let Some(mode) = crate::c14n::Mode::from_cli(mode) else {
+        return usage_error(&format!(
+            "--mode: expected exc, exc-with-comments, c14n10 or c14n10-with-comments, got '{mode}'"
+        ));
+    };
+    let mut options = crate::c14n::Options::new(mode);
+    options.inclusive_prefixes = prefixes;
+    options.subtree = subtree.as_deref();
+    for binding in &namespaces {
+        let Some((prefix, uri)) = binding.split_once('=') else {
+            return usage_error(&format!("--ns: expected PREFIX=URI, got '{binding}'"));
+        };
+        options
+            .namespaces
+            .push((prefix.to_string(), uri.to_string()));
+    }
+    let input = match read_input(file) {
+        Ok(b) => b,
+        Err(e) => return usage_error(&e),
+    };
+    let text = match std::str::from_utf8(&input) {
+        Ok(t) => t,
+        Err(e) => {
+            return refused_xml(&format!(
+                "input is not valid UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ))
+        }
+    };
+    match crate::c14n::canonicalize(text, &options) {
+        Ok(bytes) => write_stdout(&bytes),
+        Err(e) => refused_xml(&e.to_string()),
+    }
+}
+
+fn refused_xml(message: &str) -> ExitCode {
+    let rejection = Rejection::single(crate::error::Issue::error(
+        crate::error::IssueCode::Structure,
+        message,
+        None,
+    ));
+    rejected(&rejection)
+}
+
 /// Runs the command line.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
+        Command::C14n {
+            mode,
+            prefixes,
+            subtree,
+            namespaces,
+            file,
+        } => run_c14n(&mode, prefixes, subtree, namespaces, &file),
         Command::Prepare {
             algorithm,
             signing_time,

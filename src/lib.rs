@@ -5,6 +5,7 @@
 //! part) and written in the reference implementation's exact formatting.
 #![forbid(unsafe_code)]
 
+pub mod c14n;
 pub mod cli;
 pub mod context;
 pub mod datetime;

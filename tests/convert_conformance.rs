@@ -28,41 +28,64 @@ const DEVIATIONS: &[(&str, &str)] = &[
 
 #[test]
 fn corpus_send_and_cancel_goldens_are_reproduced_byte_for_byte() {
-    let Some(shared) = common::shared_dir("corpus convert conformance") else { return };
+    let Some(shared) = common::shared_dir("corpus convert conformance") else {
+        return;
+    };
     let requests = common::find_files(&shared.join("eps-examples"), &|n| {
-        n.ends_with("-Process-Request-Send-200_OK.json") || n.ends_with("-Process-Request-Cancel-200_OK.json")
+        n.ends_with("-Process-Request-Send-200_OK.json")
+            || n.ends_with("-Process-Request-Cancel-200_OK.json")
     });
     let ctx = common::corpus_context(CONVERT_NOW);
     let (mut passed, mut failures) = (0, Vec::new());
     for request in &requests {
         let name = request.file_name().unwrap().to_str().unwrap();
         let n = name.split('-').next().unwrap();
-        let kind = if name.contains("-Send-") { "Send" } else { "Cancel" };
+        let kind = if name.contains("-Send-") {
+            "Send"
+        } else {
+            "Cancel"
+        };
         let golden = request.with_file_name(format!("{n}-Convert-Response-{kind}-200_OK.xml"));
-        let Ok(expected) = std::fs::read_to_string(&golden) else { continue };
+        let Ok(expected) = std::fs::read_to_string(&golden) else {
+            continue;
+        };
         match convert(&std::fs::read(request).unwrap(), &ctx) {
             Ok(t) if t.xml == expected => passed += 1,
-            Ok(t) => failures.push(format!("{}: {}", golden.display(), common::first_difference(&t.xml, &expected))),
+            Ok(t) => failures.push(format!(
+                "{}: {}",
+                golden.display(),
+                common::first_difference(&t.xml, &expected)
+            )),
             Err(e) => failures.push(format!("{}: refused: {e}", request.display())),
         }
     }
     println!("corpus convert: {passed} passed, {} failed", failures.len());
-    assert!(passed >= 41, "expected the 41 corpus goldens, found {passed} passing");
+    assert!(
+        passed >= 41,
+        "expected the 41 corpus goldens, found {passed} passing"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
 fn variants_match_the_reference_except_listed_defects() {
-    let Some(shared) = common::shared_dir("variant convert conformance") else { return };
+    let Some(shared) = common::shared_dir("variant convert conformance") else {
+        return;
+    };
     let dir = shared.join("eps-oracle/variants");
-    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
     let deviations: BTreeMap<&str, &str> = DEVIATIONS.iter().copied().collect();
     let ctx = common::corpus_context(CONVERT_NOW);
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut seen_deviations = Vec::new();
     for v in index["variants"].as_array().unwrap() {
-        let key = format!("{}/{}", v["base"].as_str().unwrap(), v["name"].as_str().unwrap());
+        let key = format!(
+            "{}/{}",
+            v["base"].as_str().unwrap(),
+            v["name"].as_str().unwrap()
+        );
         let input = std::fs::read(dir.join(format!("{key}.json"))).unwrap();
         let expected = std::fs::read_to_string(dir.join(format!("{key}.xml"))).ok();
         let ours = convert(&input, &ctx);
@@ -76,7 +99,13 @@ fn variants_match_the_reference_except_listed_defects() {
             seen_deviations.push(key);
             *counts.entry("documented deviation").or_default() += 1;
         } else if same {
-            *counts.entry(if expected.is_some() { "identical bytes" } else { "both refuse" }).or_default() += 1;
+            *counts
+                .entry(if expected.is_some() {
+                    "identical bytes"
+                } else {
+                    "both refuse"
+                })
+                .or_default() += 1;
         } else {
             let what = match (&ours, &expected) {
                 (Ok(t), Some(e)) => common::first_difference(&t.xml, e),
@@ -87,18 +116,27 @@ fn variants_match_the_reference_except_listed_defects() {
         }
     }
     println!("variants: {counts:?}, {} failed", failures.len());
-    assert_eq!(seen_deviations.len(), DEVIATIONS.len(), "a listed deviation names no variant");
+    assert_eq!(
+        seen_deviations.len(),
+        DEVIATIONS.len(),
+        "a listed deviation names no variant"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
 fn refused_variants_name_a_fhirpath() {
-    let Some(shared) = common::shared_dir("variant refusals") else { return };
+    let Some(shared) = common::shared_dir("variant refusals") else {
+        return;
+    };
     let dir = shared.join("eps-oracle/variants");
     for (key, _) in DEVIATIONS.iter().filter(|(_, why)| why.contains("refused")) {
         let input = std::fs::read(dir.join(format!("{key}.json"))).unwrap();
         let err = convert(&input, &common::corpus_context(CONVERT_NOW)).expect_err(key);
         let path = err.issues[0].expression.as_deref().unwrap_or("");
-        assert!(path.starts_with("Bundle.entry["), "{key}: refusal names no FHIRPath: {err}");
+        assert!(
+            path.starts_with("Bundle.entry["),
+            "{key}: refusal names no FHIRPath: {err}"
+        );
     }
 }

@@ -43,10 +43,19 @@ fn check(path: &Path, actual: &str, update: bool, failures: &mut Vec<String>) {
                 .enumerate()
                 .find(|(_, (a, e))| a != e)
                 .map(|(i, (a, e))| format!("line {}:\n  actual:   {a}\n  expected: {e}", i + 1))
-                .unwrap_or_else(|| format!("lengths differ ({} vs {} bytes)", actual.len(), expected.len()));
+                .unwrap_or_else(|| {
+                    format!(
+                        "lengths differ ({} vs {} bytes)",
+                        actual.len(),
+                        expected.len()
+                    )
+                });
             failures.push(format!("{}: {diff}", path.display()));
         }
-        Err(_) => failures.push(format!("{}: missing (run UPDATE_EXPECT=1 cargo test --test golden)", path.display())),
+        Err(_) => failures.push(format!(
+            "{}: missing (run UPDATE_EXPECT=1 cargo test --test golden)",
+            path.display()
+        )),
     }
 }
 
@@ -56,7 +65,11 @@ fn golden_convert_cases() {
     let update = std::env::var_os("UPDATE_EXPECT").is_some();
     let mut failures = Vec::new();
     let cases = inputs(&dir);
-    assert!(cases.len() >= 20, "golden cases missing from {}", dir.display());
+    assert!(
+        cases.len() >= 20,
+        "golden cases missing from {}",
+        dir.display()
+    );
     for input in &cases {
         let stem = input.file_stem().unwrap().to_str().unwrap();
         let must_fail = stem.starts_with("err_");
@@ -66,7 +79,12 @@ fn golden_convert_cases() {
                     failures.push(format!("{stem}: converted but must be refused"));
                     continue;
                 }
-                check(&dir.join(format!("{stem}.xml")), &t.xml, update, &mut failures);
+                check(
+                    &dir.join(format!("{stem}.xml")),
+                    &t.xml,
+                    update,
+                    &mut failures,
+                );
                 let mut report = String::new();
                 for issue in &t.issues {
                     report.push_str(&format!("issue: {issue}\n"));
@@ -74,15 +92,26 @@ fn golden_convert_cases() {
                 for path in &t.not_carried {
                     report.push_str(&format!("not carried: {path}\n"));
                 }
-                check(&dir.join(format!("{stem}.report.txt")), &report, update, &mut failures);
+                check(
+                    &dir.join(format!("{stem}.report.txt")),
+                    &report,
+                    update,
+                    &mut failures,
+                );
             }
             Err(rejection) => {
                 if !must_fail {
                     failures.push(format!("{stem}: refused: {rejection}"));
                     continue;
                 }
-                let body = serde_json::to_string_pretty(&rejection.to_operation_outcome()).unwrap() + "\n";
-                check(&dir.join(format!("{stem}.err.json")), &body, update, &mut failures);
+                let body =
+                    serde_json::to_string_pretty(&rejection.to_operation_outcome()).unwrap() + "\n";
+                check(
+                    &dir.join(format!("{stem}.err.json")),
+                    &body,
+                    update,
+                    &mut failures,
+                );
             }
         }
     }

@@ -25,14 +25,28 @@ fn parameters(v: &Value) -> BTreeMap<String, String> {
         .as_array()
         .map(|ps| {
             ps.iter()
-                .map(|p| (p["name"].as_str().unwrap_or("").to_string(), p["valueString"].as_str().unwrap_or("").to_string()))
+                .map(|p| {
+                    (
+                        p["name"].as_str().unwrap_or("").to_string(),
+                        p["valueString"].as_str().unwrap_or("").to_string(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default()
 }
 
-fn run(request: &Path, algorithm: DigestAlgorithm, now: &str) -> Result<eps_translator::signing::Prepared, String> {
-    prepare(&std::fs::read(request).unwrap(), algorithm, &common::corpus_context(now)).map_err(|e| e.to_string())
+fn run(
+    request: &Path,
+    algorithm: DigestAlgorithm,
+    now: &str,
+) -> Result<eps_translator::signing::Prepared, String> {
+    prepare(
+        &std::fs::read(request).unwrap(),
+        algorithm,
+        &common::corpus_context(now),
+    )
+    .map_err(|e| e.to_string())
 }
 
 fn read_json(path: &Path) -> Value {
@@ -41,16 +55,29 @@ fn read_json(path: &Path) -> Value {
 
 #[test]
 fn corpus_prepare_pairs_give_the_reference_parameters() {
-    let Some(shared) = common::shared_dir("prepare conformance") else { return };
-    let requests = common::find_files(&shared.join("eps-examples"), &|n| n.ends_with("-Prepare-Request-200_OK.json"));
+    let Some(shared) = common::shared_dir("prepare conformance") else {
+        return;
+    };
+    let requests = common::find_files(&shared.join("eps-examples"), &|n| {
+        n.ends_with("-Prepare-Request-200_OK.json")
+    });
     let mut failures = Vec::new();
     let mut passed = 0;
     for request in &requests {
-        let response = request.with_file_name(request.file_name().unwrap().to_str().unwrap().replace("Request", "Response"));
+        let response = request.with_file_name(
+            request
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .replace("Request", "Response"),
+        );
         match run(request, DigestAlgorithm::Sha256, SIGNING_TIME) {
             Ok(p) => {
                 let ours: Value = serde_json::from_str(&p.parameters_json).unwrap();
-                if parameters(&ours) == parameters(&read_json(&response)) && ours["resourceType"] == "Parameters" {
+                if parameters(&ours) == parameters(&read_json(&response))
+                    && ours["resourceType"] == "Parameters"
+                {
                     passed += 1;
                 } else {
                     failures.push(format!("{}: parameters differ", request.display()));
@@ -60,27 +87,58 @@ fn corpus_prepare_pairs_give_the_reference_parameters() {
         }
     }
     // The one SHA-1 example, made by the reference with its own "now".
-    let sha1_dir = shared.join("eps-examples/primary-care/acute/nominated-pharmacy/medical-prescriber");
-    let p = run(&sha1_dir.join("Prepare-Request-Multiple-Dosages-200_OK.json"), DigestAlgorithm::Sha1, "2022-10-21T13:47:00+00:00")
-        .expect("SHA-1 multiple dosages example prepares");
+    let sha1_dir =
+        shared.join("eps-examples/primary-care/acute/nominated-pharmacy/medical-prescriber");
+    let p = run(
+        &sha1_dir.join("Prepare-Request-Multiple-Dosages-200_OK.json"),
+        DigestAlgorithm::Sha1,
+        "2022-10-21T13:47:00+00:00",
+    )
+    .expect("SHA-1 multiple dosages example prepares");
     let ours: Value = serde_json::from_str(&p.parameters_json).unwrap();
-    assert_eq!(parameters(&ours), parameters(&read_json(&sha1_dir.join("Prepare-Response-Multiple-Dosages-200_OK.json"))));
-    println!("corpus prepare: {passed} SHA-256 pairs + 1 SHA-1 pair passed, {} failed", failures.len());
+    assert_eq!(
+        parameters(&ours),
+        parameters(&read_json(
+            &sha1_dir.join("Prepare-Response-Multiple-Dosages-200_OK.json")
+        ))
+    );
+    println!(
+        "corpus prepare: {passed} SHA-256 pairs + 1 SHA-1 pair passed, {} failed",
+        failures.len()
+    );
     assert_eq!(passed, 29, "{}", failures.join("\n"));
 }
 
 #[test]
 fn oracle_sha1_outputs_and_fragments_match_byte_for_byte() {
-    let Some(shared) = common::shared_dir("prepare oracle conformance") else { return };
+    let Some(shared) = common::shared_dir("prepare oracle conformance") else {
+        return;
+    };
     let oracle = shared.join("eps-oracle");
     let mut checked = 0;
     let mut failures = Vec::new();
-    for sha1 in common::find_files(&oracle.join("prepare-sha1"), &|n| n.ends_with("-Prepare-Response-SHA1.json")) {
+    for sha1 in common::find_files(&oracle.join("prepare-sha1"), &|n| {
+        n.ends_with("-Prepare-Response-SHA1.json")
+    }) {
         let rel = sha1.strip_prefix(oracle.join("prepare-sha1")).unwrap();
-        let n = rel.file_name().unwrap().to_str().unwrap().split('-').next().unwrap().to_string();
+        let n = rel
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .split('-')
+            .next()
+            .unwrap()
+            .to_string();
         let dir = rel.parent().unwrap();
-        let request = shared.join("eps-examples").join(dir).join(format!("{n}-Prepare-Request-200_OK.json"));
-        let fragments = oracle.join("fragments").join(dir).join(format!("{n}-Fragments.xml"));
+        let request = shared
+            .join("eps-examples")
+            .join(dir)
+            .join(format!("{n}-Prepare-Request-200_OK.json"));
+        let fragments = oracle
+            .join("fragments")
+            .join(dir)
+            .join(format!("{n}-Fragments.xml"));
         match run(&request, DigestAlgorithm::Sha1, SIGNING_TIME) {
             Ok(p) => {
                 let ours: Value = serde_json::from_str(&p.parameters_json).unwrap();
@@ -95,14 +153,19 @@ fn oracle_sha1_outputs_and_fragments_match_byte_for_byte() {
             Err(e) => failures.push(format!("{}: refused: {e}", request.display())),
         }
     }
-    println!("oracle prepare: {checked} SHA-1 outputs and fragment files checked, {} failed", failures.len());
+    println!(
+        "oracle prepare: {checked} SHA-1 outputs and fragment files checked, {} failed",
+        failures.len()
+    );
     assert_eq!(checked, 29);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
 fn variants_prepare_like_the_reference_except_listed_defects() {
-    let Some(shared) = common::shared_dir("variant prepare conformance") else { return };
+    let Some(shared) = common::shared_dir("variant prepare conformance") else {
+        return;
+    };
     let dir = shared.join("eps-oracle/variants");
     let index = read_json(&dir.join("index.json"));
     let deviations: BTreeMap<&str, &str> = DEVIATIONS.iter().copied().collect();
@@ -112,7 +175,11 @@ fn variants_prepare_like_the_reference_except_listed_defects() {
         if v["kind"] != "order" {
             continue;
         }
-        let key = format!("{}/{}", v["base"].as_str().unwrap(), v["name"].as_str().unwrap());
+        let key = format!(
+            "{}/{}",
+            v["base"].as_str().unwrap(),
+            v["name"].as_str().unwrap()
+        );
         let request = dir.join(format!("{key}.json"));
         let fragments = std::fs::read(dir.join(format!("{key}.fragments.xml"))).ok();
         let Some(expected_fragments) = fragments else {
@@ -123,7 +190,8 @@ fn variants_prepare_like_the_reference_except_listed_defects() {
         let sha1 = run(&request, DigestAlgorithm::Sha1, SIGNING_TIME);
         let same = match (&sha256, &sha1) {
             (Ok(a), Ok(b)) => {
-                let want256 = parameters(&read_json(&dir.join(format!("{key}.prepare-sha256.json"))));
+                let want256 =
+                    parameters(&read_json(&dir.join(format!("{key}.prepare-sha256.json"))));
                 let want1 = parameters(&read_json(&dir.join(format!("{key}.prepare-sha1.json"))));
                 let got256 = parameters(&serde_json::from_str(&a.parameters_json).unwrap());
                 let got1 = parameters(&serde_json::from_str(&b.parameters_json).unwrap());
@@ -132,7 +200,10 @@ fn variants_prepare_like_the_reference_except_listed_defects() {
             _ => false,
         };
         if let Some(why) = deviations.get(key.as_str()) {
-            assert!(!same, "{key} is listed as a deviation ({why}) but matches the reference");
+            assert!(
+                !same,
+                "{key} is listed as a deviation ({why}) but matches the reference"
+            );
             *counts.entry("documented deviation").or_default() += 1;
         } else if same {
             *counts.entry("identical").or_default() += 1;
@@ -148,5 +219,9 @@ fn variants_prepare_like_the_reference_except_listed_defects() {
 }
 
 fn convert_refuses(request: &Path) -> bool {
-    eps_translator::translate::convert(&std::fs::read(request).unwrap(), &common::corpus_context(SIGNING_TIME)).is_err()
+    eps_translator::translate::convert(
+        &std::fs::read(request).unwrap(),
+        &common::corpus_context(SIGNING_TIME),
+    )
+    .is_err()
 }

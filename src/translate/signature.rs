@@ -75,11 +75,9 @@ pub fn signature_xml(data: &str, path: &str) -> Result<Element> {
         .decode(compact)
         .map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    let options = roxmltree::ParsingOptions {
-        allow_dtd: false,
-        nodes_limit: 100_000,
-    };
-    let doc = roxmltree::Document::parse_with_options(&text, options)
+    // The bounded parser: roxmltree alone recurses once per nesting level.
+    let normalized = crate::c14n::normalize_line_ends(&text);
+    let doc = crate::c14n::parse_document(&normalized)
         .map_err(|e| invalid(path, format!("Invalid signature format: {e}")))?;
     Ok(to_element(doc.root_element()))
 }

@@ -18,7 +18,10 @@ pub fn shared_dir(test: &str) -> Option<PathBuf> {
         panic!("{test}: the EPS shared corpus is absent at {} and CI=true: conformance cannot be checked", dir.display());
     }
     eprintln!("==========================================================================");
-    eprintln!("{test}: EPS SHARED CORPUS ABSENT at {} — conformance NOT checked", dir.display());
+    eprintln!(
+        "{test}: EPS SHARED CORPUS ABSENT at {} — conformance NOT checked",
+        dir.display()
+    );
     eprintln!("set EPS_SHARED_DIR or place the corpus at ../shared to run it");
     eprintln!("==========================================================================");
     None
@@ -29,7 +32,9 @@ pub fn find_files(dir: &Path, keep: &dyn Fn(&str) -> bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -56,5 +61,9 @@ pub fn first_difference(actual: &str, expected: &str) -> String {
             return format!("line {}:\n  ours:      {a}\n  reference: {e}", i + 1);
         }
     }
-    format!("lengths differ: ours {} bytes, reference {} bytes", actual.len(), expected.len())
+    format!(
+        "lengths differ: ours {} bytes, reference {} bytes",
+        actual.len(),
+        expected.len()
+    )
 }

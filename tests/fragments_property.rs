@@ -1,0 +1,133 @@
+//! The signing path writes canonical fragments straight from the model; a verifier takes
+//! them from the XML. Property: for every Bundle, the fragments `prepare` hashes equal the
+//! fragments a standard verifier extracts from our own `convert` output and
+//! exclusive-canonicalises with the general canonicaliser.
+
+mod common;
+
+use eps_translator::c14n::{canonicalize_node, normalize_line_ends, parse_document, Mode};
+use eps_translator::signing::{prepare, DigestAlgorithm};
+use eps_translator::translate::convert;
+use std::path::{Path, PathBuf};
+
+const NOW: &str = "2024-12-09T11:50:04+00:00";
+
+/// Exclusive C14N of a subtree, with the pretty-printing indentation (a newline and spaces
+/// between tags) dropped, as HL7 v3 verifiers read element-only content.
+fn exc(node: roxmltree::Node) -> String {
+    let mut out = Vec::new();
+    canonicalize_node(node, Mode::Exclusive, &[], &mut out).expect("canonicalises");
+    let text = String::from_utf8(out).unwrap();
+    let mut result = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find(">\n") {
+        result.push_str(&rest[..=i]);
+        let after = rest[i + 2..].trim_start_matches(' ');
+        rest = if after.starts_with('<') {
+            after
+        } else {
+            &rest[i + 1..]
+        };
+    }
+    result.push_str(rest);
+    result
+}
+
+fn child<'a, 'i>(node: roxmltree::Node<'a, 'i>, name: &str) -> roxmltree::Node<'a, 'i> {
+    node.children()
+        .find(|c| c.has_tag_name(name))
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+/// The verifier's view: fragments taken from the parsed HL7 v3 message.
+fn fragments_from_xml(xml: &str) -> String {
+    let text = normalize_line_ends(xml);
+    let doc = parse_document(&text).expect("our convert output parses");
+    let parent = doc
+        .descendants()
+        .find(|n| n.has_tag_name("ParentPrescription"))
+        .unwrap();
+    let prescription = child(
+        child(parent, "pertinentInformation1"),
+        "pertinentPrescription",
+    );
+    let author = child(prescription, "author");
+    let mut out = String::from("<FragmentsToBeHashed><Fragment>");
+    out += &exc(child(author, "time"));
+    out += &exc(child(prescription, "id"));
+    out += "</Fragment><Fragment>";
+    out += &exc(child(author, "AgentPerson"));
+    out += "</Fragment><Fragment>";
+    out += &exc(child(parent, "recordTarget"));
+    out += "</Fragment>";
+    for info in prescription
+        .children()
+        .filter(|c| c.has_tag_name("pertinentInformation2"))
+    {
+        let item = exc(child(info, "pertinentLineItem"));
+        // Signed line items leave out repeatNumber/low.
+        out += "<Fragment>";
+        out += &item.replace("<repeatNumber><low value=\"1\"></low>", "<repeatNumber>");
+        out += "</Fragment>";
+    }
+    out + "</FragmentsToBeHashed>"
+}
+
+fn check(bundles: &[PathBuf]) -> usize {
+    let ctx = common::corpus_context(NOW);
+    let mut checked = 0;
+    for path in bundles {
+        let bytes = std::fs::read(path).unwrap();
+        let (Ok(converted), Ok(prepared)) = (
+            convert(&bytes, &ctx),
+            prepare(&bytes, DigestAlgorithm::Sha256, &ctx),
+        ) else {
+            continue;
+        };
+        let from_model = String::from_utf8(prepared.fragments_c14n).unwrap();
+        assert_eq!(
+            from_model,
+            fragments_from_xml(&converted.xml),
+            "{}",
+            path.display()
+        );
+        checked += 1;
+    }
+    checked
+}
+
+#[test]
+fn golden_bundles_canonical_fragments_equal_c14n_of_convert_output() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/convert");
+    let bundles = common::find_files(&dir, &|n| {
+        n.ends_with(".json") && !n.starts_with("err_") && !n.ends_with(".err.json")
+    });
+    let checked = check(&bundles);
+    println!("golden fragments property: {checked} bundles");
+    assert!(checked >= 6);
+}
+
+#[test]
+fn corpus_and_variant_canonical_fragments_equal_c14n_of_convert_output() {
+    let Some(shared) = common::shared_dir("fragments property") else {
+        return;
+    };
+    let mut bundles = common::find_files(&shared.join("eps-examples"), &|n| {
+        n.ends_with("-Prepare-Request-200_OK.json")
+            || n.ends_with("-Process-Request-Send-200_OK.json")
+    });
+    bundles.extend(common::find_files(
+        &shared.join("eps-oracle/variants"),
+        &|n| {
+            n.ends_with(".json")
+                && !n.contains(".prepare-")
+                && !n.contains(".error")
+                && !n.contains(".validate")
+                && !n.starts_with("index")
+                && !n.starts_with("manifest")
+        },
+    ));
+    let checked = check(&bundles);
+    println!("corpus fragments property: {checked} bundles");
+    assert!(checked >= 150, "only {checked} bundles checked");
+}
