@@ -288,24 +288,17 @@ fn telecoms<'b, 'a: 'b>(
     if let Some(t) = &pr.telecom {
         return Ok((t, format!("{pr_path}.telecom")));
     }
-    if role == Role::Cancellation {
-        return cancellation_telecoms(input, pr, pr_path);
-    }
-    if let Some(p) = pr.practitioner.as_ref().filter(|p| p.reference.is_some()) {
-        let (index, practitioner) = input.resolve_as(
-            p,
-            &format!("{pr_path}.practitioner"),
-            "Practitioner",
-            |r| match r {
-                Resource::Practitioner(p) => Some(p),
-                _ => None,
-            },
-        )?;
-        if let Some(t) = &practitioner.telecom {
-            return Ok((t, format!("Bundle.entry[{index}].resource.telecom")));
+    let literal_practitioner = pr.practitioner.as_ref().filter(|p| p.reference.is_some());
+    if let Some(p) = literal_practitioner {
+        if let Some(found) = practitioner_telecoms(input, p, pr_path)? {
+            return Ok(found);
         }
-    } else if let Some(t) = org.telecom {
+    } else if let (false, Some(t)) = (role == Role::Cancellation, org.telecom) {
         return Ok((t, format!("{}.telecom", org.path)));
+    }
+    if role == Role::Cancellation {
+        // A cancellation's AgentPerson simply has no telecom then.
+        return Ok((&[], String::new()));
     }
     Err(missing_with(
         format!("{pr_path}.telecom"),
@@ -313,26 +306,25 @@ fn telecoms<'b, 'a: 'b>(
     ))
 }
 
-fn cancellation_telecoms<'b, 'a: 'b>(
+/// The telecoms of the Practitioner a role points at, when it has any.
+fn practitioner_telecoms<'b, 'a: 'b>(
     input: &Input<'b, 'a>,
-    pr: &'b PractitionerRole<'a>,
+    reference: &Reference<'_>,
     pr_path: &str,
-) -> Result<(&'b [ContactPoint<'b>], String)> {
-    if let Some(p) = pr.practitioner.as_ref().filter(|p| p.reference.is_some()) {
-        let (index, practitioner) = input.resolve_as(
-            p,
-            &format!("{pr_path}.practitioner"),
-            "Practitioner",
-            |r| match r {
-                Resource::Practitioner(p) => Some(p),
-                _ => None,
-            },
-        )?;
-        if let Some(t) = &practitioner.telecom {
-            return Ok((t, format!("Bundle.entry[{index}].resource.telecom")));
-        }
-    }
-    Ok((&[], String::new()))
+) -> Result<Option<(&'b [ContactPoint<'b>], String)>> {
+    let (index, practitioner) = input.resolve_as(
+        reference,
+        &format!("{pr_path}.practitioner"),
+        "Practitioner",
+        |r| match r {
+            Resource::Practitioner(p) => Some(p),
+            _ => None,
+        },
+    )?;
+    Ok(practitioner
+        .telecom
+        .as_deref()
+        .map(|t| (t, format!("Bundle.entry[{index}].resource.telecom"))))
 }
 
 fn agent_person_person(

@@ -4,7 +4,7 @@ use super::agent_person::{agent_person, Role};
 use super::common::*;
 use super::parent_prescription::{bundle_id, message_id};
 use super::prescription::{
-    only_extension, prescription_id, short_form_id, RESPONSIBLE_PRACTITIONER_URL, SHORT_FORM_ID_OID,
+    prescription_id, responsible_party_reference, short_form_id, SHORT_FORM_ID_OID,
 };
 use super::{line_item, message, patient, validation, Input, Translated};
 use crate::hl7v3::element::{code_element, id_element, Element};
@@ -27,20 +27,7 @@ pub fn translate(input: &Input<'_, '_>) -> Result<Translated> {
         &format!("{path}.requester"),
         Role::Cancellation,
     )?;
-    let (responsible_ref, responsible_path) = match only_extension(
-        &mr.extension,
-        RESPONSIBLE_PRACTITIONER_URL,
-        &format!("{path}.extension"),
-    )? {
-        Some(ext) => (
-            required(
-                ext.value_reference.as_ref(),
-                format!("{path}.extension.valueReference"),
-            )?,
-            format!("{path}.extension.valueReference"),
-        ),
-        None => (requester, format!("{path}.requester")),
-    };
+    let (responsible_ref, responsible_path) = responsible_party_reference(mr, requester, &path)?;
     let responsible = agent_person(
         input,
         responsible_ref,

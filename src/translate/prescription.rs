@@ -73,6 +73,26 @@ pub fn required_extension<'e, 'a>(
     })
 }
 
+/// The PractitionerRole responsible for the prescription: the
+/// `Extension-DM-ResponsiblePractitioner` reference, else the requester; with its FHIRPath.
+pub fn responsible_party_reference<'m, 'a>(
+    mr: &'m MedicationRequest<'a>,
+    requester: &'m Reference<'a>,
+    path: &str,
+) -> Result<(&'m Reference<'a>, String)> {
+    let extensions = format!("{path}.extension");
+    match only_extension(&mr.extension, RESPONSIBLE_PRACTITIONER_URL, &extensions)? {
+        Some(ext) => {
+            let ref_path = format!("{extensions}.valueReference");
+            Ok((
+                required(ext.value_reference.as_ref(), ref_path.clone())?,
+                ref_path,
+            ))
+        }
+        None => Ok((requester, format!("{path}.requester"))),
+    }
+}
+
 /// The prescription id (the long-form UUID), upper-cased.
 pub fn prescription_id(mr: &MedicationRequest<'_>, path: &str) -> Result<String> {
     let gid_path = format!("{path}.groupIdentifier");
@@ -245,20 +265,7 @@ pub fn build<'b, 'a: 'b>(input: &Input<'b, 'a>, warnings: &mut Vec<Issue>) -> Re
     let requester = required(mr0.requester.as_ref(), format!("{path}.requester"))?;
     let (author, author_time) = author(input, mr0, requester, &path, warnings)?;
     el.push(author);
-    let (responsible_ref, responsible_path) = match only_extension(
-        &mr0.extension,
-        RESPONSIBLE_PRACTITIONER_URL,
-        &format!("{path}.extension"),
-    )? {
-        Some(ext) => (
-            required(
-                ext.value_reference.as_ref(),
-                format!("{path}.extension.valueReference"),
-            )?,
-            format!("{path}.extension.valueReference"),
-        ),
-        None => (requester, format!("{path}.requester")),
-    };
+    let (responsible_ref, responsible_path) = responsible_party_reference(mr0, requester, &path)?;
     el.push(
         Element::new("responsibleParty")
             .attr("contextControlCode", "OP")
