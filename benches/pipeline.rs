@@ -29,9 +29,16 @@ fn inputs() -> Vec<(String, Vec<u8>)> {
     let shared = std::env::var_os("EPS_SHARED_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("../shared"));
-    let corpus = shared.join("eps-examples/secondary-care/homecare/acute/nominated-pharmacy/concurrent-dosage-instructions/1-Prepare-Request-200_OK.json");
-    if corpus.exists() {
-        files.push(("corpus_homecare_4_items".into(), corpus));
+    let corpus = [
+        ("corpus_homecare_4_items", "eps-examples/secondary-care/homecare/acute/nominated-pharmacy/concurrent-dosage-instructions/1-Prepare-Request-200_OK.json"),
+        // The largest Send Bundle of the corpus (34 KB): the benchmark target.
+        ("corpus_largest_send", "eps-examples/primary-care/acute/nominated-pharmacy/medical-prescriber/3-Process-Request-Multiple-DosageInstructions-Send_200_OK.json"),
+    ];
+    for (name, rel) in corpus {
+        let path = shared.join(rel);
+        if path.exists() {
+            files.push((name.into(), path));
+        }
     }
     files
         .into_iter()
