@@ -60,14 +60,15 @@ fn stages(c: &mut Criterion) {
             b.iter(|| Bundle::parse(black_box(t)).unwrap())
         });
         let bundle = Bundle::parse(text).unwrap();
-        let raw: serde_json::Value = serde_json::from_str(text).unwrap();
-        group.bench_with_input(BenchmarkId::new("parse_json_tree", &name), text, |b, t| {
-            b.iter(|| serde_json::from_str::<serde_json::Value>(black_box(t)).unwrap())
-        });
+        group.bench_with_input(
+            BenchmarkId::new("not_carried_report", &name),
+            text,
+            |b, t| b.iter(|| eps_translator::translate::report::not_carried(black_box(t))),
+        );
         group.bench_function(BenchmarkId::new("translate", &name), |b| {
-            b.iter(|| translate_bundle(&bundle, &raw, &ctx).unwrap())
+            b.iter(|| translate_bundle(&bundle, text, &ctx).unwrap())
         });
-        let tree = translate_bundle(&bundle, &raw, &ctx).unwrap().root;
+        let tree = translate_bundle(&bundle, text, &ctx).unwrap().root;
         group.bench_function(BenchmarkId::new("write_pretty", &name), |b| {
             b.iter(|| eps_translator::hl7v3::writer::write_document(black_box(&tree)))
         });

@@ -15,6 +15,13 @@ pub type Str<'a> = Cow<'a, str>;
 #[serde(transparent)]
 pub struct Num<'a>(#[serde(borrow)] pub &'a serde_json::value::RawValue);
 
+impl PartialEq for Num<'_> {
+    /// Numbers are equal when written the same way, as the reference's lossless JSON compares them.
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+    }
+}
+
 impl Num<'_> {
     /// The number's text as written (a string's content, unescaped).
     pub fn text(&self) -> Cow<'_, str> {
@@ -32,7 +39,7 @@ impl Num<'_> {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Identifier<'a> {
     #[serde(borrow)]
@@ -45,7 +52,7 @@ pub struct Identifier<'a> {
     pub extension: Vec<Extension<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Reference<'a> {
     #[serde(borrow)]
@@ -60,7 +67,7 @@ pub struct Reference<'a> {
     pub extension: Vec<Extension<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Coding<'a> {
     #[serde(borrow)]
@@ -73,7 +80,7 @@ pub struct Coding<'a> {
     pub extension: Vec<Extension<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CodeableConcept<'a> {
     #[serde(borrow, default)]
@@ -82,7 +89,7 @@ pub struct CodeableConcept<'a> {
     pub text: Option<Str<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Quantity<'a> {
     #[serde(borrow)]
@@ -97,7 +104,7 @@ pub struct Quantity<'a> {
     pub extension: Vec<Extension<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Period<'a> {
     #[serde(borrow)]
@@ -106,7 +113,7 @@ pub struct Period<'a> {
     pub end: Option<Str<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HumanName<'a> {
     #[serde(borrow, rename = "use")]
@@ -123,7 +130,7 @@ pub struct HumanName<'a> {
     pub suffix: Vec<Str<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Address<'a> {
     #[serde(borrow, rename = "use")]
@@ -146,7 +153,7 @@ pub struct Address<'a> {
     pub country: Option<Str<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactPoint<'a> {
     #[serde(borrow)]
@@ -158,7 +165,7 @@ pub struct ContactPoint<'a> {
 }
 
 /// An extension with the `value[x]` types the EPS profiles use.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Extension<'a> {
     #[serde(borrow)]

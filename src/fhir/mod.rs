@@ -107,6 +107,36 @@ fn json_error(prefix: &str, err: serde_path_to_error::Error<serde_json::Error>) 
     ))
 }
 
+/// Deserializes `text`; on failure, deserializes again tracking the path, so the error
+/// names where it is (the fast path pays nothing for the path tracking).
+fn deserialize_with_path<'a, T: Deserialize<'a>>(
+    text: &'a str,
+    prefix: &str,
+) -> Result<T, Rejection> {
+    match serde_json::from_str(text) {
+        Ok(value) => Ok(value),
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let err = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Err(e) => json_error(prefix, e),
+                Ok(_) => match de.end() {
+                    Err(e) => Rejection::single(Issue::error(
+                        IssueCode::Structure,
+                        format!("invalid JSON: {e}"),
+                        Some(prefix.to_string()),
+                    )),
+                    Ok(()) => Rejection::single(Issue::error(
+                        IssueCode::Structure,
+                        "invalid JSON",
+                        Some(prefix.to_string()),
+                    )),
+                },
+            };
+            Err(err)
+        }
+    }
+}
+
 /// Turns serde's `a.b[0].c` path into a FHIRPath below `prefix`.
 fn fhir_path(prefix: &str, serde_path: &str) -> String {
     if serde_path == "." || serde_path.is_empty() {
@@ -134,9 +164,7 @@ fn parse_resource<'a>(raw: &'a RawValue, path: &str) -> Result<Resource<'a>, Rej
     };
     macro_rules! typed {
         ($variant:ident) => {{
-            let mut de = serde_json::Deserializer::from_str(text);
-            let value: $variant<'a> =
-                serde_path_to_error::deserialize(&mut de).map_err(|e| json_error(path, e))?;
+            let value: $variant<'a> = deserialize_with_path(text, path)?;
             Resource::$variant(value)
         }};
     }
@@ -160,16 +188,7 @@ fn parse_resource<'a>(raw: &'a RawValue, path: &str) -> Result<Resource<'a>, Rej
 impl<'a> Bundle<'a> {
     /// Parses Bundle JSON. Errors name the FHIRPath of the offending element.
     pub fn parse(text: &'a str) -> Result<Bundle<'a>, Rejection> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        let raw: RawBundle =
-            serde_path_to_error::deserialize(&mut de).map_err(|e| json_error("Bundle", e))?;
-        de.end().map_err(|e| {
-            Rejection::single(Issue::error(
-                IssueCode::Structure,
-                format!("invalid JSON: {e}"),
-                Some("Bundle".into()),
-            ))
-        })?;
+        let raw: RawBundle = deserialize_with_path(text, "Bundle")?;
         if raw.resource_type.as_deref() != Some("Bundle") {
             return Err(Rejection::single(Issue::error(
                 IssueCode::Invalid,

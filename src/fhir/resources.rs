@@ -3,7 +3,7 @@
 use super::datatypes::*;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageHeader<'a> {
     #[serde(borrow)]
@@ -24,7 +24,7 @@ pub struct MessageHeader<'a> {
     pub reason: Option<CodeableConcept<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageSource<'a> {
     #[serde(borrow)]
@@ -35,7 +35,7 @@ pub struct MessageSource<'a> {
     pub extension: Vec<Extension<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageDestination<'a> {
     #[serde(borrow)]
@@ -44,7 +44,7 @@ pub struct MessageDestination<'a> {
     pub receiver: Option<Reference<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MedicationRequest<'a> {
     #[serde(borrow)]
@@ -86,20 +86,20 @@ pub struct MedicationRequest<'a> {
     pub based_on: Vec<Reference<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Annotation<'a> {
     #[serde(borrow)]
     pub text: Option<Str<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Substitution {
     pub allowed_boolean: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Dosage<'a> {
     #[serde(borrow)]
@@ -112,7 +112,7 @@ pub struct Dosage<'a> {
     pub additional_instruction: Vec<CodeableConcept<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DispenseRequest<'a> {
     #[serde(borrow, default)]
@@ -129,7 +129,7 @@ pub struct DispenseRequest<'a> {
     pub performer: Option<Reference<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Patient<'a> {
     #[serde(borrow)]
@@ -150,7 +150,7 @@ pub struct Patient<'a> {
     pub general_practitioner: Vec<Reference<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Practitioner<'a> {
     #[serde(borrow)]
@@ -164,7 +164,7 @@ pub struct Practitioner<'a> {
     pub telecom: Option<Vec<ContactPoint<'a>>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PractitionerRole<'a> {
     #[serde(borrow)]
@@ -186,7 +186,7 @@ pub struct PractitionerRole<'a> {
     pub telecom: Option<Vec<ContactPoint<'a>>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Organization<'a> {
     #[serde(borrow)]
@@ -205,7 +205,7 @@ pub struct Organization<'a> {
     pub part_of: Option<Reference<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HealthcareService<'a> {
     #[serde(borrow)]
@@ -222,7 +222,7 @@ pub struct HealthcareService<'a> {
     pub telecom: Vec<ContactPoint<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Location<'a> {
     #[serde(borrow)]
@@ -233,7 +233,7 @@ pub struct Location<'a> {
     pub address: Option<Address<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Medication<'a> {
     #[serde(borrow)]
@@ -242,7 +242,7 @@ pub struct Medication<'a> {
     pub code: Option<CodeableConcept<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Provenance<'a> {
     #[serde(borrow)]
@@ -253,7 +253,7 @@ pub struct Provenance<'a> {
     pub signature: Vec<Signature<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Signature<'a> {
     #[serde(borrow)]
@@ -264,7 +264,7 @@ pub struct Signature<'a> {
     pub data: Option<Str<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CommunicationRequest<'a> {
     #[serde(borrow)]
@@ -275,7 +275,7 @@ pub struct CommunicationRequest<'a> {
     pub payload: Vec<CommunicationPayload<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CommunicationPayload<'a> {
     #[serde(borrow)]
@@ -284,7 +284,7 @@ pub struct CommunicationPayload<'a> {
     pub content_reference: Option<Reference<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct List<'a> {
     #[serde(borrow)]
@@ -297,7 +297,7 @@ pub struct List<'a> {
     pub entry: Vec<ListEntry<'a>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListEntry<'a> {
     #[serde(borrow)]

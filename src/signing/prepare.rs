@@ -135,10 +135,8 @@ pub fn prepare(
             "MessageHeader.eventCoding.code must be 'prescription-order'.",
         ));
     }
-    let raw: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| Rejection::at(IssueCode::Structure, "Bundle", format!("invalid JSON: {e}")))?;
-    let translated = translate::translate_bundle(&bundle, &raw, ctx)?;
-    report::refuse_non_xml(&translated.root, &report::scan(&raw))?;
+    let translated = translate::translate_bundle(&bundle, text, ctx)?;
+    report::refuse_non_xml(&translated.root, text)?;
     let parent = parent_prescription(&translated.root)
         .map_err(|e| Rejection::single(Issue::error(IssueCode::Processing, e.to_string(), None)))?;
     let author_time = parent

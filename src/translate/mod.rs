@@ -50,8 +50,8 @@ pub struct Translated {
 /// The Bundle with lookups that fail with a FHIRPath.
 pub struct Input<'b, 'a> {
     pub bundle: &'b Bundle<'a>,
-    /// The same Bundle as a JSON tree, for checks that compare raw values.
-    pub raw: &'b serde_json::Value,
+    /// The Bundle's JSON text, for the rare checks that need the input as written.
+    pub text: &'b str,
     pub ctx: &'b Context,
 }
 
@@ -167,12 +167,8 @@ impl<'b, 'a> Input<'b, 'a> {
 }
 
 /// Translates a parsed Bundle into its HL7 v3 message tree.
-pub fn translate_bundle(
-    bundle: &Bundle<'_>,
-    raw: &serde_json::Value,
-    ctx: &Context,
-) -> Result<Translated> {
-    let input = Input { bundle, raw, ctx };
+pub fn translate_bundle(bundle: &Bundle<'_>, text: &str, ctx: &Context) -> Result<Translated> {
+    let input = Input { bundle, text, ctx };
     let (index, header) = input.message_header()?;
     let path = format!("Bundle.entry[{index}].resource.eventCoding.code");
     let code = header
@@ -195,14 +191,11 @@ pub fn translate_bundle(
 pub fn convert(input: &[u8], ctx: &Context) -> Result<Translation> {
     let text = crate::fhir::input_text(input)?;
     let bundle = Bundle::parse(text)?;
-    let raw: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| Rejection::at(IssueCode::Structure, "Bundle", format!("invalid JSON: {e}")))?;
-    let translated = translate_bundle(&bundle, &raw, ctx)?;
-    let scan = report::scan(&raw);
-    report::refuse_non_xml(&translated.root, &scan)?;
+    let translated = translate_bundle(&bundle, text, ctx)?;
+    report::refuse_non_xml(&translated.root, text)?;
     Ok(Translation {
         xml: writer::write_document(&translated.root),
         issues: translated.issues,
-        not_carried: scan.not_carried,
+        not_carried: report::not_carried(text),
     })
 }

@@ -1,21 +1,20 @@
-//! A pass over the Bundle's JSON tree: notes strings holding characters XML 1.0 cannot carry
-//! (so a refusal can name their FHIRPath), and lists what the HL7 v3 message has no place for
-//! (`mappings/carried-paths.tsv`).
+//! What did not travel, and what cannot: lists the Bundle data the HL7 v3 message has no
+//! place for (`mappings/carried-paths.tsv`), and refuses a message that would hold a
+//! character XML 1.0 cannot carry, naming the FHIRPaths of the input strings that hold it.
+//!
+//! The not-carried walk reads the JSON lazily (object members as raw JSON text) and skips
+//! every subtree that is carried whole, so it costs little on typical Bundles.
 
 use crate::error::{Issue, IssueCode, Rejection};
 use crate::hl7v3::{Content, Element};
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt::Write;
 use std::sync::OnceLock;
-
-/// What the scan found.
-#[derive(Debug, Default)]
-pub struct Scan {
-    pub not_carried: Vec<String>,
-    /// FHIRPaths of strings holding a character XML 1.0 cannot carry, with that character.
-    pub non_xml: Vec<(String, char)>,
-}
 
 /// The carried paths, split into exact patterns per resource type and `*` (any resource).
 fn carried() -> &'static HashSet<&'static str> {
@@ -29,73 +28,152 @@ fn carried() -> &'static HashSet<&'static str> {
     })
 }
 
-/// Whether a leaf pattern (`Type.a.b.c`) lies under a carried path: some prefix of it ending
-/// at a `.` boundary, or the same prefix under `*.`, is listed.
-fn is_carried(pattern: &str) -> bool {
-    let set = carried();
-    let rest_start = pattern.find('.').map_or(pattern.len(), |i| i + 1);
-    let mut wildcard = String::with_capacity(pattern.len());
-    let boundaries = pattern
-        .match_indices('.')
-        .map(|(i, _)| i)
-        .skip(1)
-        .chain(std::iter::once(pattern.len()));
-    for end in boundaries {
-        let prefix = &pattern[..end];
-        if set.contains(prefix) {
-            return true;
-        }
-        if rest_start <= end {
-            wildcard.clear();
-            wildcard.push_str("*.");
-            wildcard.push_str(&pattern[rest_start..end]);
-            if set.contains(wildcard.as_str()) {
-                return true;
-            }
-        }
-    }
-    false
-}
-
 /// Whether a character may appear in an XML 1.0 document.
 pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\u{9}' | '\u{a}' | '\u{d}' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..='\u{10ffff}')
 }
 
-/// Scans the Bundle's JSON.
-pub fn scan(raw: &Value) -> Scan {
-    let mut scan = Scan::default();
-    walk(
-        raw,
-        &mut String::from("Bundle"),
-        &mut String::from("Bundle"),
-        &mut scan,
-    );
-    scan
+/// The FHIRPaths of Bundle data that the HL7 v3 message does not carry.
+pub fn not_carried(bundle_json: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(raw) = serde_json::from_str::<&RawValue>(bundle_json) {
+        walk(
+            raw,
+            &mut String::from("Bundle"),
+            &mut String::from("Bundle"),
+            &mut out,
+        );
+    }
+    out
+}
+
+/// An object's members in document order, values left as raw JSON.
+struct Members<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+#[derive(Deserialize)]
+struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Members<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Members<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Members<'de>, M::Error> {
+                let mut members = Vec::new();
+                while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+                    members.push((k, map.next_value::<&'de RawValue>()?));
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+#[derive(Deserialize)]
+struct UrlPeek<'a> {
+    #[serde(borrow)]
+    url: Option<Cow<'a, str>>,
+}
+
+/// Whether this exact pattern (or its `*.` form) is listed: the walk checks every level on the
+/// way down, so a carried ancestor has already stopped it.
+fn carried_here(pattern: &str) -> bool {
+    let set = carried();
+    if set.contains(pattern) {
+        return true;
+    }
+    match pattern.split_once('.') {
+        Some((_, rest)) => {
+            let mut wildcard = String::with_capacity(rest.len() + 2);
+            wildcard.push_str("*.");
+            wildcard.push_str(rest);
+            set.contains(wildcard.as_str())
+        }
+        None => false,
+    }
+}
+
+fn walk(raw: &RawValue, path: &mut String, pattern: &mut String, out: &mut Vec<String>) {
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'{') => {
+            let Ok(Members(members)) = serde_json::from_str::<Members>(text) else {
+                return;
+            };
+            // A resource restarts the pattern at its type.
+            let kind = pattern
+                .ends_with(".resource")
+                .then(|| members.iter().find(|(k, _)| k == "resourceType"))
+                .flatten()
+                .and_then(|(_, v)| serde_json::from_str::<Cow<str>>(v.get()).ok());
+            let saved = kind.map(|k| std::mem::replace(pattern, k.into_owned()));
+            for (key, value) in &members {
+                if key == "url" && pattern.ends_with(')') {
+                    continue;
+                }
+                let (path_len, pattern_len) = (path.len(), pattern.len());
+                path.push('.');
+                path.push_str(key);
+                pattern.push('.');
+                pattern.push_str(key);
+                if !carried_here(pattern) {
+                    walk(value, path, pattern, out);
+                }
+                path.truncate(path_len);
+                pattern.truncate(pattern_len);
+            }
+            if let Some(saved) = saved {
+                *pattern = saved;
+            }
+        }
+        Some(b'[') => {
+            let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(text) else {
+                return;
+            };
+            for (i, item) in items.iter().enumerate() {
+                let (path_len, pattern_len) = (path.len(), pattern.len());
+                let _ = write!(path, "[{i}]");
+                if item.get().starts_with('{') {
+                    if let Ok(UrlPeek { url: Some(url) }) =
+                        serde_json::from_str::<UrlPeek>(item.get())
+                    {
+                        let _ = write!(pattern, "(\"{url}\")");
+                    }
+                }
+                if !carried_here(pattern) {
+                    walk(item, path, pattern, out);
+                }
+                path.truncate(path_len);
+                pattern.truncate(pattern_len);
+            }
+        }
+        _ => out.push(path.clone()),
+    }
 }
 
 /// Refuses a written message that holds a character XML 1.0 cannot carry, naming the
 /// FHIRPaths of the input strings that hold it. (The check runs on the output because some
 /// such characters do not survive into it: the reference writes a form feed in an attribute
 /// value as a space.)
-pub fn refuse_non_xml(root: &Element, scan: &Scan) -> Result<(), Rejection> {
+pub fn refuse_non_xml(root: &Element, bundle_json: &str) -> Result<(), Rejection> {
     let Some(bad) = first_non_xml(root) else {
         return Ok(());
     };
-    let mut issues: Vec<Issue> = scan
-        .non_xml
-        .iter()
-        .filter(|(_, c)| *c == bad)
-        .map(|(path, _)| {
-            Issue::error(
-                IssueCode::Value,
-                format!(
-                    "text contains U+{:04X}, a character XML 1.0 cannot carry",
-                    bad as u32
-                ),
-                Some(path.clone()),
-            )
-        })
+    let message = format!(
+        "text contains U+{:04X}, a character XML 1.0 cannot carry",
+        bad as u32
+    );
+    let mut paths = Vec::new();
+    if let Ok(value) = serde_json::from_str::<Value>(bundle_json) {
+        strings_holding(&value, bad, &mut String::from("Bundle"), &mut paths);
+    }
+    let mut issues: Vec<Issue> = paths
+        .into_iter()
+        .map(|p| Issue::error(IssueCode::Value, message.clone(), Some(p)))
         .collect();
     if issues.is_empty() {
         issues.push(Issue::error(
@@ -124,59 +202,27 @@ fn first_non_xml(el: &Element) -> Option<char> {
     }
 }
 
-fn walk(v: &Value, path: &mut String, pattern: &mut String, scan: &mut Scan) {
+fn strings_holding(v: &Value, bad: char, path: &mut String, out: &mut Vec<String>) {
     match v {
         Value::Object(map) => {
-            // A resource restarts the pattern at its type.
-            let restart = map
-                .get("resourceType")
-                .and_then(Value::as_str)
-                .filter(|_| pattern.ends_with(".resource"));
-            let saved_pattern = restart.map(|kind| std::mem::replace(pattern, kind.to_string()));
             for (key, child) in map {
-                if key == "url" && pattern.ends_with(')') {
-                    continue;
-                }
-                let path_len = path.len();
-                let pattern_len = pattern.len();
+                let len = path.len();
                 path.push('.');
                 path.push_str(key);
-                pattern.push('.');
-                pattern.push_str(key);
-                walk(child, path, pattern, scan);
-                path.truncate(path_len);
-                pattern.truncate(pattern_len);
-            }
-            if let Some(saved) = saved_pattern {
-                *pattern = saved;
+                strings_holding(child, bad, path, out);
+                path.truncate(len);
             }
         }
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                let path_len = path.len();
-                let pattern_len = pattern.len();
+                let len = path.len();
                 let _ = write!(path, "[{i}]");
-                if let Some(url) = item.get("url").and_then(Value::as_str) {
-                    let _ = write!(pattern, "(\"{url}\")");
-                }
-                walk(item, path, pattern, scan);
-                path.truncate(path_len);
-                pattern.truncate(pattern_len);
+                strings_holding(item, bad, path, out);
+                path.truncate(len);
             }
         }
-        Value::String(s) => {
-            if let Some(bad) = s.chars().find(|c| !is_xml_char(*c)) {
-                scan.non_xml.push((path.clone(), bad));
-            }
-            note(path, pattern, scan);
-        }
-        _ => note(path, pattern, scan),
-    }
-}
-
-fn note(path: &str, pattern: &str, scan: &mut Scan) {
-    if !is_carried(pattern) {
-        scan.not_carried.push(path.to_string());
+        Value::String(s) if s.contains(bad) => out.push(path.clone()),
+        _ => {}
     }
 }
 
@@ -185,13 +231,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn carried_paths_match_by_prefix_and_wildcard() {
-        assert!(is_carried("Patient.name.given"));
-        assert!(is_carried("Location.id"));
-        assert!(is_carried(
-            "MedicationRequest.dispenseRequest.quantity.value"
-        ));
-        assert!(!is_carried("MedicationRequest.substitution.allowedBoolean"));
-        assert!(!is_carried("Patient.nameX"));
+    fn lists_only_leaves_outside_carried_paths() {
+        let bundle = r#"{"resourceType":"Bundle","entry":[{"fullUrl":"urn:x","resource":{"resourceType":"MedicationRequest",
+            "id":"1","substitution":{"allowedBoolean":false},"extension":[{"url":"u","valueString":"v"}],
+            "dispenseRequest":{"quantity":{"value":1,"extra":2}}}},
+            {"resource":{"resourceType":"Patient","name":[{"given":["A"]}],"nameX":"y"}}]}"#;
+        assert_eq!(
+            not_carried(bundle),
+            vec![
+                "Bundle.entry[0].resource.substitution.allowedBoolean",
+                "Bundle.entry[0].resource.extension[0].valueString",
+                "Bundle.entry[0].resource.dispenseRequest.quantity.extra",
+                "Bundle.entry[1].resource.nameX",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_non_xml_character_is_refused_with_its_path() {
+        let root = Element::new("a").text("x\u{0}y");
+        let err =
+            refuse_non_xml(&root, r#"{"entry":[{"resource":{"name":"x\u0000y"}}]}"#).unwrap_err();
+        assert_eq!(
+            err.issues[0].expression.as_deref(),
+            Some("Bundle.entry[0].resource.name")
+        );
+        let form_feed_attribute = Element::new("a").attr("v", "x\u{c}y");
+        assert!(refuse_non_xml(&form_feed_attribute, "{}").is_ok());
     }
 }

@@ -9,6 +9,7 @@ use super::common::*;
 use super::prescription::course_of_therapy;
 use super::Input;
 use crate::error::{Issue, IssueCode, Rejection};
+use crate::fhir::{Extension, MedicationRequest};
 use serde_json::Value;
 
 const MR_PATH: &str = "Bundle.entry.resource.ofType(MedicationRequest)";
@@ -28,6 +29,64 @@ const MUST_AGREE: [&str; 11] = [
     "extension(\"https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionType\")",
     "extension(\"https://fhir.nhs.uk/StructureDefinition/Extension-DM-ResponsiblePractitioner\")",
 ];
+
+const REPEATS_PATH: &str = "dispenseRequest.numberOfRepeatsAllowed";
+
+/// Whether every MedicationRequest has the same value at one of the `MUST_AGREE` paths (or
+/// the number of repeats), compared on the typed model.
+fn typed_agree<'m, 'a>(path: &str, mrs: &[(usize, &'m MedicationRequest<'a>)]) -> bool {
+    fn all_same<'m, 'a, T: PartialEq>(
+        mrs: &[(usize, &'m MedicationRequest<'a>)],
+        f: impl Fn(&'m MedicationRequest<'a>) -> T,
+    ) -> bool {
+        let mut values = mrs.iter().map(|(_, mr)| f(mr));
+        match values.next() {
+            Some(first) => values.all(|v| v == first),
+            None => true,
+        }
+    }
+    fn with_url<'e, 'a>(list: &'e [Extension<'a>], url: &str) -> Vec<&'e Extension<'a>> {
+        list.iter().filter(|e| e.url == url).collect()
+    }
+    fn dr<'m, 'a>(mr: &'m MedicationRequest<'a>) -> Option<&'m crate::fhir::DispenseRequest<'a>> {
+        mr.dispense_request.as_ref()
+    }
+    match path {
+        "groupIdentifier" => all_same(mrs, |mr| mr.group_identifier.as_ref()),
+        "category" => all_same(mrs, |mr| &mr.category),
+        "authoredOn" => all_same(mrs, |mr| mr.authored_on.as_ref()),
+        "subject" => all_same(mrs, |mr| mr.subject.as_ref()),
+        "requester" => all_same(mrs, |mr| mr.requester.as_ref()),
+        "dispenseRequest.performer" => {
+            all_same(mrs, |mr| dr(mr).and_then(|d| d.performer.as_ref()))
+        }
+        "dispenseRequest.validityPeriod" => {
+            all_same(mrs, |mr| dr(mr).and_then(|d| d.validity_period.as_ref()))
+        }
+        "dispenseRequest.expectedSupplyDuration" => all_same(mrs, |mr| {
+            dr(mr).and_then(|d| d.expected_supply_duration.as_ref())
+        }),
+        REPEATS_PATH => all_same(mrs, |mr| {
+            dr(mr).and_then(|d| d.number_of_repeats_allowed.as_ref())
+        }),
+        other => {
+            // `extension("url")` or `dispenseRequest.extension("url")`.
+            let Some((head, url)) = other.split_once("(\"") else {
+                return true;
+            };
+            let url = url.trim_end_matches("\")");
+            if head.starts_with("dispenseRequest.") {
+                all_same(mrs, |mr| {
+                    dr(mr)
+                        .map(|d| with_url(&d.extension, url))
+                        .unwrap_or_default()
+                })
+            } else {
+                all_same(mrs, |mr| with_url(&mr.extension, url))
+            }
+        }
+    }
+}
 
 fn error(code: IssueCode, diagnostics: &str, expression: Option<&str>) -> Issue {
     Issue::error(code, diagnostics, expression.map(str::to_string))
@@ -117,7 +176,7 @@ fn agreement_issue(mrs: &[&Value], path: &str) -> Option<Issue> {
 }
 
 /// Checks shared by every prescribing message.
-fn common(input: &Input<'_, '_>, raw: &Value, issues: &mut Vec<Issue>) {
+fn common(input: &Input<'_, '_>, issues: &mut Vec<Issue>) {
     let mrs = input.medication_requests();
     if mrs
         .iter()
@@ -138,19 +197,31 @@ fn common(input: &Input<'_, '_>, raw: &Value, issues: &mut Vec<Issue>) {
             ));
         }
     }
-    let _ = raw;
 }
 
 /// Validates a prescription-order Bundle; returns warnings, or refuses with every error.
 pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
-    let raw = input.raw;
     let mut issues = Vec::new();
-    common(input, raw, &mut issues);
-    let mrs_json = medication_requests_json(raw);
-    for path in MUST_AGREE {
-        issues.extend(agreement_issue(&mrs_json, path));
-    }
+    common(input, &mut issues);
     let mrs = input.medication_requests();
+    // Compared on the typed model (cheap); the JSON is read only to describe a disagreement.
+    let mut disagreeing: Vec<&str> = MUST_AGREE
+        .iter()
+        .copied()
+        .filter(|p| !typed_agree(p, &mrs))
+        .collect();
+    let repeat_dispensing =
+        course_of_therapy(&mrs).is_ok_and(|c| c == "continuous-repeat-dispensing");
+    if repeat_dispensing && !typed_agree(REPEATS_PATH, &mrs) {
+        disagreeing.push(REPEATS_PATH);
+    }
+    if !disagreeing.is_empty() {
+        let raw: Value = serde_json::from_str(input.text).unwrap_or(Value::Null);
+        let mrs_json = medication_requests_json(&raw);
+        for path in disagreeing {
+            issues.extend(agreement_issue(&mrs_json, path));
+        }
+    }
     if mrs.is_empty() {
         issues.push(error(
             IssueCode::Required,
@@ -161,10 +232,6 @@ pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
     }
     let course = course_of_therapy(&mrs)?;
     if course == "continuous-repeat-dispensing" {
-        issues.extend(agreement_issue(
-            &mrs_json,
-            "dispenseRequest.numberOfRepeatsAllowed",
-        ));
         let (_, mr0) = mrs[0];
         let dr = mr0.dispense_request.as_ref();
         if dr.and_then(|d| d.validity_period.as_ref()).is_none() {
@@ -259,7 +326,7 @@ pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
 /// Validates a prescription-order-update (cancellation) Bundle.
 pub fn cancellation(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
     let mut issues = Vec::new();
-    common(input, input.raw, &mut issues);
+    common(input, &mut issues);
     let mrs = input.medication_requests();
     if mrs.len() != 1 {
         issues.push(error(
