@@ -7,9 +7,6 @@
 
 use crate::error::{Issue, IssueCode, Rejection};
 use crate::hl7v3::{Content, Element};
-use serde::de::{Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -34,49 +31,22 @@ pub fn is_xml_char(c: char) -> bool {
 }
 
 /// The FHIRPaths of Bundle data that the HL7 v3 message does not carry.
+///
+/// A single pass over the JSON text that skips every carried subtree by bracket matching
+/// (written by hand: a JSON tree or per-level re-parsing cost several times the translation
+/// itself). The input has already been parsed successfully, so it is well-formed JSON.
 pub fn not_carried(bundle_json: &str) -> Vec<String> {
     let mut out = Vec::new();
-    if let Ok(raw) = serde_json::from_str::<&RawValue>(bundle_json) {
-        walk(
-            raw,
-            &mut String::from("Bundle"),
-            &mut String::from("Bundle"),
-            &mut out,
-        );
-    }
+    let mut skim = Skim {
+        b: bundle_json.as_bytes(),
+        i: 0,
+    };
+    skim.walk(
+        &mut String::from("Bundle"),
+        &mut String::from("Bundle"),
+        &mut out,
+    );
     out
-}
-
-/// An object's members in document order, values left as raw JSON.
-struct Members<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
-
-#[derive(Deserialize)]
-struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Members<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Members<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Members<'de>, M::Error> {
-                let mut members = Vec::new();
-                while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-                    members.push((k, map.next_value::<&'de RawValue>()?));
-                }
-                Ok(Members(members))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-#[derive(Deserialize)]
-struct UrlPeek<'a> {
-    #[serde(borrow)]
-    url: Option<Cow<'a, str>>,
 }
 
 /// Whether this exact pattern (or its `*.` form) is listed: the walk checks every level on the
@@ -86,72 +56,204 @@ fn carried_here(pattern: &str) -> bool {
     if set.contains(pattern) {
         return true;
     }
+    // `*.x` rows name one member of any resource (`*.id`, `*.meta`).
     match pattern.split_once('.') {
-        Some((_, rest)) => {
-            let mut wildcard = String::with_capacity(rest.len() + 2);
-            wildcard.push_str("*.");
-            wildcard.push_str(rest);
-            set.contains(wildcard.as_str())
+        Some((_, rest)) if !rest.contains(['.', '[', '(']) => {
+            set.iter().any(|c| c.strip_prefix("*.") == Some(rest))
         }
-        None => false,
+        _ => false,
     }
 }
 
-fn walk(raw: &RawValue, path: &mut String, pattern: &mut String, out: &mut Vec<String>) {
-    let text = raw.get();
-    match text.as_bytes().first() {
-        Some(b'{') => {
-            let Ok(Members(members)) = serde_json::from_str::<Members>(text) else {
-                return;
-            };
-            // A resource restarts the pattern at its type.
-            let kind = pattern
-                .ends_with(".resource")
-                .then(|| members.iter().find(|(k, _)| k == "resourceType"))
-                .flatten()
-                .and_then(|(_, v)| serde_json::from_str::<Cow<str>>(v.get()).ok());
-            let saved = kind.map(|k| std::mem::replace(pattern, k.into_owned()));
-            for (key, value) in &members {
-                if key == "url" && pattern.ends_with(')') {
-                    continue;
+/// A cursor over well-formed JSON text.
+struct Skim<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Skim<'a> {
+    fn ws(&mut self) {
+        while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&mut self) -> u8 {
+        self.ws();
+        self.b.get(self.i).copied().unwrap_or(0)
+    }
+
+    /// Consumes a string; returns its text (unescaped only when it holds escapes).
+    fn string(&mut self) -> Cow<'a, str> {
+        let start = self.i;
+        self.i += 1;
+        let mut escaped = false;
+        while self.i < self.b.len() {
+            match self.b[self.i] {
+                b'\\' => {
+                    escaped = true;
+                    self.i += 2;
                 }
-                let (path_len, pattern_len) = (path.len(), pattern.len());
-                path.push('.');
-                path.push_str(key);
-                pattern.push('.');
-                pattern.push_str(key);
-                if !carried_here(pattern) {
-                    walk(value, path, pattern, out);
+                b'"' => {
+                    self.i += 1;
+                    break;
                 }
-                path.truncate(path_len);
-                pattern.truncate(pattern_len);
-            }
-            if let Some(saved) = saved {
-                *pattern = saved;
+                _ => self.i += 1,
             }
         }
-        Some(b'[') => {
-            let Ok(items) = serde_json::from_str::<Vec<&RawValue>>(text) else {
-                return;
-            };
-            for (i, item) in items.iter().enumerate() {
-                let (path_len, pattern_len) = (path.len(), pattern.len());
-                let _ = write!(path, "[{i}]");
-                if item.get().starts_with('{') {
-                    if let Ok(UrlPeek { url: Some(url) }) =
-                        serde_json::from_str::<UrlPeek>(item.get())
-                    {
-                        let _ = write!(pattern, "(\"{url}\")");
+        let raw = std::str::from_utf8(&self.b[start..self.i]).unwrap_or("\"\"");
+        if escaped {
+            Cow::Owned(serde_json::from_str::<String>(raw).unwrap_or_default())
+        } else {
+            Cow::Borrowed(&raw[1..raw.len().saturating_sub(1)])
+        }
+    }
+
+    /// Consumes a string without decoding it.
+    fn skip_string(&mut self) {
+        self.i += 1;
+        while self.i < self.b.len() {
+            match self.b[self.i] {
+                b'\\' => self.i += 2,
+                b'"' => {
+                    self.i += 1;
+                    return;
+                }
+                _ => self.i += 1,
+            }
+        }
+    }
+
+    /// Consumes any value.
+    fn skip(&mut self) {
+        match self.peek() {
+            b'"' => self.skip_string(),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                while self.i < self.b.len() {
+                    match self.b[self.i] {
+                        b'"' => {
+                            self.skip_string();
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.i += 1;
+                                return;
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.i += 1;
+                }
+            }
+            _ => {
+                while self.i < self.b.len()
+                    && !matches!(
+                        self.b[self.i],
+                        b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'
+                    )
+                {
+                    self.i += 1;
+                }
+            }
+        }
+    }
+
+    /// The string value of a top-level member of the object starting here, without moving.
+    fn member_string(&self, name: &str) -> Option<Cow<'a, str>> {
+        let mut s = Skim {
+            b: self.b,
+            i: self.i + 1,
+        };
+        loop {
+            match s.peek() {
+                b'"' => {}
+                _ => return None,
+            }
+            let key = s.string();
+            s.peek();
+            s.i += 1; // ':'
+            if key == name && s.peek() == b'"' {
+                return Some(s.string());
+            }
+            s.skip();
+            if s.peek() == b',' {
+                s.i += 1;
+            }
+        }
+    }
+
+    fn walk(&mut self, path: &mut String, pattern: &mut String, out: &mut Vec<String>) {
+        match self.peek() {
+            b'{' => {
+                // A resource restarts the pattern at its type.
+                let saved = if pattern.ends_with(".resource") {
+                    self.member_string("resourceType")
+                        .map(|k| std::mem::replace(pattern, k.into_owned()))
+                } else {
+                    None
+                };
+                self.i += 1;
+                while self.peek() == b'"' {
+                    let key = self.string();
+                    self.peek();
+                    self.i += 1; // ':'
+                    let (path_len, pattern_len) = (path.len(), pattern.len());
+                    path.push('.');
+                    path.push_str(&key);
+                    pattern.push('.');
+                    pattern.push_str(&key);
+                    let identifying_url = key == "url" && pattern[..pattern_len].ends_with(')');
+                    if identifying_url || carried_here(pattern) {
+                        self.skip();
+                    } else {
+                        self.walk(path, pattern, out);
+                    }
+                    path.truncate(path_len);
+                    pattern.truncate(pattern_len);
+                    if self.peek() == b',' {
+                        self.i += 1;
                     }
                 }
-                if !carried_here(pattern) {
-                    walk(item, path, pattern, out);
+                self.peek();
+                self.i += 1; // '}'
+                if let Some(saved) = saved {
+                    *pattern = saved;
                 }
-                path.truncate(path_len);
-                pattern.truncate(pattern_len);
+            }
+            b'[' => {
+                self.i += 1;
+                let mut index = 0;
+                while !matches!(self.peek(), b']' | 0) {
+                    let (path_len, pattern_len) = (path.len(), pattern.len());
+                    let _ = write!(path, "[{index}]");
+                    if self.peek() == b'{' {
+                        if let Some(url) = self.member_string("url") {
+                            let _ = write!(pattern, "(\"{url}\")");
+                        }
+                    }
+                    if carried_here(pattern) {
+                        self.skip();
+                    } else {
+                        self.walk(path, pattern, out);
+                    }
+                    path.truncate(path_len);
+                    pattern.truncate(pattern_len);
+                    if self.peek() == b',' {
+                        self.i += 1;
+                    }
+                    index += 1;
+                }
+                self.i += 1; // ']'
+            }
+            _ => {
+                self.skip();
+                out.push(path.clone());
             }
         }
-        _ => out.push(path.clone()),
     }
 }
 
