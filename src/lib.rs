@@ -12,6 +12,7 @@ pub mod datetime;
 pub mod error;
 pub mod fhir;
 pub mod hl7v3;
+pub mod json_skim;
 pub mod mappings;
 pub mod signing;
 pub mod translate;

@@ -58,13 +58,6 @@ struct RawEntry<'a> {
     resource: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TypePeek<'a> {
-    #[serde(borrow)]
-    resource_type: Option<Str<'a>>,
-}
-
 /// Checks that the input is UTF-8 and within the size bound.
 pub fn input_text(bytes: &[u8]) -> Result<&str, Rejection> {
     if bytes.len() > MAX_BUNDLE_BYTES {
@@ -148,14 +141,16 @@ fn fhir_path(prefix: &str, serde_path: &str) -> String {
 
 fn parse_resource<'a>(raw: &'a RawValue, path: &str) -> Result<Resource<'a>, Rejection> {
     let text = raw.get();
-    let peek: TypePeek = serde_json::from_str(text).map_err(|e| {
-        Rejection::single(Issue::error(
+    if !text.starts_with('{') {
+        return Err(Rejection::single(Issue::error(
             IssueCode::Structure,
-            format!("resource is not a JSON object: {e}"),
+            "resource is not a JSON object",
             Some(path.to_string()),
-        ))
-    })?;
-    let Some(kind) = peek.resource_type else {
+        )));
+    }
+    // The type, read without parsing the whole resource twice.
+    let kind = crate::json_skim::Skim::new(text).member_string("resourceType");
+    let Some(kind) = kind else {
         return Err(Rejection::single(Issue::error(
             IssueCode::Required,
             "resource has no resourceType".to_string(),

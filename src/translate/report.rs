@@ -7,8 +7,8 @@
 
 use crate::error::{Issue, IssueCode, Rejection};
 use crate::hl7v3::{Content, Element};
+use crate::json_skim::Skim;
 use serde_json::Value;
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt::Write;
 use std::sync::OnceLock;
@@ -65,127 +65,7 @@ fn carried_here(pattern: &str) -> bool {
     }
 }
 
-/// A cursor over well-formed JSON text.
-struct Skim<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
 impl<'a> Skim<'a> {
-    fn ws(&mut self) {
-        while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
-            self.i += 1;
-        }
-    }
-
-    fn peek(&mut self) -> u8 {
-        self.ws();
-        self.b.get(self.i).copied().unwrap_or(0)
-    }
-
-    /// Consumes a string; returns its text (unescaped only when it holds escapes).
-    fn string(&mut self) -> Cow<'a, str> {
-        let start = self.i;
-        self.i += 1;
-        let mut escaped = false;
-        while self.i < self.b.len() {
-            match self.b[self.i] {
-                b'\\' => {
-                    escaped = true;
-                    self.i += 2;
-                }
-                b'"' => {
-                    self.i += 1;
-                    break;
-                }
-                _ => self.i += 1,
-            }
-        }
-        let raw = std::str::from_utf8(&self.b[start..self.i]).unwrap_or("\"\"");
-        if escaped {
-            Cow::Owned(serde_json::from_str::<String>(raw).unwrap_or_default())
-        } else {
-            Cow::Borrowed(&raw[1..raw.len().saturating_sub(1)])
-        }
-    }
-
-    /// Consumes a string without decoding it.
-    fn skip_string(&mut self) {
-        self.i += 1;
-        while self.i < self.b.len() {
-            match self.b[self.i] {
-                b'\\' => self.i += 2,
-                b'"' => {
-                    self.i += 1;
-                    return;
-                }
-                _ => self.i += 1,
-            }
-        }
-    }
-
-    /// Consumes any value.
-    fn skip(&mut self) {
-        match self.peek() {
-            b'"' => self.skip_string(),
-            b'{' | b'[' => {
-                let mut depth = 0usize;
-                while self.i < self.b.len() {
-                    match self.b[self.i] {
-                        b'"' => {
-                            self.skip_string();
-                            continue;
-                        }
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                self.i += 1;
-                                return;
-                            }
-                        }
-                        _ => {}
-                    }
-                    self.i += 1;
-                }
-            }
-            _ => {
-                while self.i < self.b.len()
-                    && !matches!(
-                        self.b[self.i],
-                        b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'
-                    )
-                {
-                    self.i += 1;
-                }
-            }
-        }
-    }
-
-    /// The string value of a top-level member of the object starting here, without moving.
-    fn member_string(&self, name: &str) -> Option<Cow<'a, str>> {
-        let mut s = Skim {
-            b: self.b,
-            i: self.i + 1,
-        };
-        loop {
-            match s.peek() {
-                b'"' => {}
-                _ => return None,
-            }
-            let key = s.string();
-            s.peek();
-            s.i += 1; // ':'
-            if key == name && s.peek() == b'"' {
-                return Some(s.string());
-            }
-            s.skip();
-            if s.peek() == b',' {
-                s.i += 1;
-            }
-        }
-    }
-
     fn walk(&mut self, path: &mut String, pattern: &mut String, out: &mut Vec<String>) {
         match self.peek() {
             b'{' => {
