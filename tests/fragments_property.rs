@@ -131,3 +131,93 @@ fn corpus_and_variant_canonical_fragments_equal_c14n_of_convert_output() {
     println!("corpus fragments property: {checked} bundles");
     assert!(checked >= 150, "only {checked} bundles checked");
 }
+
+/// Finds the first element named `name` below `el`, mutably.
+fn find_mut<'e>(
+    el: &'e mut eps_translator::hl7v3::Element,
+    name: &str,
+) -> Option<&'e mut eps_translator::hl7v3::Element> {
+    if el.name == name {
+        return Some(el);
+    }
+    match &mut el.content {
+        eps_translator::hl7v3::Content::Children(children) => {
+            children.iter_mut().find_map(|c| find_mut(c, name))
+        }
+        _ => None,
+    }
+}
+
+#[test]
+fn digest_follows_signed_fields_only() {
+    use eps_translator::fhir::Bundle;
+    use eps_translator::signing::fragments::{canonical_fragments, parent_prescription};
+    use eps_translator::translate::translate_bundle;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/convert/repeat_dispensing.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    let bundle = Bundle::parse(&text).unwrap();
+    let ctx = common::corpus_context(NOW);
+    let tree = translate_bundle(&bundle, &text, &ctx).unwrap().root;
+    let digest = |root: &eps_translator::hl7v3::Element| {
+        DigestAlgorithm::Sha256
+            .hash(&canonical_fragments(parent_prescription(root).unwrap()).unwrap())
+    };
+    let original = digest(&tree);
+
+    // repeatNumber/low of a line item is not signed.
+    let mut changed = tree.clone();
+    let item = find_mut(&mut changed, "pertinentLineItem").unwrap();
+    find_mut(item, "low")
+        .expect("repeat dispensing line items carry repeatNumber/low")
+        .set_attr("value", "2");
+    assert_eq!(digest(&changed), original);
+
+    // A line item status is not signed either.
+    let mut changed = tree.clone();
+    let item = find_mut(&mut changed, "pertinentLineItem").unwrap();
+    item.push(eps_translator::hl7v3::Element::new("pertinentItemStatus"));
+    assert_eq!(digest(&changed), original);
+
+    // Every signed field is: dosage text, patient name, author time, prescription id, repeatNumber/high.
+    for (element, attr_or_text) in [
+        ("value", None),
+        ("family", None),
+        ("time", Some("value")),
+        ("id", Some("root")),
+        ("high", Some("value")),
+    ] {
+        let mut changed = tree.clone();
+        let target = if element == "value" || element == "high" {
+            find_mut(
+                find_mut(&mut changed, "pertinentLineItem").unwrap(),
+                element,
+            )
+        } else {
+            find_mut(
+                find_mut(&mut changed, "ParentPrescription").unwrap(),
+                if element == "id" {
+                    "pertinentPrescription"
+                } else {
+                    element
+                },
+            )
+            .map(|e| {
+                if element == "id" {
+                    find_mut(e, "id").unwrap()
+                } else {
+                    e
+                }
+            })
+        }
+        .unwrap_or_else(|| panic!("no {element}"));
+        match attr_or_text {
+            Some(attr) => target.set_attr(attr, "CHANGED"),
+            None => target.content = eps_translator::hl7v3::Content::Text("CHANGED".into()),
+        }
+        assert_ne!(
+            digest(&changed),
+            original,
+            "changing {element} must change the digest"
+        );
+    }
+}
