@@ -150,6 +150,23 @@ fn missing_with(path: String, message: String) -> crate::error::Rejection {
     crate::error::Rejection::at(crate::error::IssueCode::Required, path, message)
 }
 
+/// Resolves a PractitionerRole's literal `practitioner` reference.
+fn resolve_practitioner<'b, 'a: 'b>(
+    input: &Input<'b, 'a>,
+    reference: &Reference<'_>,
+    pr_path: &str,
+) -> Result<(usize, &'b Practitioner<'a>)> {
+    input.resolve_as(
+        reference,
+        &format!("{pr_path}.practitioner"),
+        "Practitioner",
+        |r| match r {
+            Resource::Practitioner(p) => Some(p),
+            _ => None,
+        },
+    )
+}
+
 fn is_literal(r: Option<&Reference<'_>>) -> bool {
     r.is_some_and(|r| r.reference.is_some())
 }
@@ -180,15 +197,7 @@ fn person<'b, 'a: 'b>(
         return Ok(None);
     };
     if is_literal(Some(practitioner)) {
-        let (index, p) = input.resolve_as(
-            practitioner,
-            &format!("{pr_path}.practitioner"),
-            "Practitioner",
-            |r| match r {
-                Resource::Practitioner(p) => Some(p),
-                _ => None,
-            },
-        )?;
+        let (index, p) = resolve_practitioner(input, practitioner, pr_path)?;
         let path = format!("Bundle.entry[{index}].resource");
         return Ok(Some(Person {
             identifiers: p.identifier.iter().collect(),
@@ -312,15 +321,7 @@ fn practitioner_telecoms<'b, 'a: 'b>(
     reference: &Reference<'_>,
     pr_path: &str,
 ) -> Result<Option<(&'b [ContactPoint<'b>], String)>> {
-    let (index, practitioner) = input.resolve_as(
-        reference,
-        &format!("{pr_path}.practitioner"),
-        "Practitioner",
-        |r| match r {
-            Resource::Practitioner(p) => Some(p),
-            _ => None,
-        },
-    )?;
+    let (index, practitioner) = resolve_practitioner(input, reference, pr_path)?;
     Ok(practitioner
         .telecom
         .as_deref()

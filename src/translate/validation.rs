@@ -252,16 +252,7 @@ pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
             ));
         }
     }
-    if mrs
-        .iter()
-        .any(|(_, mr)| mr.status.as_deref() != Some("active"))
-    {
-        issues.push(error(
-            IssueCode::Value,
-            "MedicationRequest.status must be active.",
-            Some(&format!("{MR_PATH}.status")),
-        ));
-    }
+    issues.extend(status_must_be(&mrs, "active"));
     let mut item_numbers: Vec<&str> = Vec::new();
     let mut duplicate = false;
     for (_, mr) in &mrs {
@@ -335,16 +326,7 @@ pub fn cancellation(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
             Some(MR_PATH),
         ));
     }
-    if mrs
-        .iter()
-        .any(|(_, mr)| mr.status.as_deref() != Some("cancelled"))
-    {
-        issues.push(error(
-            IssueCode::Value,
-            "MedicationRequest.status must be cancelled.",
-            Some(&format!("{MR_PATH}.status")),
-        ));
-    }
+    issues.extend(status_must_be(&mrs, "cancelled"));
     if mrs.iter().any(|(_, mr)| mr.status_reason.is_none()) {
         issues.push(error(
             IssueCode::Value,
@@ -353,6 +335,19 @@ pub fn cancellation(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
         ));
     }
     finish(issues)
+}
+
+/// Every MedicationRequest must have this status.
+fn status_must_be(mrs: &[(usize, &MedicationRequest<'_>)], status: &str) -> Option<Issue> {
+    mrs.iter()
+        .any(|(_, mr)| mr.status.as_deref() != Some(status))
+        .then(|| {
+            Issue::error(
+                IssueCode::Value,
+                format!("MedicationRequest.status must be {status}."),
+                Some(format!("{MR_PATH}.status")),
+            )
+        })
 }
 
 fn finish(issues: Vec<Issue>) -> Result<Vec<Issue>> {
