@@ -71,6 +71,120 @@ pub enum Command {
         /// The Bundle JSON file, or - for stdin
         file: String,
     },
+    /// Serve the gRPC API (and the HTTP façade with --http) until SIGINT/SIGTERM
+    Serve(ServeArgs),
+    /// Start a server in-process on free loopback ports and call every RPC on a bundled
+    /// example, over gRPC and the HTTP façade
+    Demo,
+    /// Load-test an RPC: N concurrent callers for a duration; report requests/s, latency
+    /// percentiles and errors
+    Loadtest(LoadtestArgs),
+}
+
+/// `serve`'s flags.
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// gRPC listen address
+    #[arg(long, value_name = "ADDR", default_value = crate::service::DEFAULT_GRPC_ADDR)]
+    pub grpc: std::net::SocketAddr,
+    /// HTTP façade listen address (POST /FHIR/R4/$prepare, $convert; GET /_status, /metrics)
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
+    /// Largest request message or body, bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_message_bytes: usize,
+    /// Server-side timeout of every request (a caller's shorter deadline wins)
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Requests handled at once; more are shed (RESOURCE_EXHAUSTED / 503)
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_in_flight: usize,
+    /// Where translation runs: blocking (tokio's blocking pool) or inline (on the reactor)
+    #[arg(long, value_name = "blocking|inline", default_value = "blocking", value_parser = parse_offload)]
+    pub offload: crate::service::admission::Offload,
+    /// Pin "now" (the default creation/signing time) for every request, to reproduce the
+    /// reference corpus; default: the clock
+    #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
+    pub fixed_clock: Option<Instant>,
+    /// How long shutdown waits for in-flight requests
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_grace: std::time::Duration,
+}
+
+impl ServeArgs {
+    /// The server configuration these flags describe.
+    pub fn to_config(&self) -> crate::service::Config {
+        crate::service::Config {
+            grpc_addr: self.grpc,
+            http_addr: self.http,
+            max_message_bytes: self.max_message_bytes,
+            timeout: self.timeout,
+            max_in_flight: self.max_in_flight,
+            offload: self.offload,
+            fixed_clock: self.fixed_clock,
+            shutdown_grace: self.shutdown_grace,
+        }
+    }
+}
+
+/// `loadtest`'s flags.
+#[derive(Args, Debug, Clone)]
+pub struct LoadtestArgs {
+    /// The RPC to call: convert, prepare, canonicalize, http-prepare or http-convert
+    #[arg(long, default_value = "prepare")]
+    pub rpc: String,
+    /// Concurrent callers
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// How long to run (e.g. 20s, 500ms, 1m)
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub duration: std::time::Duration,
+    /// A running server's gRPC address (or HTTP address for http-*); default: start one
+    /// in-process on a free loopback port
+    #[arg(long, value_name = "ADDR")]
+    pub target: Option<std::net::SocketAddr>,
+    /// HTTP/2 connections the callers share (gRPC)
+    #[arg(long, default_value_t = 4)]
+    pub connections: usize,
+    /// Server options when the server is in-process: where translation runs
+    #[arg(long, value_name = "blocking|inline", default_value = "blocking", value_parser = parse_offload)]
+    pub offload: crate::service::admission::Offload,
+    /// The request body: a Bundle JSON (XML for canonicalize); default: the bundled example
+    pub file: Option<String>,
+}
+
+/// Parses `20s`, `500ms`, `2m`, `1h` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration such as 20s or 500ms, got '{text}'"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1e3,
+        "us" | "µs" => n / 1e6,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown duration unit '{unit}' (use ms, s, m or h)"
+            ))
+        }
+    };
+    std::time::Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+}
+
+fn parse_offload(text: &str) -> Result<crate::service::admission::Offload, String> {
+    crate::service::admission::Offload::from_name(text)
+        .ok_or_else(|| format!("expected blocking or inline, got '{text}'"))
+}
+
+fn parse_instant(text: &str) -> Result<Instant, String> {
+    Instant::parse_rfc3339(text)
 }
 
 /// The translation context flags (DESIGN.md's CONTEXT).
@@ -210,6 +324,9 @@ fn refused_xml(message: &str) -> ExitCode {
 /// Runs the command line.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
+        Command::Serve(args) => crate::service::serve(args.to_config()),
+        Command::Demo => crate::service::demo::run(),
+        Command::Loadtest(args) => crate::service::loadtest::run(&args),
         Command::C14n {
             mode,
             prefixes,

@@ -14,6 +14,7 @@ pub mod fhir;
 pub mod hl7v3;
 pub mod json_skim;
 pub mod mappings;
+pub mod service;
 pub mod signing;
 pub mod translate;
 

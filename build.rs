@@ -1,0 +1,23 @@
+//! Compiles `proto/` with protox (a pure-Rust protobuf compiler: no system `protoc`) and
+//! generates the tonic service and prost messages into `OUT_DIR`, plus the encoded
+//! FileDescriptorSet that server reflection serves.
+
+use prost::Message;
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    const PROTO: &str = "proto/eps/translator/v1/translator.proto";
+    println!("cargo:rerun-if-changed=proto");
+    let fds = protox::compile([PROTO], ["proto"])?;
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    std::fs::write(
+        out_dir.join("eps_translator_descriptor.bin"),
+        fds.encode_to_vec(),
+    )?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .emit_rerun_if_changed(false)
+        .compile_fds(fds)?;
+    Ok(())
+}

@@ -1,0 +1,238 @@
+//! Request metrics: counts by transport, RPC and outcome, latency histograms, in-flight; and
+//! their Prometheus text exposition (format 0.0.4), written by hand: a few counters do not
+//! need a metrics crate. Lock-free: relaxed atomics, no per-request allocation.
+
+use super::failure::Outcome;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Which server received the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Grpc,
+    Http,
+}
+
+impl Transport {
+    const ALL: [Transport; 2] = [Transport::Grpc, Transport::Http];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Grpc => "grpc",
+            Transport::Http => "http",
+        }
+    }
+}
+
+/// The operation, as named in the proto (a stream's items count under `ConvertStream`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rpc {
+    Convert,
+    Prepare,
+    ToFhir,
+    Canonicalize,
+    Verify,
+    ConvertStream,
+}
+
+impl Rpc {
+    const ALL: [Rpc; 6] = [
+        Rpc::Convert,
+        Rpc::Prepare,
+        Rpc::ToFhir,
+        Rpc::Canonicalize,
+        Rpc::Verify,
+        Rpc::ConvertStream,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rpc::Convert => "Convert",
+            Rpc::Prepare => "Prepare",
+            Rpc::ToFhir => "ToFhir",
+            Rpc::Canonicalize => "Canonicalize",
+            Rpc::Verify => "Verify",
+            Rpc::ConvertStream => "ConvertStream",
+        }
+    }
+}
+
+/// Histogram bucket upper bounds, seconds.
+const BUCKETS: [f64; 14] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
+const SERIES: usize = Transport::ALL.len() * Rpc::ALL.len();
+
+fn series(t: Transport, r: Rpc) -> usize {
+    (t as usize) * Rpc::ALL.len() + r as usize
+}
+
+/// The server's request metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    counts: Vec<AtomicU64>,
+    /// Per series: one count per bucket (not cumulative; summed on exposition), then +Inf.
+    buckets: Vec<AtomicU64>,
+    sum_nanos: Vec<AtomicU64>,
+    in_flight: AtomicI64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let zeros = |n: usize| (0..n).map(|_| AtomicU64::new(0)).collect();
+        Metrics {
+            counts: zeros(SERIES * Outcome::ALL.len()),
+            buckets: zeros(SERIES * (BUCKETS.len() + 1)),
+            sum_nanos: zeros(SERIES),
+            in_flight: AtomicI64::new(0),
+        }
+    }
+
+    pub fn enter(&self) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn leave(&self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    pub fn in_flight(&self) -> i64 {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Records one finished request.
+    pub fn record(&self, t: Transport, r: Rpc, outcome: Outcome, elapsed: Duration) {
+        let s = series(t, r);
+        let o = Outcome::ALL.iter().position(|x| *x == outcome).unwrap_or(0);
+        self.counts[s * Outcome::ALL.len() + o].fetch_add(1, Ordering::Relaxed);
+        let secs = elapsed.as_secs_f64();
+        let b = BUCKETS
+            .iter()
+            .position(|&le| secs <= le)
+            .unwrap_or(BUCKETS.len());
+        self.buckets[s * (BUCKETS.len() + 1) + b].fetch_add(1, Ordering::Relaxed);
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.sum_nanos[s].fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    /// Requests recorded with this transport, RPC and outcome.
+    pub fn count(&self, t: Transport, r: Rpc, outcome: Outcome) -> u64 {
+        let o = Outcome::ALL.iter().position(|x| *x == outcome).unwrap_or(0);
+        self.counts[series(t, r) * Outcome::ALL.len() + o].load(Ordering::Relaxed)
+    }
+
+    /// Requests recorded, every label summed.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+    }
+
+    /// The Prometheus text exposition. Series that never saw a request are left out.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        out.push_str(
+            "# HELP eps_requests_total Requests handled, by transport, RPC and outcome.\n",
+        );
+        out.push_str("# TYPE eps_requests_total counter\n");
+        for t in Transport::ALL {
+            for r in Rpc::ALL {
+                for (o, outcome) in Outcome::ALL.iter().enumerate() {
+                    let n =
+                        self.counts[series(t, r) * Outcome::ALL.len() + o].load(Ordering::Relaxed);
+                    if n > 0 {
+                        let _ = writeln!(
+                            out,
+                            "eps_requests_total{{transport=\"{}\",rpc=\"{}\",outcome=\"{}\"}} {n}",
+                            t.as_str(),
+                            r.as_str(),
+                            outcome.as_str()
+                        );
+                    }
+                }
+            }
+        }
+        out.push_str(
+            "# HELP eps_request_duration_seconds Time from a request's arrival to its answer.\n",
+        );
+        out.push_str("# TYPE eps_request_duration_seconds histogram\n");
+        for t in Transport::ALL {
+            for r in Rpc::ALL {
+                let s = series(t, r);
+                let base = s * (BUCKETS.len() + 1);
+                let total: u64 = (0..=BUCKETS.len())
+                    .map(|i| self.buckets[base + i].load(Ordering::Relaxed))
+                    .sum();
+                if total == 0 {
+                    continue;
+                }
+                let labels = format!("transport=\"{}\",rpc=\"{}\"", t.as_str(), r.as_str());
+                let mut cumulative = 0;
+                for (i, le) in BUCKETS.iter().enumerate() {
+                    cumulative += self.buckets[base + i].load(Ordering::Relaxed);
+                    let _ = writeln!(
+                        out,
+                        "eps_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}"
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "eps_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {total}"
+                );
+                let sum = self.sum_nanos[s].load(Ordering::Relaxed) as f64 / 1e9;
+                let _ = writeln!(out, "eps_request_duration_seconds_sum{{{labels}}} {sum}");
+                let _ = writeln!(
+                    out,
+                    "eps_request_duration_seconds_count{{{labels}}} {total}"
+                );
+            }
+        }
+        out.push_str("# HELP eps_requests_in_flight Requests being handled now.\n");
+        out.push_str("# TYPE eps_requests_in_flight gauge\n");
+        let _ = writeln!(out, "eps_requests_in_flight {}", self.in_flight());
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposition_has_counts_cumulative_buckets_and_in_flight() {
+        let m = Metrics::new();
+        m.record(
+            Transport::Grpc,
+            Rpc::Prepare,
+            Outcome::Ok,
+            Duration::from_micros(200),
+        );
+        m.record(
+            Transport::Grpc,
+            Rpc::Prepare,
+            Outcome::Rejected,
+            Duration::from_millis(3),
+        );
+        m.enter();
+        let text = m.render();
+        assert!(text
+            .contains("eps_requests_total{transport=\"grpc\",rpc=\"Prepare\",outcome=\"ok\"} 1\n"));
+        assert!(text.contains(
+            "eps_request_duration_seconds_bucket{transport=\"grpc\",rpc=\"Prepare\",le=\"0.00025\"} 1\n"
+        ));
+        assert!(text.contains(
+            "eps_request_duration_seconds_bucket{transport=\"grpc\",rpc=\"Prepare\",le=\"0.005\"} 2\n"
+        ));
+        assert!(text.contains(
+            "eps_request_duration_seconds_count{transport=\"grpc\",rpc=\"Prepare\"} 2\n"
+        ));
+        assert!(text.contains("eps_requests_in_flight 1\n"));
+        assert!(!text.contains("rpc=\"Convert\""));
+        assert_eq!(m.total(), 2);
+    }
+}

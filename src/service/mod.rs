@@ -1,0 +1,387 @@
+//! The service adapters: the gRPC `Translator` service (tonic), the HTTP façade (axum), and
+//! what they share (admission, deadlines, metrics, the per-request log line). Requests are
+//! turned into core calls and results and errors into their wire forms; no translation
+//! logic lives here. Behaviour choices are recorded in `docs/service.md`.
+//!
+//! [`start`] binds the listeners and serves until [`Running::shutdown`]; [`serve`] is the
+//! `eps-translator serve` command (signals, logs); [`Background`] runs a server on its own
+//! runtime threads, for the demo, the load generator and tests.
+
+pub mod admission;
+pub mod demo;
+pub mod failure;
+pub mod grpc;
+pub mod http;
+pub mod http_client;
+pub mod loadtest;
+pub mod metrics;
+pub mod ops;
+pub mod pb;
+pub mod request;
+
+use self::admission::{Admission, Offload};
+use self::failure::{too_large_message, Failure, Outcome};
+use self::metrics::{Metrics, Rpc, Transport};
+use self::pb::v1::translator_server::TranslatorServer;
+use self::request::Shared;
+use crate::datetime::Instant;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::serve::ListenerExt;
+use std::future::IntoFuture;
+use std::io;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The gRPC address `serve` listens on by default.
+pub const DEFAULT_GRPC_ADDR: &str = "127.0.0.1:50051";
+
+/// How a server is set up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// gRPC listen address (port 0: any free port).
+    pub grpc_addr: SocketAddr,
+    /// HTTP façade listen address; `None`: no façade.
+    pub http_addr: Option<SocketAddr>,
+    /// Largest request (gRPC message or HTTP body) and response message, bytes.
+    pub max_message_bytes: usize,
+    /// Server-side timeout of every request (a caller's shorter deadline wins).
+    pub timeout: Duration,
+    /// Requests handled at once; more are shed with `RESOURCE_EXHAUSTED` / 503.
+    pub max_in_flight: usize,
+    /// Where the CPU work runs.
+    pub offload: Offload,
+    /// A pinned "now" for every request's default creation/signing time (to reproduce the
+    /// reference corpus); `None` reads the clock.
+    pub fixed_clock: Option<Instant>,
+    /// How long shutdown waits for in-flight requests before cutting them off.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            grpc_addr: DEFAULT_GRPC_ADDR.parse().expect("a valid default address"),
+            http_addr: None,
+            max_message_bytes: 4 * 1024 * 1024,
+            timeout: Duration::from_secs(10),
+            max_in_flight: 256,
+            offload: Offload::Blocking,
+            fixed_clock: None,
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Config {
+    /// A configuration on free loopback ports (gRPC and HTTP), for tests, the demo and the
+    /// load generator.
+    pub fn loopback() -> Config {
+        Config {
+            grpc_addr: "127.0.0.1:0".parse().expect("a valid address"),
+            http_addr: Some("127.0.0.1:0".parse().expect("a valid address")),
+            ..Config::default()
+        }
+    }
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Running {
+    /// The bound gRPC address.
+    pub grpc_addr: SocketAddr,
+    /// The bound HTTP façade address.
+    pub http_addr: Option<SocketAddr>,
+    shared: Arc<Shared>,
+    health: tonic_health::server::HealthReporter,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<io::Result<()>>>,
+    grace: Duration,
+}
+
+/// Binds the listeners and starts serving (on the current tokio runtime).
+pub async fn start(config: Config) -> io::Result<Running> {
+    let grpc_listener = TcpListener::bind(config.grpc_addr).await?;
+    let http_listener = match config.http_addr {
+        Some(addr) => Some(TcpListener::bind(addr).await?),
+        None => None,
+    };
+    let shared = Arc::new(Shared {
+        admission: Admission::new(config.max_in_flight, config.timeout, config.offload),
+        metrics: Metrics::new(),
+        fixed_clock: config.fixed_clock,
+        max_message_bytes: config.max_message_bytes,
+        shutting_down: Default::default(),
+    });
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<TranslatorServer<grpc::TranslatorService>>()
+        .await;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    // Each version lists the other too (each registers its own descriptor itself).
+    let reflection_v1 = reflection()
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(io::Error::other)?;
+    let reflection_v1alpha = reflection()
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .map_err(io::Error::other)?;
+    let translator = TranslatorServer::new(grpc::TranslatorService::new(shared.clone()))
+        .max_decoding_message_size(config.max_message_bytes)
+        .max_encoding_message_size(config.max_message_bytes);
+    let grpc_router = tonic::service::Routes::new(health_service)
+        .add_service(translator)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .into_axum_router()
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            oversize_status,
+        ));
+
+    let (stop, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let grpc_addr = grpc_listener.local_addr()?;
+    let mut tasks = vec![tokio::spawn(
+        axum::serve(grpc_listener.tap_io(nodelay), grpc_router)
+            .with_graceful_shutdown(stopped(stop_rx.clone()))
+            .into_future(),
+    )];
+    let mut http_addr = None;
+    if let Some(listener) = http_listener {
+        http_addr = Some(listener.local_addr()?);
+        tasks.push(tokio::spawn(
+            axum::serve(listener.tap_io(nodelay), http::router(shared.clone()))
+                .with_graceful_shutdown(stopped(stop_rx))
+                .into_future(),
+        ));
+    }
+    Ok(Running {
+        grpc_addr,
+        http_addr,
+        shared,
+        health,
+        stop,
+        tasks,
+        grace: config.shutdown_grace,
+    })
+}
+
+fn nodelay(tcp: &mut tokio::net::TcpStream) {
+    let _ = tcp.set_nodelay(true);
+}
+
+/// tonic answers a request message over the size limit with `OUT_OF_RANGE` before the
+/// handler runs; gRPC's status table says `RESOURCE_EXHAUSTED`. This rewrites that answer
+/// (a trailers-only response: the status is in the headers) and counts it.
+async fn oversize_status(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let rpc = match request.uri().path().rsplit('/').next() {
+        Some("Convert") => Some(Rpc::Convert),
+        Some("Prepare") => Some(Rpc::Prepare),
+        Some("Canonicalize") => Some(Rpc::Canonicalize),
+        Some("ToFhir") => Some(Rpc::ToFhir),
+        Some("Verify") => Some(Rpc::Verify),
+        _ => None,
+    };
+    let start = std::time::Instant::now();
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if headers.get("grpc-status").is_some_and(|s| s == "11") {
+        let message = headers
+            .get("grpc-message")
+            .and_then(|m| m.to_str().ok())
+            .unwrap_or("")
+            .replace("%20", " ");
+        if message.contains("too large") {
+            let failure = Failure::TooLarge(too_large_message(&message));
+            headers.insert("grpc-status", axum::http::HeaderValue::from_static("8"));
+            if let Ok(v) = axum::http::HeaderValue::from_str(&failure.message()) {
+                headers.insert("grpc-message", v);
+            }
+            if let Some(rpc) = rpc {
+                shared
+                    .metrics
+                    .record(Transport::Grpc, rpc, Outcome::TooLarge, start.elapsed());
+                tracing::info!(
+                    target: "eps_translator::request",
+                    transport = "grpc",
+                    rpc = rpc.as_str(),
+                    outcome = Outcome::TooLarge.as_str(),
+                );
+            }
+        }
+    }
+    response
+}
+
+impl Running {
+    /// The server's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+
+    /// Graceful shutdown: health turns NOT_SERVING and `/_status` 503, the listeners stop
+    /// accepting, connections are told to go away (HTTP/2 GOAWAY), and requests already
+    /// accepted run to their answers. After the grace period the rest are cut off and this
+    /// returns an error saying so.
+    pub async fn shutdown(self) -> io::Result<()> {
+        self.shared.shutting_down.store(true, Ordering::Relaxed);
+        self.health
+            .set_service_status("", tonic_health::ServingStatus::NotServing)
+            .await;
+        self.health
+            .set_not_serving::<TranslatorServer<grpc::TranslatorService>>()
+            .await;
+        let _ = self.stop.send(true);
+        let aborts: Vec<_> = self.tasks.iter().map(|t| t.abort_handle()).collect();
+        let all = futures_util::future::join_all(self.tasks);
+        match tokio::time::timeout(self.grace, all).await {
+            Ok(results) => {
+                for r in results {
+                    r.map_err(io::Error::other)??;
+                }
+                Ok(())
+            }
+            Err(_) => {
+                for a in aborts {
+                    a.abort();
+                }
+                Err(io::Error::other(format!(
+                    "in-flight requests did not finish within {:?}; cut off",
+                    self.grace
+                )))
+            }
+        }
+    }
+}
+
+/// A server on its own runtime threads (as if it were another process), for the demo, the
+/// load generator and tests that drive it from another runtime.
+#[derive(Debug)]
+pub struct Background {
+    runtime: tokio::runtime::Runtime,
+    running: Option<Running>,
+}
+
+impl Background {
+    /// Starts a server with `worker_threads` reactor threads.
+    pub fn start(config: Config, worker_threads: usize) -> io::Result<Background> {
+        let runtime = runtime(worker_threads)?;
+        let running = runtime.block_on(start(config))?;
+        Ok(Background {
+            runtime,
+            running: Some(running),
+        })
+    }
+
+    pub fn running(&self) -> &Running {
+        self.running.as_ref().expect("running until shut down")
+    }
+
+    /// Shuts the server down gracefully and stops its threads.
+    pub fn shutdown(mut self) -> io::Result<()> {
+        let running = self.running.take().expect("running until shut down");
+        self.runtime.block_on(running.shutdown())
+    }
+}
+
+/// A multi-thread runtime with `worker_threads` reactor threads and a blocking pool sized
+/// for CPU work (one thread per core: more would only queue on the cores).
+pub fn runtime(worker_threads: usize) -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads.max(1))
+        .max_blocking_threads(cores())
+        .enable_all()
+        .build()
+}
+
+/// The machine's cores.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Logs to stderr: `RUST_LOG` if set, else `default`.
+pub fn init_logs(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// `eps-translator serve`: serves until SIGINT or SIGTERM, then shuts down gracefully.
+pub fn serve(config: Config) -> ExitCode {
+    init_logs("info");
+    let rt = match runtime(cores()) {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("eps-translator: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    rt.block_on(async {
+        let running = match start(config).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("eps-translator: cannot listen: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        tracing::info!(grpc = %running.grpc_addr, http = ?running.http_addr, "serving");
+        let signal = shutdown_signal().await;
+        tracing::info!(signal, "shutting down: finishing in-flight requests");
+        match running.shutdown().await {
+            Ok(()) => {
+                tracing::info!("stopped");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "shutdown");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Waits for SIGINT (Ctrl-C) or SIGTERM; returns its name.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
+}

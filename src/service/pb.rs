@@ -1,0 +1,133 @@
+//! The generated protobuf and tonic code for `proto/eps/translator/v1/translator.proto`, and
+//! the conversions between it and the core's types. Nothing outside `service` sees a proto
+//! type, and nothing here decides anything about a translation.
+
+/// `eps.translator.v1`: messages, the `Translator` server and client (generated).
+#[allow(clippy::all, clippy::pedantic, missing_docs)]
+pub mod v1 {
+    tonic::include_proto!("eps.translator.v1");
+}
+
+use crate::c14n::Mode;
+use crate::datetime::Instant;
+use crate::error::{Issue, IssueCode, Rejection, Severity};
+use crate::signing::{DigestAlgorithm, Prepared};
+use crate::translate::Translation;
+use crate::Context;
+
+/// The encoded FileDescriptorSet of the API (with its imports and comments), which server
+/// reflection serves so that clients need no `.proto` file.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    tonic::include_file_descriptor_set!("eps_translator_descriptor");
+
+/// The fully qualified service name, as health and reflection report it.
+pub const SERVICE_NAME: &str = "eps.translator.v1.Translator";
+
+impl From<&Issue> for v1::Issue {
+    fn from(issue: &Issue) -> v1::Issue {
+        v1::Issue {
+            severity: match issue.severity {
+                Severity::Warning => v1::Severity::Warning,
+                Severity::Error => v1::Severity::Error,
+            } as i32,
+            code: issue.code.as_str().to_string(),
+            diagnostics: issue.diagnostics.clone(),
+            expression: issue.expression.clone().unwrap_or_default(),
+        }
+    }
+}
+
+fn issues(issues: &[Issue]) -> Vec<v1::Issue> {
+    issues.iter().map(v1::Issue::from).collect()
+}
+
+impl From<Translation> for v1::ConvertResponse {
+    fn from(t: Translation) -> v1::ConvertResponse {
+        v1::ConvertResponse {
+            issues: issues(&t.issues),
+            hl7v3_xml: t.xml,
+            not_carried: t.not_carried,
+        }
+    }
+}
+
+impl From<Prepared> for v1::PrepareResponse {
+    fn from(p: Prepared) -> v1::PrepareResponse {
+        v1::PrepareResponse {
+            issues: issues(&p.issues),
+            parameters_json: p.parameters_json.into_bytes(),
+            digest: p.digest,
+            timestamp: p.timestamp,
+            algorithm: p.algorithm.jws_name().to_string(),
+            signed_info_xml: p.signed_info_xml,
+            fragments_c14n: p.fragments_c14n,
+            digest_value: p.digest_value,
+        }
+    }
+}
+
+impl From<v1::DigestAlgorithm> for DigestAlgorithm {
+    fn from(a: v1::DigestAlgorithm) -> DigestAlgorithm {
+        match a {
+            v1::DigestAlgorithm::Unspecified | v1::DigestAlgorithm::Sha256 => {
+                DigestAlgorithm::Sha256
+            }
+            v1::DigestAlgorithm::Sha1 => DigestAlgorithm::Sha1,
+        }
+    }
+}
+
+impl From<v1::C14nMode> for Mode {
+    fn from(m: v1::C14nMode) -> Mode {
+        match m {
+            v1::C14nMode::Unspecified | v1::C14nMode::Exclusive => Mode::Exclusive,
+            v1::C14nMode::ExclusiveWithComments => Mode::ExclusiveWithComments,
+            v1::C14nMode::Inclusive => Mode::Inclusive,
+            v1::C14nMode::InclusiveWithComments => Mode::InclusiveWithComments,
+        }
+    }
+}
+
+/// A request field that is not a valid value, as a rejection naming the field.
+fn bad_field(field: &str, diagnostics: String) -> Rejection {
+    Rejection::single(Issue::error(
+        IssueCode::Value,
+        diagnostics,
+        Some(field.to_string()),
+    ))
+}
+
+/// A proto enum field's value, or a rejection naming the field.
+pub fn enum_field<E: TryFrom<i32>>(value: i32, field: &str) -> Result<E, Rejection> {
+    E::try_from(value).map_err(|_| bad_field(field, format!("unknown enum value {value}")))
+}
+
+/// A Timestamp as an [`Instant`] (to the second; nanoseconds are dropped).
+pub fn instant(t: &prost_types::Timestamp, field: &str) -> Result<Instant, Rejection> {
+    Instant::from_unix(t.seconds)
+        .map_err(|e| bad_field(field, format!("timestamp out of range: {e}")))
+}
+
+/// The request context with its documented defaults filled in; `now` is the server's clock,
+/// the default creation time.
+pub fn context(pb: Option<&v1::Context>, now: Instant) -> Result<Context, Rejection> {
+    let mut ctx = Context::new(now);
+    let Some(pb) = pb else {
+        return Ok(ctx);
+    };
+    if let Some(t) = &pb.creation_time {
+        ctx.now = instant(t, "context.creation_time")?;
+    }
+    ctx.message_id.clone_from(&pb.message_id);
+    let set = |target: &mut String, value: &Option<String>| {
+        if let Some(v) = value {
+            target.clone_from(v);
+        }
+    };
+    set(&mut ctx.from_asid, &pb.from_asid);
+    set(&mut ctx.to_asid, &pb.to_asid);
+    set(&mut ctx.sds_user_id, &pb.sds_user_id);
+    set(&mut ctx.sds_role_profile_id, &pb.sds_role_profile_id);
+    ctx.strict = pb.strict;
+    Ok(ctx)
+}

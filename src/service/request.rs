@@ -1,0 +1,132 @@
+//! What every request shares: the server's state, the caller's ids, and the guard that
+//! writes the one log line and the metrics of a request however it ends (answered, failed,
+//! or dropped because the caller went away).
+
+use super::admission::Admission;
+use super::failure::Outcome;
+use super::metrics::{Metrics, Rpc, Transport};
+use crate::datetime::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// State shared by the gRPC and HTTP servers.
+#[derive(Debug)]
+pub struct Shared {
+    pub admission: Admission,
+    pub metrics: Metrics,
+    /// A pinned "now" (for reproducing the reference corpus); `None` reads the clock.
+    pub fixed_clock: Option<Instant>,
+    /// Largest request message or body accepted, bytes.
+    pub max_message_bytes: usize,
+    /// Set when shutdown begins: `/_status` answers 503 from then on.
+    pub shutting_down: AtomicBool,
+}
+
+impl Shared {
+    /// The default creation / signing time of a request: read here, at the edge.
+    pub fn now(&self) -> Instant {
+        self.fixed_clock.unwrap_or_else(crate::cli::now)
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Relaxed)
+    }
+}
+
+/// The caller's request and correlation ids (from `x-request-id` / `nhsd-request-id` and
+/// `x-correlation-id` / `nhsd-correlation-id`), kept for the log line. Cleaned: at most 64
+/// printable ASCII characters, so a header cannot forge log lines.
+#[derive(Debug, Clone, Default)]
+pub struct CallerIds {
+    pub request_id: Option<String>,
+    pub correlation_id: Option<String>,
+}
+
+impl CallerIds {
+    /// Reads the ids with `get(header name)`.
+    pub fn read<'a>(get: impl Fn(&str) -> Option<&'a str>) -> CallerIds {
+        let first = |names: [&str; 2]| names.iter().find_map(|n| get(n)).map(clean);
+        CallerIds {
+            request_id: first(["x-request-id", "nhsd-request-id"]),
+            correlation_id: first(["x-correlation-id", "nhsd-correlation-id"]),
+        }
+    }
+}
+
+fn clean(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(64)
+        .collect()
+}
+
+/// One request being handled. On drop it counts the request in the metrics and writes its
+/// log line: RPC, outcome, duration, sizes and the caller's ids; never input data.
+#[derive(Debug)]
+pub struct Observed {
+    shared: Arc<Shared>,
+    transport: Transport,
+    rpc: Rpc,
+    start: std::time::Instant,
+    ids: CallerIds,
+    pub request_bytes: usize,
+    pub response_bytes: usize,
+    /// Stream items handled (for a stream's line).
+    pub items: Option<u64>,
+    outcome: Option<Outcome>,
+}
+
+impl Observed {
+    pub fn start(shared: &Arc<Shared>, transport: Transport, rpc: Rpc, ids: CallerIds) -> Self {
+        shared.metrics.enter();
+        Observed {
+            shared: shared.clone(),
+            transport,
+            rpc,
+            start: std::time::Instant::now(),
+            ids,
+            request_bytes: 0,
+            response_bytes: 0,
+            items: None,
+            outcome: None,
+        }
+    }
+
+    /// When the request arrived, for its deadline.
+    pub fn started(&self) -> tokio::time::Instant {
+        tokio::time::Instant::from_std(self.start)
+    }
+
+    pub fn finish(&mut self, outcome: Outcome) {
+        self.outcome = Some(outcome);
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+}
+
+impl Drop for Observed {
+    fn drop(&mut self) {
+        let outcome = self.outcome.unwrap_or(Outcome::Cancelled);
+        let elapsed = self.start.elapsed();
+        let m = &self.shared.metrics;
+        m.leave();
+        if self.rpc != Rpc::ConvertStream || self.items.is_none() {
+            m.record(self.transport, self.rpc, outcome, elapsed);
+        }
+        tracing::info!(
+            target: "eps_translator::request",
+            transport = self.transport.as_str(),
+            rpc = self.rpc.as_str(),
+            outcome = outcome.as_str(),
+            duration_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+            request_bytes = self.request_bytes,
+            response_bytes = self.response_bytes,
+            items = self.items,
+            request_id = self.ids.request_id.as_deref(),
+            correlation_id = self.ids.correlation_id.as_deref(),
+        );
+    }
+}
