@@ -238,6 +238,11 @@ impl Running {
         &self.shared.metrics
     }
 
+    /// The state the servers share (its metrics outlive the server).
+    pub fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
     /// Graceful shutdown: health turns NOT_SERVING and `/_status` 503, the listeners stop
     /// accepting, connections are told to go away (HTTP/2 GOAWAY), and requests already
     /// accepted run to their answers. After the grace period the rest are cut off and this
