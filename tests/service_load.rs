@@ -63,7 +63,11 @@ async fn sixty_four_callers_times_two_hundred_get_identical_answers_and_no_error
                         .into_inner();
                     assert_eq!(answer.hl7v3_xml, expected_xml);
                 } else {
-                    let answer = client.prepare(prepare_request()).await.unwrap().into_inner();
+                    let answer = client
+                        .prepare(prepare_request())
+                        .await
+                        .unwrap()
+                        .into_inner();
                     assert_eq!(answer.parameters_json, expected.parameters_json.as_bytes());
                     assert_eq!(answer.fragments_c14n, expected.fragments_c14n);
                 }
@@ -75,7 +79,8 @@ async fn sixty_four_callers_times_two_hundred_get_identical_answers_and_no_error
     }
     let m = running.metrics();
     assert_eq!(
-        m.count(Transport::Grpc, Rpc::Prepare, Outcome::Ok) + m.count(Transport::Grpc, Rpc::Convert, Outcome::Ok),
+        m.count(Transport::Grpc, Rpc::Prepare, Outcome::Ok)
+            + m.count(Transport::Grpc, Rpc::Convert, Outcome::Ok),
         64 * 200
     );
     assert_eq!(m.total(), 64 * 200, "every request counted, none failed");
@@ -113,9 +118,14 @@ async fn at_the_concurrency_limit_requests_are_shed_with_resource_exhausted() {
             break;
         }
     }
-    assert!(shed > 0, "one slot and 32 simultaneous calls never shed one");
+    assert!(
+        shed > 0,
+        "one slot and 32 simultaneous calls never shed one"
+    );
     assert_eq!(
-        running.metrics().count(Transport::Grpc, Rpc::Prepare, Outcome::Shed),
+        running
+            .metrics()
+            .count(Transport::Grpc, Rpc::Prepare, Outcome::Shed),
         shed
     );
     running.shutdown().await.unwrap();
@@ -155,10 +165,16 @@ async fn shutdown_under_load_answers_every_accepted_request() {
     while answered.load(Ordering::Relaxed) < 500 {
         tokio::task::yield_now().await;
     }
-    running.shutdown().await.expect("in-flight requests finish within the grace period");
+    running
+        .shutdown()
+        .await
+        .expect("in-flight requests finish within the grace period");
     let mut refusals: BTreeMap<String, usize> = BTreeMap::new();
     for caller in callers {
-        let status = caller.await.unwrap().expect("the server stops answering after shutdown");
+        let status = caller
+            .await
+            .unwrap()
+            .expect("the server stops answering after shutdown");
         *refusals.entry(format!("{:?}", status.code())).or_default() += 1;
         // UNAVAILABLE: refused at connect; CANCELLED "connection closed": the client's queued
         // call never left it (hyper cancels calls not yet sent when the connection closes).
@@ -169,8 +185,14 @@ async fn shutdown_under_load_answers_every_accepted_request() {
     }
     // Every request the server accepted was answered, and reached its caller.
     let m = &shared.metrics;
-    assert_eq!(m.count(Transport::Grpc, Rpc::Prepare, Outcome::Cancelled), 0);
-    assert_eq!(m.total(), m.count(Transport::Grpc, Rpc::Prepare, Outcome::Ok));
+    assert_eq!(
+        m.count(Transport::Grpc, Rpc::Prepare, Outcome::Cancelled),
+        0
+    );
+    assert_eq!(
+        m.total(),
+        m.count(Transport::Grpc, Rpc::Prepare, Outcome::Ok)
+    );
     assert_eq!(
         m.count(Transport::Grpc, Rpc::Prepare, Outcome::Ok) as usize,
         answered.load(Ordering::Relaxed),

@@ -38,6 +38,8 @@ pub enum Failure {
     /// A fault of ours (a panic in the core, a lost worker). `INTERNAL`, HTTP 500. The message
     /// is generic: it never carries input data or internals.
     Internal,
+    /// An HTTP body in a content type the façade does not read. HTTP 415.
+    UnsupportedMediaType(String),
     /// Any other status passed through from the transport (a broken stream, a cancelled call).
     Transport(Code, String),
 }
@@ -85,7 +87,7 @@ impl Outcome {
 impl Failure {
     pub fn outcome(&self) -> Outcome {
         match self {
-            Failure::Rejected(_) => Outcome::Rejected,
+            Failure::Rejected(_) | Failure::UnsupportedMediaType(_) => Outcome::Rejected,
             Failure::DeadlineExceeded(_) => Outcome::DeadlineExceeded,
             Failure::Busy => Outcome::Shed,
             Failure::TooLarge(_) => Outcome::TooLarge,
@@ -97,7 +99,7 @@ impl Failure {
 
     pub fn code(&self) -> Code {
         match self {
-            Failure::Rejected(_) => Code::InvalidArgument,
+            Failure::Rejected(_) | Failure::UnsupportedMediaType(_) => Code::InvalidArgument,
             Failure::DeadlineExceeded(_) => Code::DeadlineExceeded,
             Failure::Busy | Failure::TooLarge(_) => Code::ResourceExhausted,
             Failure::Unimplemented(_) => Code::Unimplemented,
@@ -110,9 +112,10 @@ impl Failure {
     pub fn message(&self) -> String {
         match self {
             Failure::Rejected(r) => format!("input rejected: {r}"),
-            Failure::DeadlineExceeded(m) | Failure::TooLarge(m) | Failure::Transport(_, m) => {
-                m.clone()
-            }
+            Failure::DeadlineExceeded(m)
+            | Failure::TooLarge(m)
+            | Failure::UnsupportedMediaType(m)
+            | Failure::Transport(_, m) => m.clone(),
             Failure::Busy => {
                 "server busy: at its concurrency limit, retry with backoff".to_string()
             }
@@ -130,7 +133,9 @@ impl Failure {
                     Failure::DeadlineExceeded(_) | Failure::Busy | Failure::TooLarge(_) => {
                         IssueCode::TooCostly
                     }
-                    Failure::Unimplemented(_) => IssueCode::NotSupported,
+                    Failure::Unimplemented(_) | Failure::UnsupportedMediaType(_) => {
+                        IssueCode::NotSupported
+                    }
                     _ => IssueCode::Processing,
                 };
                 vec![Issue::error(code, other.message(), None)]
@@ -204,6 +209,7 @@ impl Failure {
             Failure::DeadlineExceeded(_) => 504,
             Failure::Busy => 503,
             Failure::TooLarge(_) => 413,
+            Failure::UnsupportedMediaType(_) => 415,
             Failure::Unimplemented(_) => 501,
             Failure::Internal | Failure::Transport(..) => 500,
         }

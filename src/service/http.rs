@@ -69,12 +69,8 @@ async fn handle(
     let result = async {
         if let Some(ct) = header(header::CONTENT_TYPE.as_str()) {
             if !is_json(ct) {
-                return Err(Failure::Rejected(crate::Rejection::single(
-                    crate::Issue::error(
-                        crate::IssueCode::NotSupported,
-                        format!("unsupported content type '{ct}': send application/fhir+json"),
-                        None,
-                    ),
+                return Err(Failure::UnsupportedMediaType(format!(
+                    "unsupported content type '{ct}': send application/fhir+json"
                 )));
             }
         }
