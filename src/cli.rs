@@ -149,6 +149,13 @@ pub struct LoadtestArgs {
     /// Server options when the server is in-process: where translation runs
     #[arg(long, value_name = "blocking|inline", default_value = "blocking", value_parser = parse_offload)]
     pub offload: crate::service::admission::Offload,
+    /// Reactor threads of the in-process server (default: half the cores; its translation
+    /// work runs on a blocking pool of one thread per core)
+    #[arg(long, value_name = "N")]
+    pub server_threads: Option<usize>,
+    /// Reactor threads of the callers (default: half the cores)
+    #[arg(long, value_name = "N")]
+    pub client_threads: Option<usize>,
     /// The request body: a Bundle JSON (XML for canonicalize); default: the bundled example
     pub file: Option<String>,
 }
