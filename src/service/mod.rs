@@ -330,6 +330,7 @@ pub fn init_logs(default: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
 }
@@ -352,7 +353,10 @@ pub fn serve(config: Config) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        tracing::info!(grpc = %running.grpc_addr, http = ?running.http_addr, "serving");
+        let http = running
+            .http_addr
+            .map_or_else(|| "off".to_string(), |a| a.to_string());
+        tracing::info!(grpc = %running.grpc_addr, http = %http, "serving");
         let signal = shutdown_signal().await;
         tracing::info!(signal, "shutting down: finishing in-flight requests");
         match running.shutdown().await {

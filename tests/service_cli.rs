@@ -1,0 +1,111 @@
+//! The service's commands as a user runs them: `demo` (the README's main job) exits 0 after
+//! calling every RPC; `serve` answers, then shuts down gracefully on SIGTERM with exit 0.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[test]
+fn the_demo_calls_every_rpc_and_exits_zero() {
+    let out = Command::new(env!("CARGO_BIN_EXE_eps-translator"))
+        .arg("demo")
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "demo failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for rpc in [
+        "Health",
+        "Reflection",
+        "Convert",
+        "Prepare",
+        "Canonicalize",
+        "ToFhir",
+        "Verify",
+        "ConvertStream",
+        "POST $prepare",
+        "POST $convert",
+        "GET /_status",
+        "GET /metrics",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(rpc)),
+            "{rpc} missing from\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("<PORX_IN020101SM31 xmlns=\"urn:hl7-org:v3\">"));
+    assert!(stdout.contains("Parameters identical to gRPC Prepare: true"));
+    assert!(stdout.contains("XML identical to gRPC Convert: true"));
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_answers_then_stops_gracefully_on_sigterm() {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_eps-translator"))
+        .args(["serve", "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut log = BufReader::new(server.stderr.take().unwrap()).lines();
+    let first = log.next().unwrap().unwrap();
+    let field = |name: &str| {
+        first
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name}= in {first}"))
+            .to_string()
+    };
+    let (grpc, http) = (field("grpc"), field("http"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut client =
+            eps_translator::service::pb::v1::translator_client::TranslatorClient::connect(format!(
+                "http://{grpc}"
+            ))
+            .await
+            .unwrap();
+        let answer = client
+            .canonicalize(eps_translator::service::pb::v1::CanonicalizeRequest {
+                xml: b"<a   b='1'/>".to_vec(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(answer.into_inner().canonical, b"<a b=\"1\"></a>");
+        let mut web =
+            eps_translator::service::http_client::HttpClient::connect(http.parse().unwrap())
+                .await
+                .unwrap();
+        assert_eq!(web.get("/_status").await.unwrap().status, 200);
+    });
+    // The client's connections close with its runtime (an unresponsive client would hold
+    // the shutdown until the grace period: HTTP/2 GOAWAY waits for the peer's answer).
+    drop(rt);
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = server.wait().unwrap();
+    let rest: Vec<String> = log.map_while(Result::ok).collect();
+    assert!(status.success(), "exit {status:?}; log: {rest:?}");
+    assert!(
+        rest.iter()
+            .any(|l| l.contains("rpc=\"Canonicalize\" outcome=\"ok\"")),
+        "{rest:?}"
+    );
+    assert!(
+        rest.iter()
+            .any(|l| l.contains("shutting down") && l.contains("SIGTERM")),
+        "{rest:?}"
+    );
+    assert!(
+        rest.last().is_some_and(|l| l.ends_with("stopped")),
+        "{rest:?}"
+    );
+}
