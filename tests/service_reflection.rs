@@ -1,0 +1,216 @@
+//! A gRPC client that knows only the server's reflection, as grpcurl does: no `.proto`, no
+//! generated code. It lists the services, fetches the API's descriptors (and their imports),
+//! builds Convert and Prepare requests from JSON and gets the golden bytes back.
+
+mod common;
+mod service_support;
+
+use base64::Engine;
+use prost::Message;
+use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor};
+use service_support::{server, CONVERT_NOW, PREPARE_NOW};
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codegen::http::uri::PathAndQuery;
+use tonic::transport::Channel;
+use tonic::Status;
+use tonic_reflection::pb::v1::{
+    server_reflection_client::ServerReflectionClient, server_reflection_request::MessageRequest,
+    server_reflection_response::MessageResponse, ServerReflectionRequest,
+};
+
+/// A codec for messages known only by their descriptors.
+#[derive(Clone)]
+struct DynamicCodec(MessageDescriptor);
+struct DynamicEncoder;
+struct DynamicDecoder(MessageDescriptor);
+
+impl Codec for DynamicCodec {
+    type Encode = DynamicMessage;
+    type Decode = DynamicMessage;
+    type Encoder = DynamicEncoder;
+    type Decoder = DynamicDecoder;
+    fn encoder(&mut self) -> DynamicEncoder {
+        DynamicEncoder
+    }
+    fn decoder(&mut self) -> DynamicDecoder {
+        DynamicDecoder(self.0.clone())
+    }
+}
+
+impl Encoder for DynamicEncoder {
+    type Item = DynamicMessage;
+    type Error = Status;
+    fn encode(&mut self, item: DynamicMessage, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        item.encode(dst)
+            .map_err(|e| Status::internal(e.to_string()))
+    }
+}
+
+impl Decoder for DynamicDecoder {
+    type Item = DynamicMessage;
+    type Error = Status;
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<DynamicMessage>, Status> {
+        DynamicMessage::decode(self.0.clone(), src)
+            .map(Some)
+            .map_err(|e| Status::internal(e.to_string()))
+    }
+}
+
+/// One reflection request's answer.
+async fn reflect(channel: &Channel, request: MessageRequest) -> MessageResponse {
+    let mut client = ServerReflectionClient::new(channel.clone());
+    let mut answers = client
+        .server_reflection_info(tokio_stream::iter(vec![ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(request),
+        }]))
+        .await
+        .unwrap()
+        .into_inner();
+    answers
+        .message()
+        .await
+        .unwrap()
+        .unwrap()
+        .message_response
+        .unwrap()
+}
+
+/// The descriptor pool of a service, fetched file by file through reflection.
+async fn pool_for(channel: &Channel, service: &str) -> DescriptorPool {
+    let MessageResponse::FileDescriptorResponse(first) = reflect(
+        channel,
+        MessageRequest::FileContainingSymbol(service.to_string()),
+    )
+    .await
+    else {
+        panic!("no descriptor for {service}");
+    };
+    let mut files: Vec<prost_types::FileDescriptorProto> = first
+        .file_descriptor_proto
+        .iter()
+        .map(|b| Message::decode(b.as_slice()).unwrap())
+        .collect();
+    // Fetch imports until every dependency is known.
+    loop {
+        let known: Vec<String> = files.iter().map(|f| f.name().to_string()).collect();
+        let missing: Vec<String> = files
+            .iter()
+            .flat_map(|f| f.dependency.clone())
+            .filter(|d| !known.contains(d))
+            .collect();
+        let Some(name) = missing.first() else { break };
+        let MessageResponse::FileDescriptorResponse(more) =
+            reflect(channel, MessageRequest::FileByFilename(name.clone())).await
+        else {
+            panic!("no descriptor for {name}");
+        };
+        files.extend(
+            more.file_descriptor_proto
+                .iter()
+                .map(|b| Message::decode(b.as_slice()).unwrap()),
+        );
+    }
+    DescriptorPool::from_file_descriptor_set(prost_types::FileDescriptorSet { file: files })
+        .unwrap()
+}
+
+/// Calls `service/method` with a request built from JSON (grpcurl's `-d`).
+async fn call(
+    channel: &Channel,
+    pool: &DescriptorPool,
+    method: &str,
+    json: &str,
+) -> DynamicMessage {
+    let service = pool
+        .get_service_by_name("eps.translator.v1.Translator")
+        .unwrap();
+    let method = service.methods().find(|m| m.name() == method).unwrap();
+    let mut de = serde_json::Deserializer::from_str(json);
+    let request = DynamicMessage::deserialize(method.input(), &mut de).unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    grpc.ready().await.unwrap();
+    let path =
+        PathAndQuery::try_from(format!("/{}/{}", service.full_name(), method.name())).unwrap();
+    grpc.unary(
+        tonic::Request::new(request),
+        path,
+        DynamicCodec(method.output()),
+    )
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reflection_only_client_lists_the_services_and_gets_the_golden_bytes() {
+    let Some(shared) = common::shared_dir("reflection-only client") else {
+        return;
+    };
+    let running = server(|_| {}).await;
+    let channel = service_support::channel(&running).await;
+    let MessageResponse::ListServicesResponse(list) =
+        reflect(&channel, MessageRequest::ListServices(String::new())).await
+    else {
+        panic!("no service list");
+    };
+    assert!(list
+        .service
+        .iter()
+        .any(|s| s.name == "eps.translator.v1.Translator"));
+    let pool = pool_for(&channel, "eps.translator.v1.Translator").await;
+    let b64 = base64::engine::general_purpose::STANDARD;
+
+    let examples =
+        shared.join("eps-examples/primary-care/acute/nominated-pharmacy/medical-prescriber");
+    let sends = common::find_files(&examples, &|n| {
+        n.ends_with("-Process-Request-Send-200_OK.json")
+    });
+    let send = sends.first().expect("a Send example");
+    let n = send
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split('-')
+        .next()
+        .unwrap();
+    let golden = std::fs::read_to_string(
+        send.with_file_name(format!("{n}-Convert-Response-Send-200_OK.xml")),
+    )
+    .unwrap();
+    let json = format!(
+        r#"{{"bundle_json": "{}", "context": {{"creation_time": "{CONVERT_NOW}"}}}}"#,
+        b64.encode(std::fs::read(send).unwrap())
+    );
+    let answer = call(&channel, &pool, "Convert", &json).await;
+    let xml = answer.get_field_by_name("hl7v3_xml").unwrap();
+    assert_eq!(xml.as_str().unwrap(), golden, "{}", send.display());
+
+    let prepares = common::find_files(&shared.join("eps-examples"), &|n| {
+        n.ends_with("-Prepare-Request-200_OK.json")
+    });
+    for request in prepares.iter().take(5) {
+        let json = format!(
+            r#"{{"bundle_json": "{}", "algorithm": "DIGEST_ALGORITHM_SHA256", "signing_time": "{}"}}"#,
+            b64.encode(std::fs::read(request).unwrap()),
+            PREPARE_NOW.replace("+00:00", "Z")
+        );
+        let answer = call(&channel, &pool, "Prepare", &json).await;
+        let parameters = answer.get_field_by_name("parameters_json").unwrap();
+        let ours: serde_json::Value =
+            serde_json::from_slice(parameters.as_bytes().unwrap()).unwrap();
+        let response = request.with_file_name(
+            request
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .replace("Request", "Response"),
+        );
+        let theirs: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&response).unwrap()).unwrap();
+        assert_eq!(ours, theirs, "{}", response.display());
+    }
+    running.shutdown().await.unwrap();
+}
