@@ -205,7 +205,7 @@ pub fn identifier_value_opt<'v>(ids: &'v [Identifier<'_>], system: &str) -> Opti
 
 /// `<id extension root="ODS OID"/>`.
 pub fn ods_id(name: &'static str, code: &str) -> Element {
-    id_element(name, ODS_OID, code)
+    id_element(name, ODS_OID, code.to_string())
 }
 
 /// The first coding of a concept, or an error at `path`.
@@ -232,7 +232,7 @@ pub fn observation(name: &'static str, code: &str, value: Element) -> Element {
         .attr("moodCode", "EVN")
         .child(
             Element::new("code")
-                .attr("code", code)
+                .attr("code", code.to_string())
                 .attr("codeSystem", EPS_OBSERVATION_OID),
         )
         .child(value)

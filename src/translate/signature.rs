@@ -91,8 +91,8 @@ fn to_element(node: roxmltree::Node<'_, '_>) -> Element {
             .is_none_or(|p| !p.namespaces().any(|pn| pn == ns));
         if declared_here {
             match ns.name() {
-                Some(prefix) => el.set_attr(format!("xmlns:{prefix}"), ns.uri()),
-                None => el.set_attr("xmlns", ns.uri()),
+                Some(prefix) => el.set_attr(format!("xmlns:{prefix}"), ns.uri().to_string()),
+                None => el.set_attr("xmlns", ns.uri().to_string()),
             }
         }
     }
@@ -101,7 +101,7 @@ fn to_element(node: roxmltree::Node<'_, '_>) -> Element {
             Some(prefix) if !prefix.is_empty() => format!("{prefix}:{}", a.name()),
             _ => a.name().to_string(),
         };
-        el.set_attr(name, a.value());
+        el.set_attr(name, a.value().to_string());
     }
     let mut text = String::new();
     let mut children = Vec::new();
