@@ -70,8 +70,11 @@ fn carried_here(pattern: &str) -> bool {
         return true;
     }
     // `*.x` rows name one member of any resource (`*.id`, `*.meta`).
-    match pattern.split_once('.') {
-        Some((_, rest)) if !rest.contains(['.', '[', '(']) => set.any_resource.contains(rest),
+    let bytes = pattern.as_bytes();
+    match bytes.iter().position(|&b| b == b'.') {
+        Some(dot) if !bytes[dot + 1..].iter().any(|b| matches!(b, b'.' | b'[' | b'(')) => {
+            set.any_resource.contains(&pattern[dot + 1..])
+        }
         _ => false,
     }
 }
