@@ -439,3 +439,72 @@ fn release_responses_translate_as_the_reference_does() {
     );
     assert!(report.failures.is_empty(), "{}", report.failures.join("\n"));
 }
+
+#[test]
+fn full_successful_release_translates_all_twenty_prescriptions() {
+    let Some(shared) = common::shared_dir("to-fhir full release") else {
+        return;
+    };
+    let ours =
+        to_fhir_json(&shared.join("eps-release-responses/full_successful_release.xml")).unwrap();
+    let passed = &ours["parameter"][0]["resource"];
+    assert_eq!(passed["total"], 20);
+    assert_eq!(passed["entry"].as_array().unwrap().len(), 20);
+    assert_eq!(ours["parameter"][1]["resource"]["total"], 0);
+}
+
+/// Acknowledgements and cancellation responses (no reference outputs in the corpus): each
+/// translates into the shape the reference returns for it.
+#[test]
+fn spine_responses_translate() {
+    let Some(shared) = common::shared_dir("to-fhir spine responses") else {
+        return;
+    };
+    let expected: &[(&str, &str, &str)] = &[
+        ("async_success.xml", "OperationOutcome", "informational"),
+        (
+            "async_error.xml",
+            "OperationOutcome",
+            "FAILURE_TO_PROCESS_MESSAGE",
+        ),
+        (
+            "async_multiple_error.xml",
+            "OperationOutcome",
+            "FAILURE_TO_PROCESS_MESSAGE",
+        ),
+        (
+            "sync_error.xml",
+            "OperationOutcome",
+            "Duplicate HL7 ID Error",
+        ),
+        (
+            "sync_multiple_error.xml",
+            "OperationOutcome",
+            "Duplicate error",
+        ),
+        ("cancel_success.xml", "Bundle", "R-0001"),
+        ("cancel_error_dispensed.xml", "Bundle", "R-0004"),
+        ("cancel_error.xml", "OperationOutcome", "R-0008"),
+    ];
+    let mut failures = Vec::new();
+    for (file, resource_type, mentions) in expected {
+        match to_fhir_json(&shared.join("eps-spine-responses").join(file)) {
+            Ok(v) => {
+                let text = v.to_string();
+                if v["resourceType"] != *resource_type || !text.contains(mentions) {
+                    failures.push(format!(
+                        "{file}: expected a {resource_type} mentioning {mentions}, got {}",
+                        &text[..text.len().min(300)]
+                    ));
+                }
+            }
+            Err(e) => failures.push(format!("{file}: refused: {e}")),
+        }
+    }
+    println!(
+        "to-fhir spine responses: {}/{} translate",
+        expected.len() - failures.len(),
+        expected.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -31,6 +31,10 @@ pub enum Table {
     V3TelecomUse,
     /// SDS job role name code (`R8000`) → its display name.
     SdsJobRoleNames,
+    /// Cancellation response code → status history code, display and outcome.
+    CancellationResponseStatus,
+    /// Spine application error code (`prescribe|0002`) → OperationOutcome issue.
+    SpineErrorCodes,
 }
 
 impl Table {
@@ -47,10 +51,14 @@ impl Table {
             Table::V3AddressUse => include_str!("../../mappings/v3-address-use.tsv"),
             Table::V3TelecomUse => include_str!("../../mappings/v3-telecom-use.tsv"),
             Table::SdsJobRoleNames => include_str!("../../mappings/sds-job-role-names.tsv"),
+            Table::CancellationResponseStatus => {
+                include_str!("../../mappings/cancellation-response-status.tsv")
+            }
+            Table::SpineErrorCodes => include_str!("../../mappings/spine-error-codes.tsv"),
         }
     }
 
-    const ALL: [Table; 11] = [
+    const ALL: [Table; 13] = [
         Table::Gender,
         Table::NameUse,
         Table::AddressUse,
@@ -62,6 +70,8 @@ impl Table {
         Table::V3AddressUse,
         Table::V3TelecomUse,
         Table::SdsJobRoleNames,
+        Table::CancellationResponseStatus,
+        Table::SpineErrorCodes,
     ];
 }
 

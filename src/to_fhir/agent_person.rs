@@ -333,6 +333,28 @@ pub fn can_share(
     Ok(reads_back)
 }
 
+/// Adds another `AgentPerson`'s person code to these resources, as the reference does when
+/// two agents share an SDS role profile id (no check that anything else agrees).
+pub fn add_code(to: &mut Translated, other: &El<'_, '_>) -> Result<()> {
+    let code = person_code(other)?;
+    let system = reference_system(code);
+    let target = if system == SPURIOUS_CODE_SYSTEM {
+        &mut to.role_identifiers
+    } else {
+        &mut to.practitioner_identifiers
+    };
+    let added = (system.to_string(), code.to_string());
+    if !target.contains(&added) {
+        target.push(added);
+    }
+    Ok(())
+}
+
+/// The SDS role profile id of an `AgentPerson`, if it has one.
+pub fn role_profile_id<'a>(agent: &El<'a, '_>) -> Option<&'a str> {
+    agent.opt("id").and_then(|i| i.attr("extension"))
+}
+
 fn identifiers(list: &[(String, String)]) -> Value {
     Value::Array(list.iter().map(|(s, v)| identifier(s, v)).collect())
 }

@@ -90,9 +90,59 @@ pub fn input_text(bytes: &[u8]) -> Result<&str, Rejection> {
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
 
-/// Translates a parsed HL7 v3 document into FHIR JSON.
+/// The message roots this direction reads, for finding one inside a SOAP envelope.
+const MESSAGE_NAMES: [&str; 6] = [
+    "PORX_IN020101SM31",
+    "PORX_IN070101UK31",
+    "PORX_IN070103UK31",
+    "PORX_IN050101UK31",
+    "MCCI_IN010000UK13",
+    "ParentPrescription",
+];
+
+/// Spine sends some responses as MIME multipart (an ebXML header part, then the HL7 v3
+/// part). For such input (not starting with `<`), the text outside the HL7 v3 message
+/// element is blanked — newlines kept, so positions in errors stay those of the input.
+fn blank_outside_message(text: &str) -> Option<String> {
+    let (start, name) = MESSAGE_NAMES
+        .iter()
+        .flat_map(|n| {
+            [format!("<hl7:{n}"), format!("<{n}")]
+                .into_iter()
+                .filter_map(move |open| text.find(&open).map(|i| (i, *n)))
+        })
+        .min()?;
+    let end = [format!("</hl7:{name}>"), format!("</{name}>")]
+        .iter()
+        .filter_map(|close| text.rfind(close.as_str()).map(|i| i + close.len()))
+        .max()
+        .filter(|&e| e > start)?;
+    Some(
+        text.char_indices()
+            .map(|(i, c)| {
+                if (start..end).contains(&i) || c == '\n' {
+                    c
+                } else {
+                    ' '
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Translates a parsed HL7 v3 document into FHIR JSON. The message is the root element,
+/// or the first message element inside it (a SOAP envelope, say).
 pub fn translate(doc: &roxmltree::Document<'_>) -> Result<Value, Rejection> {
-    let root = El::new(doc.root_element());
+    let top = El::new(doc.root_element());
+    let root = if Kind::of(&top).is_some() {
+        top
+    } else {
+        doc.root_element()
+            .descendants()
+            .map(El::new)
+            .find(|e| e.node.is_element() && Kind::of(e).is_some())
+            .unwrap_or(top)
+    };
     let Some(kind) = Kind::of(&root) else {
         let ns = root.node.tag_name().namespace().unwrap_or("");
         return Err(root.error(
@@ -133,6 +183,19 @@ pub fn write(value: &Value) -> String {
 pub fn to_fhir(input: &[u8]) -> Result<String, Rejection> {
     let text = input_text(input)?;
     let text = crate::c14n::normalize_line_ends(text);
-    let doc = xml::parse(&text)?;
+    let blanked;
+    let text: &str = if text.trim_start().starts_with('<') {
+        &text
+    } else {
+        blanked = blank_outside_message(&text).ok_or_else(|| {
+            Rejection::single(Issue::error(
+                IssueCode::Structure,
+                "input is not XML and holds no HL7 v3 message",
+                None,
+            ))
+        })?;
+        &blanked
+    };
+    let doc = xml::parse(text)?;
     Ok(write(&translate(&doc)?))
 }

@@ -14,7 +14,7 @@ use super::{patient, provenance};
 use serde_json::{json, Value};
 
 /// The reference's sort order of resource types in a Bundle (stable; others count as 0).
-fn sort_index(resource: &Value) -> u8 {
+pub fn sort_index(resource: &Value) -> u8 {
     match resource["resourceType"].as_str().unwrap_or("") {
         "MedicationRequest" => 1,
         "Patient" => 2,
@@ -34,15 +34,17 @@ pub fn entry(resource: Value) -> Value {
     json!({"fullUrl": full_url(&id), "resource": resource})
 }
 
-fn push_agent(resources: &mut Vec<Value>, agent: &Translated) {
+pub fn push_agent(resources: &mut Vec<Value>, agent: &Translated) {
     let (role, practitioner, organization) = agent.resources();
     resources.push(role);
     resources.push(practitioner);
     resources.push(organization);
 }
 
-/// The MessageHeader of a prescription-order Bundle rebuilt as Spine sends it.
-fn message_header(
+/// The MessageHeader of a Bundle from Spine: the message id, the event, the destination
+/// (`nominated`, an ODS code), the message answered and the focus resources.
+pub fn message_header(
+    event: (&str, &str),
     id: &str,
     prescription_id: &str,
     response_id: &str,
@@ -67,8 +69,8 @@ fn message_header(
         }],
         "eventCoding": {
             "system": "https://fhir.nhs.uk/CodeSystem/message-event",
-            "code": "prescription-order",
-            "display": "Prescription Order",
+            "code": event.0,
+            "display": event.1,
         },
         "destination": destination,
         "sender": {
@@ -174,6 +176,7 @@ pub fn bundle(parent: &El<'_, '_>, response_id: &str, ids: &Ids) -> Result<Value
     resources.insert(
         0,
         message_header(
+            ("prescription-order", "Prescription Order"),
             &header_id,
             &prescription_id,
             &response_id.to_lowercase(),
