@@ -362,7 +362,7 @@ fn identifiers(list: &[(String, String)]) -> Value {
 impl Translated {
     /// The PractitionerRole, Practitioner and Organization, in the reference's key order.
     pub fn resources(&self) -> (Value, Value, Value) {
-        let mut role = Map::new();
+        let mut role = Map::with_capacity(self.role.len() + 1);
         for (k, v) in &self.role {
             role.insert(k.clone(), v.clone());
             if k == "id" && !self.role_identifiers.is_empty() {

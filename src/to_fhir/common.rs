@@ -12,6 +12,17 @@ pub const NHS_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
 pub const RFC4122_SYSTEM: &str = "https://tools.ietf.org/html/rfc4122";
 pub const SNOMED_SYSTEM: &str = "http://snomed.info/sct";
 
+/// A JSON object from key/value pairs, moving the values in. (`json!` serialises each
+/// interpolated `Value`, which deep-copies it: for whole resources and Bundles that copy
+/// was most of the translation time.)
+pub fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    let mut map = Map::with_capacity(N);
+    for (k, v) in pairs {
+        map.insert(k.to_string(), v);
+    }
+    Value::Object(map)
+}
+
 /// `{"system": .., "value": ..}`.
 pub fn identifier(system: &str, value: &str) -> Value {
     json!({"system": system, "value": value})

@@ -31,7 +31,7 @@ pub fn sort_index(resource: &Value) -> u8 {
 /// The Bundle entry of a resource: `fullUrl` and the resource.
 pub fn entry(resource: Value) -> Value {
     let id = resource["id"].as_str().unwrap_or("").to_string();
-    json!({"fullUrl": full_url(&id), "resource": resource})
+    obj([("fullUrl", json!(full_url(&id))), ("resource", resource)])
 }
 
 pub fn push_agent(resources: &mut Vec<Value>, agent: &Translated) {
@@ -195,12 +195,15 @@ pub fn bundle(parent: &El<'_, '_>, response_id: &str, ids: &Ids) -> Result<Value
     }
     resources.sort_by_key(sort_index);
 
-    Ok(json!({
-        "resourceType": "Bundle",
-        "id": ids.id("bundle"),
-        "meta": {"lastUpdated": last_updated},
-        "identifier": identifier(RFC4122_SYSTEM, &prescription_id),
-        "type": "message",
-        "entry": resources.into_iter().map(entry).collect::<Vec<_>>(),
-    }))
+    Ok(obj([
+        ("resourceType", json!("Bundle")),
+        ("id", json!(ids.id("bundle"))),
+        ("meta", json!({"lastUpdated": last_updated})),
+        ("identifier", identifier(RFC4122_SYSTEM, &prescription_id)),
+        ("type", json!("message")),
+        (
+            "entry",
+            Value::Array(resources.into_iter().map(entry).collect()),
+        ),
+    ]))
 }

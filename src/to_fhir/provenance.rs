@@ -9,7 +9,7 @@
 //! A `signatureText` with no element (`nullFlavor="NA"`) gives a Provenance with no `data`:
 //! the forward translation then writes `nullFlavor="NA"` again and still keeps the time.
 
-use super::common::{date_time, full_url, reference};
+use super::common::{date_time, obj, reference};
 use super::xml::{El, Result};
 use base64::Engine;
 use roxmltree::Node;
@@ -41,14 +41,17 @@ pub fn provenance(
         "type".into(),
         json!([{"code": "1.2.840.10065.1.12.1.1", "system": "urn:iso-astm:E1762-95:2013"}]),
     );
-    Ok(Some(json!({
-        "resourceType": "Provenance",
-        "id": id,
-        "agent": [{"who": reference(author_role_id)}],
-        "recorded": when,
-        "signature": [Value::Object(signature)],
-        "target": targets.iter().map(|t| json!({"reference": full_url(t)})).collect::<Vec<_>>(),
-    })))
+    Ok(Some(obj([
+        ("resourceType", json!("Provenance")),
+        ("id", json!(id)),
+        ("agent", json!([{"who": reference(author_role_id)}])),
+        ("recorded", json!(when)),
+        ("signature", Value::Array(vec![Value::Object(signature)])),
+        (
+            "target",
+            Value::Array(targets.iter().map(|t| reference(t)).collect()),
+        ),
+    ])))
 }
 
 /// The prefix a node uses for `uri` (`None` for the default namespace).
@@ -100,13 +103,16 @@ fn write_canonical<'a>(
     declarations.sort_unstable();
     attrs.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
 
-    let qualified = |p: Option<&str>, local: &str| match p {
-        Some(p) => format!("{p}:{local}"),
-        None => local.to_string(),
+    let push_name = |out: &mut String, p: Option<&str>, local: &str| {
+        if let Some(p) = p {
+            out.push_str(p);
+            out.push(':');
+        }
+        out.push_str(local);
     };
-    let name = qualified(prefix, node.tag_name().name());
+    let local = node.tag_name().name();
     out.push('<');
-    out.push_str(&name);
+    push_name(out, prefix, local);
     for (p, u) in &declarations {
         if p.is_empty() {
             out.push_str(" xmlns=\"");
@@ -118,9 +124,9 @@ fn write_canonical<'a>(
         escape_attribute(u, out);
         out.push('"');
     }
-    for (_, local, p, value) in &attrs {
+    for (_, attr_local, p, value) in &attrs {
         out.push(' ');
-        out.push_str(&qualified(*p, local));
+        push_name(out, *p, attr_local);
         out.push_str("=\"");
         escape_attribute(value, out);
         out.push('"');
@@ -139,7 +145,7 @@ fn write_canonical<'a>(
     }
     rendered.truncate(depth);
     out.push_str("</");
-    out.push_str(&name);
+    push_name(out, prefix, local);
     out.push('>');
 }
 

@@ -7,7 +7,7 @@
 //! components of the signed message type `PORX_MT122003UK32` are read, as the reference reads
 //! them.
 
-use super::common::{date_time, identifier, RFC4122_SYSTEM};
+use super::common::{date_time, identifier, obj, RFC4122_SYSTEM};
 use super::ids::Ids;
 use super::prescription_order::{self, entry};
 use super::xml::{El, Result};
@@ -16,18 +16,28 @@ use serde_json::{json, Value};
 const SUPPORTED_MESSAGE_TYPE: &str = "PORX_MT122003UK32";
 
 fn searchset(name: &str, response: &El<'_, '_>, ids: &Ids, resources: Vec<Value>) -> Result<Value> {
-    Ok(json!({
-        "name": name,
-        "resource": {
-            "resourceType": "Bundle",
-            "id": ids.id(name),
-            "meta": {"lastUpdated": date_time(&response.child("effectiveTime")?, "value")?},
-            "identifier": identifier(RFC4122_SYSTEM, &response.child("id")?.req_attr("root")?.to_lowercase()),
-            "type": "searchset",
-            "total": resources.len(),
-            "entry": resources.into_iter().map(entry).collect::<Vec<_>>(),
-        },
-    }))
+    let bundle = obj([
+        ("resourceType", json!("Bundle")),
+        ("id", json!(ids.id(name))),
+        (
+            "meta",
+            json!({"lastUpdated": date_time(&response.child("effectiveTime")?, "value")?}),
+        ),
+        (
+            "identifier",
+            identifier(
+                RFC4122_SYSTEM,
+                &response.child("id")?.req_attr("root")?.to_lowercase(),
+            ),
+        ),
+        ("type", json!("searchset")),
+        ("total", json!(resources.len())),
+        (
+            "entry",
+            Value::Array(resources.into_iter().map(entry).collect()),
+        ),
+    ]);
+    Ok(obj([("name", json!(name)), ("resource", bundle)]))
 }
 
 /// Translates a release response.
@@ -52,11 +62,14 @@ pub fn parameters(root: &El<'_, '_>) -> Result<Value> {
         let scoped = ids.nested(&format!("{n}/{prescription_id}"));
         passed.push(prescription_order::bundle(&parent, request_id, &scoped)?);
     }
-    Ok(json!({
-        "resourceType": "Parameters",
-        "parameter": [
-            searchset("passedPrescriptions", &response, &ids, passed)?,
-            searchset("failedPrescriptions", &response, &ids, Vec::new())?,
-        ],
-    }))
+    Ok(obj([
+        ("resourceType", json!("Parameters")),
+        (
+            "parameter",
+            Value::Array(vec![
+                searchset("passedPrescriptions", &response, &ids, passed)?,
+                searchset("failedPrescriptions", &response, &ids, Vec::new())?,
+            ]),
+        ),
+    ]))
 }
