@@ -206,12 +206,21 @@ pub fn integer(el: &El<'_, '_>, attr: &str) -> Result<i64> {
         .map_err(|_| el.bad_value(attr, format!("'{text}' is not an integer")))
 }
 
-/// A JSON number written exactly as `text` (which must be a JSON number), else a string.
+/// Marks a number whose exact text `serde_json` would rewrite (`1e1` becomes `1e+1`): it is
+/// held as a string with this prefix until [`super::write`] puts the text back unquoted.
+pub const RAW_NUMBER_MARK: &str = "\u{1}eps-number:";
+
+/// An attribute holding a number, as a JSON number written exactly as the attribute is
+/// (`1.50` stays `1.50`, `1e1` stays `1e1`), or an error when it is not a JSON number.
 pub fn number(el: &El<'_, '_>, attr: &str) -> Result<Value> {
     let text = el.req_attr(attr)?;
-    serde_json::from_str::<serde_json::Number>(text)
-        .map(Value::Number)
-        .map_err(|_| el.bad_value(attr, format!("'{text}' is not a number")))
+    let n = serde_json::from_str::<serde_json::Number>(text)
+        .map_err(|_| el.bad_value(attr, format!("'{text}' is not a number")))?;
+    if n.to_string() == text {
+        Ok(Value::Number(n))
+    } else {
+        Ok(Value::String(format!("{RAW_NUMBER_MARK}{text}")))
+    }
 }
 
 /// A required-element error at `el`.

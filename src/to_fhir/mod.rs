@@ -173,8 +173,24 @@ pub fn translate(doc: &roxmltree::Document<'_>) -> Result<Value, Rejection> {
 }
 
 /// Writes FHIR JSON as the reference does: 2-space indentation, and a trailing newline.
+/// Numbers keep their text from the HL7 v3 attribute (see [`common::number`]).
 pub fn write(value: &Value) -> String {
     let mut out = serde_json::to_string_pretty(value).unwrap_or_default();
+    // A marked number is serialised as "\u0001eps-number:TEXT": write TEXT unquoted.
+    let marker = "\"\\u0001eps-number:";
+    if out.contains(marker) {
+        let mut fixed = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find(marker) {
+            fixed.push_str(&rest[..i]);
+            let after = &rest[i + marker.len()..];
+            let end = after.find('"').unwrap_or(after.len());
+            fixed.push_str(&after[..end]);
+            rest = after.get(end + 1..).unwrap_or("");
+        }
+        fixed.push_str(rest);
+        out = fixed;
+    }
     out.push('\n');
     out
 }
