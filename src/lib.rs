@@ -15,6 +15,7 @@ pub mod hl7v3;
 pub mod json_skim;
 pub mod mappings;
 pub mod signing;
+pub mod to_fhir;
 pub mod translate;
 
 pub use context::Context;

@@ -74,6 +74,14 @@ pub fn name(n: &HumanName<'_>, path: &str) -> Result<Element> {
             .ok_or_else(|| invalid(format!("{path}.use"), format!("Unhandled name use '{u}'.")))?;
         el = el.attr("use", code);
     }
+    let no_parts = n.prefix.is_empty()
+        && n.given.is_empty()
+        && n.family.as_deref().is_none_or(str::is_empty)
+        && n.suffix.is_empty();
+    if let (true, Some(text)) = (no_parts, n.text.as_deref()) {
+        // A name given only as text (as HL7 v3 can hold it) is written as text, not dropped.
+        return Ok(el.text(text));
+    }
     for p in &n.prefix {
         el.push(Element::new("prefix").text(p.as_ref()));
     }

@@ -72,7 +72,11 @@ fn carried_here(pattern: &str) -> bool {
     // `*.x` rows name one member of any resource (`*.id`, `*.meta`).
     let bytes = pattern.as_bytes();
     match bytes.iter().position(|&b| b == b'.') {
-        Some(dot) if !bytes[dot + 1..].iter().any(|b| matches!(b, b'.' | b'[' | b'(')) => {
+        Some(dot)
+            if !bytes[dot + 1..]
+                .iter()
+                .any(|b| matches!(b, b'.' | b'[' | b'(')) =>
+        {
             set.any_resource.contains(&pattern[dot + 1..])
         }
         _ => false,
