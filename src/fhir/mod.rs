@@ -88,7 +88,7 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for FirstTypedVisitor<'a> {
         let rest = MapAccessDeserializer::new(map);
         macro_rules! typed {
             ($variant:ident) => {
-                Resource::$variant($variant::deserialize(rest)?)
+                Resource::$variant($variant::deserialize(rest)?.into())
             };
         }
         Ok(FirstTyped(match kind.as_ref() {
@@ -214,7 +214,7 @@ fn parse_resource<'a>(raw: &'a RawValue, path: &str) -> Result<Resource<'a>, Rej
     macro_rules! typed {
         ($variant:ident) => {{
             let value: $variant<'a> = deserialize_with_path(text, path)?;
-            Resource::$variant(value)
+            Resource::$variant(value.into())
         }};
     }
     Ok(match kind.as_ref() {
