@@ -59,6 +59,15 @@ impl Element {
     pub fn set_attr(&mut self, name: impl Into<Name>, value: impl Into<Value>) {
         let name = name.into();
         let value = value.into();
+        // Builders mostly add attributes in order: append without a search when it sorts last.
+        if self
+            .attrs
+            .last()
+            .is_none_or(|(last, _)| attr_order(last) < attr_order(&name))
+        {
+            self.attrs.push((name, value));
+            return;
+        }
         match self
             .attrs
             .binary_search_by(|(n, _)| attr_order(n).cmp(&attr_order(&name)))
