@@ -5,6 +5,10 @@
 //! Inputs: the bundled golden Bundles, plus the largest corpus prescription when
 //! `../shared` (or `$EPS_SHARED_DIR`) is present.
 
+// The allocator the binary and the service run with (see src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use eps_translator::datetime::Instant;
 use eps_translator::fhir::Bundle;

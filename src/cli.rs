@@ -37,6 +37,12 @@ pub enum Command {
         /// The Bundle JSON file, or - for stdin
         file: String,
     },
+    /// HL7 v3 XML (send message, bare ParentPrescription, release response, cancellation
+    /// response or acknowledgement) → FHIR JSON on stdout
+    ToFhir {
+        /// The HL7 v3 XML file, or - for stdin
+        file: String,
+    },
     /// Any XML → its canonical bytes (C14N 1.0 / exclusive C14N) on stdout
     C14n {
         /// exc | exc-with-comments | c14n10 | c14n10-with-comments
@@ -334,6 +340,16 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => crate::service::serve(args.to_config()),
         Command::Demo => crate::service::demo::run(),
         Command::Loadtest(args) => crate::service::loadtest::run(&args),
+        Command::ToFhir { file } => {
+            let input = match read_input(&file) {
+                Ok(b) => b,
+                Err(e) => return usage_error(&e),
+            };
+            match crate::to_fhir::to_fhir(&input) {
+                Ok(json) => write_stdout(json.as_bytes()),
+                Err(r) => rejected(&r),
+            }
+        }
         Command::C14n {
             mode,
             prefixes,

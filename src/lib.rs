@@ -16,6 +16,7 @@ pub mod json_skim;
 pub mod mappings;
 pub mod service;
 pub mod signing;
+pub mod to_fhir;
 pub mod translate;
 
 pub use context::Context;

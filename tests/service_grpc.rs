@@ -384,15 +384,52 @@ async fn an_expired_deadline_is_deadline_exceeded_and_no_work_is_done() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn to_fhir_and_verify_say_they_are_not_implemented_yet() {
+async fn to_fhir_over_grpc_equals_the_library_on_corpus_messages() {
+    let Some(shared) = common::shared_dir("service to-fhir") else {
+        return;
+    };
     let running = server(|_| {}).await;
     let mut client = client(&running).await;
+    let mut messages = common::find_files(&shared.join("eps-examples"), &|n| {
+        n.ends_with("-Convert-Response-Send-200_OK.xml")
+    });
+    messages.truncate(10);
+    messages.extend(common::find_files(
+        &shared.join("eps-release-responses"),
+        &|n| n.ends_with(".xml"),
+    ));
+    for message in &messages {
+        let xml = std::fs::read_to_string(message).unwrap();
+        let library = eps_translator::to_fhir::to_fhir(xml.as_bytes());
+        match client.to_fhir(v1::ToFhirRequest { hl7v3_xml: xml }).await {
+            Ok(answer) => assert_eq!(
+                answer.into_inner().fhir_json,
+                library.unwrap().into_bytes(),
+                "{}",
+                message.display()
+            ),
+            Err(status) => {
+                assert!(library.is_err(), "{}: {status:?}", message.display());
+                assert_eq!(status.code(), Code::InvalidArgument);
+            }
+        }
+    }
+    assert!(messages.len() >= 10);
+    // Not XML: INVALID_ARGUMENT.
     let status = client
-        .to_fhir(v1::ToFhirRequest::default())
+        .to_fhir(v1::ToFhirRequest {
+            hl7v3_xml: "not xml".to_string(),
+        })
         .await
         .unwrap_err();
-    assert_eq!(status.code(), Code::Unimplemented);
-    assert!(status.message().contains("issue 4"));
+    assert_eq!(status.code(), Code::InvalidArgument);
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_says_it_is_not_implemented_yet() {
+    let running = server(|_| {}).await;
+    let mut client = client(&running).await;
     let status = client
         .verify(v1::VerifyRequest::default())
         .await
@@ -409,6 +446,7 @@ async fn the_stream_answers_in_order_with_correlation_ids_and_survives_a_bad_ite
     let expected_xml = eps_translator::translate::convert(&good, &context(CONVERT_NOW))
         .unwrap()
         .xml;
+    let expected_fhir = eps_translator::to_fhir::to_fhir(expected_xml.as_bytes()).unwrap();
     let mut items = Vec::new();
     for i in 0..40 {
         let request = match i % 5 {
@@ -418,7 +456,9 @@ async fn the_stream_answers_in_order_with_correlation_ids_and_survives_a_bad_ite
                 v1::DigestAlgorithm::Sha256,
                 PREPARE_NOW,
             )),
-            2 => stream_item::Request::ToFhir(v1::ToFhirRequest::default()),
+            2 => stream_item::Request::ToFhir(v1::ToFhirRequest {
+                hl7v3_xml: expected_xml.clone(),
+            }),
             3 => stream_item::Request::Canonicalize(v1::CanonicalizeRequest {
                 xml: b"<a b='1'   a='2'/>".to_vec(),
                 ..Default::default()
@@ -447,7 +487,9 @@ async fn the_stream_answers_in_order_with_correlation_ids_and_survives_a_bad_ite
                 assert_eq!(outcome["resourceType"], "OperationOutcome");
             }
             (1, stream_result::Result::Prepare(p)) => assert!(!p.digest.is_empty()),
-            (2, stream_result::Result::Error(e)) => assert_eq!(e.code, Code::Unimplemented as i32),
+            (2, stream_result::Result::ToFhir(f)) => {
+                assert_eq!(f.fhir_json, expected_fhir.as_bytes())
+            }
             (3, stream_result::Result::Canonicalize(c)) => {
                 assert_eq!(c.canonical, b"<a a=\"2\" b=\"1\"></a>")
             }

@@ -44,7 +44,7 @@ mod select;
 mod tests;
 
 pub use error::{C14nError, Pos};
-pub use parse::parse_document;
+pub use parse::{parse_document, parse_document_without_dtd};
 pub use select::select;
 
 use std::borrow::Cow;

@@ -29,6 +29,20 @@ use super::{MAX_INPUT_BYTES, MAX_NODES};
 /// [`C14nError::Parse`] for malformed XML (with its position), and the error naming the
 /// bound exceeded or the unsupported construct otherwise.
 pub fn parse_document(text: &str) -> Result<Document<'_>, C14nError> {
+    parse_bounded(text, true)
+}
+
+/// [`parse_document`]'s bounds, with any document type declaration refused (at its
+/// position) rather than read: for message formats such as HL7 v3 that never carry one.
+///
+/// # Errors
+///
+/// As [`parse_document`]; a DTD is a [`C14nError::Parse`] error.
+pub fn parse_document_without_dtd(text: &str) -> Result<Document<'_>, C14nError> {
+    parse_bounded(text, false)
+}
+
+fn parse_bounded(text: &str, allow_dtd: bool) -> Result<Document<'_>, C14nError> {
     if text.len() > MAX_INPUT_BYTES {
         return Err(C14nError::InputTooLarge {
             size: text.len(),
@@ -38,7 +52,7 @@ pub fn parse_document(text: &str) -> Result<Document<'_>, C14nError> {
     let prolog = Prolog::scan(text)?;
     check_body(text, &prolog)?;
     let options = ParsingOptions {
-        allow_dtd: true,
+        allow_dtd,
         nodes_limit: MAX_NODES,
     };
     Ok(Document::parse_with_options(text, options)?)

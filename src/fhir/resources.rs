@@ -310,7 +310,8 @@ pub struct ListEntry<'a> {
 #[allow(clippy::large_enum_variant)]
 pub enum Resource<'a> {
     MessageHeader(MessageHeader<'a>),
-    MedicationRequest(MedicationRequest<'a>),
+    /// Boxed: by far the largest resource, and entries are moved while the Bundle is read.
+    MedicationRequest(Box<MedicationRequest<'a>>),
     Patient(Patient<'a>),
     Practitioner(Practitioner<'a>),
     PractitionerRole(PractitionerRole<'a>),

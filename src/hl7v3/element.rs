@@ -10,6 +10,9 @@ use std::borrow::Cow;
 /// An element name or attribute name: almost always a static string.
 pub type Name = Cow<'static, str>;
 
+/// An attribute value: often a static code or OID, so no allocation for those.
+pub type Value = Cow<'static, str>;
+
 /// What an element holds.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Content {
@@ -24,7 +27,7 @@ pub enum Content {
 pub struct Element {
     pub name: Name,
     /// `xmlns` declarations first, then sorted by name; declarations are ordinary attributes here.
-    pub attrs: Vec<(Name, String)>,
+    pub attrs: Vec<(Name, Value)>,
     pub content: Content,
 }
 
@@ -39,13 +42,13 @@ impl Element {
     }
 
     /// Adds (or replaces) an attribute, keeping attributes sorted by name.
-    pub fn attr(mut self, name: impl Into<Name>, value: impl Into<String>) -> Element {
+    pub fn attr(mut self, name: impl Into<Name>, value: impl Into<Value>) -> Element {
         self.set_attr(name, value);
         self
     }
 
     /// Adds an attribute when the value is present.
-    pub fn attr_opt(self, name: impl Into<Name>, value: Option<impl Into<String>>) -> Element {
+    pub fn attr_opt(self, name: impl Into<Name>, value: Option<impl Into<Value>>) -> Element {
         match value {
             Some(v) => self.attr(name, v),
             None => self,
@@ -53,9 +56,18 @@ impl Element {
     }
 
     /// Adds (or replaces) an attribute in place.
-    pub fn set_attr(&mut self, name: impl Into<Name>, value: impl Into<String>) {
+    pub fn set_attr(&mut self, name: impl Into<Name>, value: impl Into<Value>) {
         let name = name.into();
         let value = value.into();
+        // Builders mostly add attributes in order: append without a search when it sorts last.
+        if self
+            .attrs
+            .last()
+            .is_none_or(|(last, _)| attr_order(last) < attr_order(&name))
+        {
+            self.attrs.push((name, value));
+            return;
+        }
         match self
             .attrs
             .binary_search_by(|(n, _)| attr_order(n).cmp(&attr_order(&name)))
@@ -70,7 +82,7 @@ impl Element {
         self.attrs
             .iter()
             .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// Sets the text content.
@@ -137,20 +149,24 @@ fn attr_order(name: &str) -> (bool, &str) {
 }
 
 /// A common HL7 v3 shape: `<name root=".." extension=".."/>`.
-pub fn id_element(name: &'static str, root: &str, extension: &str) -> Element {
+pub fn id_element(name: &'static str, root: &'static str, extension: impl Into<Value>) -> Element {
     Element::new(name)
         .attr("root", root)
         .attr("extension", extension)
 }
 
 /// `<name code=".." codeSystem=".."/>`.
-pub fn code_element(name: &'static str, code: &str, code_system: &str) -> Element {
+pub fn code_element(
+    name: &'static str,
+    code: impl Into<Value>,
+    code_system: &'static str,
+) -> Element {
     Element::new(name)
         .attr("code", code)
         .attr("codeSystem", code_system)
 }
 
 /// `<name value=".."/>`.
-pub fn value_element(name: &'static str, value: impl Into<String>) -> Element {
+pub fn value_element(name: &'static str, value: impl Into<Value>) -> Element {
     Element::new(name).attr("value", value)
 }

@@ -2,6 +2,7 @@
 
 pub mod canonical;
 pub mod element;
+pub mod reader;
 pub mod writer;
 
 pub use element::{Content, Element};

@@ -12,7 +12,8 @@ pub const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
 
 /// Writes a whole document: declaration, the root element, and a trailing newline.
 pub fn write_document(root: &Element) -> String {
-    let mut out = String::with_capacity(16 * 1024);
+    // Sized for the largest messages seen (about 50 KB) so the buffer rarely grows.
+    let mut out = String::with_capacity(64 * 1024);
     out.push_str(XML_DECLARATION);
     out.push('\n');
     write_element(root, 0, &mut out);
@@ -60,8 +61,12 @@ fn close(el: &Element, out: &mut String) {
 }
 
 fn indent(depth: usize, out: &mut String) {
-    for _ in 0..depth {
-        out.push_str("  ");
+    const SPACES: &str = "                                                                ";
+    let mut width = depth * 2;
+    while width > 0 {
+        let n = width.min(SPACES.len());
+        out.push_str(&SPACES[..n]);
+        width -= n;
     }
 }
 

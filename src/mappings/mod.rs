@@ -21,6 +21,20 @@ pub enum Table {
     CourseOfTherapy,
     /// Prescriber professional code identifier systems, in the order they are tried.
     ProfessionalCodes,
+    /// HL7 v3 administrative gender code → FHIR `gender` (HL7 v3 → FHIR).
+    V3Gender,
+    /// HL7 v3 name `use` → FHIR `HumanName.use`.
+    V3NameUse,
+    /// HL7 v3 address `use` → FHIR `Address.use`.
+    V3AddressUse,
+    /// HL7 v3 telecom `use` → FHIR `ContactPoint.use`.
+    V3TelecomUse,
+    /// SDS job role name code (`R8000`) → its display name.
+    SdsJobRoleNames,
+    /// Cancellation response code → status history code, display and outcome.
+    CancellationResponseStatus,
+    /// Spine application error code (`prescribe|0002`) → OperationOutcome issue.
+    SpineErrorCodes,
 }
 
 impl Table {
@@ -32,16 +46,32 @@ impl Table {
             Table::TelecomUse => include_str!("../../mappings/telecom-use.tsv"),
             Table::CourseOfTherapy => include_str!("../../mappings/course-of-therapy.tsv"),
             Table::ProfessionalCodes => include_str!("../../mappings/professional-codes.tsv"),
+            Table::V3Gender => include_str!("../../mappings/v3-gender.tsv"),
+            Table::V3NameUse => include_str!("../../mappings/v3-name-use.tsv"),
+            Table::V3AddressUse => include_str!("../../mappings/v3-address-use.tsv"),
+            Table::V3TelecomUse => include_str!("../../mappings/v3-telecom-use.tsv"),
+            Table::SdsJobRoleNames => include_str!("../../mappings/sds-job-role-names.tsv"),
+            Table::CancellationResponseStatus => {
+                include_str!("../../mappings/cancellation-response-status.tsv")
+            }
+            Table::SpineErrorCodes => include_str!("../../mappings/spine-error-codes.tsv"),
         }
     }
 
-    const ALL: [Table; 6] = [
+    const ALL: [Table; 13] = [
         Table::Gender,
         Table::NameUse,
         Table::AddressUse,
         Table::TelecomUse,
         Table::CourseOfTherapy,
         Table::ProfessionalCodes,
+        Table::V3Gender,
+        Table::V3NameUse,
+        Table::V3AddressUse,
+        Table::V3TelecomUse,
+        Table::SdsJobRoleNames,
+        Table::CancellationResponseStatus,
+        Table::SpineErrorCodes,
     ];
 }
 

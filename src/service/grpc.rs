@@ -116,9 +116,10 @@ impl Translator for TranslatorService {
 
     async fn to_fhir(
         &self,
-        _request: Request<v1::ToFhirRequest>,
+        request: Request<v1::ToFhirRequest>,
     ) -> Result<Response<v1::ToFhirResponse>, Status> {
-        unimplemented(&self.shared, Rpc::ToFhir, ops::TO_FHIR_UNIMPLEMENTED)
+        self.unary(Rpc::ToFhir, "hl7v3_xml", request, |r, _now| ops::to_fhir(r))
+            .await
     }
 
     async fn canonicalize(

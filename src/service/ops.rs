@@ -8,10 +8,7 @@ use super::pb::{self, v1};
 use crate::datetime::Instant;
 use crate::error::{Issue, IssueCode, Rejection};
 
-/// The message of the RPCs whose core has not landed yet.
-pub const TO_FHIR_UNIMPLEMENTED: &str =
-    "ToFhir is not implemented yet: HL7 v3 → FHIR lands with issue 4";
-/// See [`TO_FHIR_UNIMPLEMENTED`].
+/// The message of the RPC whose core has not landed yet.
 pub const VERIFY_UNIMPLEMENTED: &str =
     "Verify is not implemented yet: it lands with the signature verification core";
 
@@ -29,6 +26,14 @@ pub fn prepare(req: &v1::PrepareRequest, now: Instant) -> Result<v1::PrepareResp
     }
     let algorithm: v1::DigestAlgorithm = pb::enum_field(req.algorithm, "algorithm")?;
     Ok(crate::signing::prepare(&req.bundle_json, algorithm.into(), &ctx)?.into())
+}
+
+/// HL7 v3 → FHIR JSON (`ToFhir`).
+pub fn to_fhir(req: &v1::ToFhirRequest) -> Result<v1::ToFhirResponse, Failure> {
+    Ok(v1::ToFhirResponse {
+        fhir_json: crate::to_fhir::to_fhir(req.hl7v3_xml.as_bytes())?.into_bytes(),
+        issues: Vec::new(),
+    })
 }
 
 /// XML → canonical bytes (`Canonicalize`).
@@ -69,7 +74,7 @@ pub fn stream_item(item: v1::StreamItem, now: Instant) -> v1::StreamResult {
         Some(Request::Convert(r)) => convert(r, now).map(R::Convert),
         Some(Request::Prepare(r)) => prepare(r, now).map(R::Prepare),
         Some(Request::Canonicalize(r)) => canonicalize(r).map(R::Canonicalize),
-        Some(Request::ToFhir(_)) => Err(Failure::Unimplemented(TO_FHIR_UNIMPLEMENTED)),
+        Some(Request::ToFhir(r)) => to_fhir(r).map(R::ToFhir),
         Some(Request::Verify(_)) => Err(Failure::Unimplemented(VERIFY_UNIMPLEMENTED)),
         None => Err(Failure::Rejected(Rejection::at(
             IssueCode::Required,

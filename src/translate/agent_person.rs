@@ -93,12 +93,12 @@ pub fn agent_person<'b, 'a: 'b>(
             SDS_ROLE_PROFILE_SYSTEM,
             &format!("{pr_path}.identifier"),
         )?;
-        el.push(id_element("id", SDS_ROLE_PROFILE_OID, id));
+        el.push(id_element("id", SDS_ROLE_PROFILE_OID, id.to_string()));
     }
     if !pr.code.is_empty() {
         el.push(code_element(
             "code",
-            job_role_code(pr, &pr_path)?,
+            job_role_code(pr, &pr_path)?.to_string(),
             JOB_ROLE_OID,
         ));
     }
@@ -335,11 +335,15 @@ fn agent_person_person(
     role: Role,
 ) -> Result<Element> {
     let id = match role {
-        Role::Author => id_element("id", PROFESSIONAL_CODE_OID, &professional_code(p)?),
+        Role::Author => id_element(
+            "id",
+            PROFESSIONAL_CODE_OID,
+            professional_code(p)?.to_string(),
+        ),
         Role::ResponsibleParty => id_element(
             "id",
             PROFESSIONAL_CODE_OID,
-            &responsible_party_code(p, pr, pr_path)?,
+            responsible_party_code(p, pr, pr_path)?.to_string(),
         ),
         Role::Cancellation => {
             let user = single_identifier(&p.identifiers, SDS_USER_SYSTEM, &p.path)?.ok_or_else(|| {
@@ -348,7 +352,7 @@ fn agent_person_person(
                     format!("Too few values submitted. Expected 1 element where system == '{SDS_USER_SYSTEM}'."),
                 )
             })?;
-            id_element("id", SDS_USER_OID, user)
+            id_element("id", SDS_USER_OID, user.to_string())
         }
     };
     let mut el = Element::new("agentPerson")

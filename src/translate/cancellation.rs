@@ -63,7 +63,7 @@ pub fn translate(input: &Input<'_, '_>) -> Result<Translated> {
     let request = Element::new("CancellationRequest")
         .attr("classCode", "INFO")
         .attr("moodCode", "EVN")
-        .child(Element::new("id").attr("root", id.as_str()))
+        .child(Element::new("id").attr("root", id.clone()))
         .child(Element::new("effectiveTime").attr("value", input.ctx.now.hl7()))
         .child(record_target)
         .child(Element::new("author").attr("typeCode", "AUT").child(author))
@@ -78,7 +78,7 @@ pub fn translate(input: &Input<'_, '_>) -> Result<Translated> {
             observation(
                 "pertinentPrescriptionID",
                 "PID",
-                id_element("value", SHORT_FORM_ID_OID, short_form),
+                id_element("value", SHORT_FORM_ID_OID, short_form.to_string()),
             ),
         ))
         .child(
@@ -106,7 +106,11 @@ pub fn translate(input: &Input<'_, '_>) -> Result<Translated> {
                         .attr("codeSystem", EPS_OBSERVATION_OID),
                 )
                 .child(reason_text)
-                .child(code_element("value", reason_code, CANCELLATION_REASON_OID)),
+                .child(code_element(
+                    "value",
+                    reason_code.to_string(),
+                    CANCELLATION_REASON_OID,
+                )),
         ))
         .child(
             Element::new("pertinentInformation3")

@@ -74,6 +74,14 @@ pub fn name(n: &HumanName<'_>, path: &str) -> Result<Element> {
             .ok_or_else(|| invalid(format!("{path}.use"), format!("Unhandled name use '{u}'.")))?;
         el = el.attr("use", code);
     }
+    let no_parts = n.prefix.is_empty()
+        && n.given.is_empty()
+        && n.family.as_deref().is_none_or(str::is_empty)
+        && n.suffix.is_empty();
+    if let (true, Some(text)) = (no_parts, n.text.as_deref()) {
+        // A name given only as text (as HL7 v3 can hold it) is written as text, not dropped.
+        return Ok(el.text(text));
+    }
     for p in &n.prefix {
         el.push(Element::new("prefix").text(p.as_ref()));
     }
@@ -205,7 +213,7 @@ pub fn identifier_value_opt<'v>(ids: &'v [Identifier<'_>], system: &str) -> Opti
 
 /// `<id extension root="ODS OID"/>`.
 pub fn ods_id(name: &'static str, code: &str) -> Element {
-    id_element(name, ODS_OID, code)
+    id_element(name, ODS_OID, code.to_string())
 }
 
 /// The first coding of a concept, or an error at `path`.
@@ -232,7 +240,7 @@ pub fn observation(name: &'static str, code: &str, value: Element) -> Element {
         .attr("moodCode", "EVN")
         .child(
             Element::new("code")
-                .attr("code", code)
+                .attr("code", code.to_string())
                 .attr("codeSystem", EPS_OBSERVATION_OID),
         )
         .child(value)

@@ -39,7 +39,7 @@ pub fn administration_code() -> Element {
 pub fn repeat_number(high: &str) -> Element {
     Element::new("repeatNumber")
         .child(Element::new("low").attr("value", "1"))
-        .child(Element::new("high").attr("value", high))
+        .child(Element::new("high").attr("value", high.to_string()))
 }
 
 /// What the first line item alone carries: the CommunicationRequest payloads.
@@ -103,7 +103,7 @@ pub fn line_item<'b, 'a: 'b>(
             observation(
                 "pertinentPrescriberEndorsement",
                 "PE",
-                code_element("value", code, ENDORSEMENT_OID),
+                code_element("value", code.to_string(), ENDORSEMENT_OID),
             ),
         ));
     }
@@ -196,8 +196,8 @@ fn product<'b, 'a: 'b>(
         .attr("classCode", "MMAT")
         .attr("determinerCode", "KIND")
         .child(
-            code_element("code", code, SNOMED_OID)
-                .attr_opt("displayName", coding.display.as_deref()),
+            code_element("code", code.to_string(), SNOMED_OID)
+                .attr_opt("displayName", coding.display.as_deref().map(str::to_string)),
         );
     Ok(Element::new("product")
         .attr("contextControlCode", "OP")
@@ -221,8 +221,8 @@ fn quantity(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
         .text()
         .into_owned();
     let code = required(q.code.as_deref(), format!("{q_path}.code"))?;
-    let translation = code_element("translation", code, SNOMED_OID)
-        .attr_opt("displayName", q.unit.as_deref())
+    let translation = code_element("translation", code.to_string(), SNOMED_OID)
+        .attr_opt("displayName", q.unit.as_deref().map(str::to_string))
         .attr("value", value.clone());
     let line_quantity = Element::new("lineItemQuantity")
         .attr("classCode", "SPLY")

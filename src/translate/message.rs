@@ -20,7 +20,7 @@ pub fn send_message(
 ) -> Element {
     Element::new(interaction_id)
         .attr("xmlns", "urn:hl7-org:v3")
-        .child(Element::new("id").attr("root", message_id))
+        .child(Element::new("id").attr("root", message_id.to_string()))
         .child(Element::new("creationTime").attr("value", ctx.now.hl7()))
         .child(Element::new("versionCode").attr("code", "V3NPfIT4.2.00"))
         .child(id_element("interactionId", INTERACTION_OID, interaction_id))
@@ -36,7 +36,7 @@ fn device(asid: &str) -> Element {
     Element::new("device")
         .attr("classCode", "DEV")
         .attr("determinerCode", "INSTANCE")
-        .child(id_element("id", ASID_OID, asid))
+        .child(id_element("id", ASID_OID, asid.to_string()))
 }
 
 fn control_act_event(ctx: &Context, payload: Element) -> Element {
@@ -45,19 +45,19 @@ fn control_act_event(ctx: &Context, payload: Element) -> Element {
         .child(id_element(
             "id",
             SDS_ROLE_PROFILE_OID,
-            &ctx.sds_role_profile_id,
+            ctx.sds_role_profile_id.clone(),
         ))
         .child(
             Element::new("agentPersonSDS")
                 .attr("classCode", "PSN")
                 .attr("determinerCode", "INSTANCE")
-                .child(id_element("id", SDS_USER_OID, &ctx.sds_user_id)),
+                .child(id_element("id", SDS_USER_OID, ctx.sds_user_id.clone())),
         )
         .child(
             Element::new("part").attr("typeCode", "PART").child(
                 Element::new("partSDSRole")
                     .attr("classCode", "ROL")
-                    .child(id_element("id", SDS_JOB_ROLE_OID, &ctx.sds_job_role)),
+                    .child(id_element("id", SDS_JOB_ROLE_OID, ctx.sds_job_role.clone())),
             ),
         );
     let system = Element::new("AgentSystemSDS")
@@ -66,7 +66,7 @@ fn control_act_event(ctx: &Context, payload: Element) -> Element {
             Element::new("agentSystemSDS")
                 .attr("classCode", "DEV")
                 .attr("determinerCode", "INSTANCE")
-                .child(id_element("id", ASID_OID, &ctx.from_asid)),
+                .child(id_element("id", ASID_OID, ctx.from_asid.clone())),
         );
     Element::new("ControlActEvent")
         .attr("classCode", "CACT")

@@ -101,7 +101,7 @@ impl<'b, 'a> Input<'b, 'a> {
     /// Every MedicationRequest, in entry order.
     pub fn medication_requests(&self) -> Vec<(usize, &'b MedicationRequest<'a>)> {
         self.all(|r| match r {
-            Resource::MedicationRequest(m) => Some(m),
+            Resource::MedicationRequest(m) => Some(&**m),
             _ => None,
         })
     }

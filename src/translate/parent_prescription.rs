@@ -62,13 +62,13 @@ pub fn translate(input: &Input<'_, '_>) -> Result<Translated> {
                 Element::new("actRef")
                     .attr("classCode", "SBADM")
                     .attr("moodCode", "RQO")
-                    .child(Element::new("id").attr("root", item.as_str())),
+                    .child(Element::new("id").attr("root", item.clone())),
             )
         }));
     let parent = Element::new("ParentPrescription")
         .attr("classCode", "INFO")
         .attr("moodCode", "EVN")
-        .child(Element::new("id").attr("root", id.as_str()))
+        .child(Element::new("id").attr("root", id.clone()))
         .child(code_element("code", "163501000000109", SNOMED_OID).attr(
             "displayName",
             "Prescription - FocusActOrEvent (record artifact)",

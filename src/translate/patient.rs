@@ -30,7 +30,7 @@ fn patient_element(p: &Patient<'_>, path: &str) -> Result<Element> {
     )?;
     let mut el = Element::new("Patient")
         .attr("classCode", "PAT")
-        .child(id_element("id", NHS_NUMBER_OID, nhs_number));
+        .child(id_element("id", NHS_NUMBER_OID, nhs_number.to_string()));
     if p.address.is_empty() {
         return Err(missing(format!("{path}.address")));
     }

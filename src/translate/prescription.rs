@@ -228,7 +228,7 @@ pub fn build<'b, 'a: 'b>(input: &Input<'b, 'a>, warnings: &mut Vec<Issue>) -> Re
         .child(id_element(
             "id",
             SHORT_FORM_ID_OID,
-            short_form_id(mr0, &path)?,
+            short_form_id(mr0, &path)?.to_string(),
         ))
         .child(line_item::administration_code())
         .child(Element::new("effectiveTime").attr("nullFlavor", "NA"));
@@ -323,7 +323,7 @@ pub fn build<'b, 'a: 'b>(input: &Input<'b, 'a>, warnings: &mut Vec<Issue>) -> Re
         observation(
             "pertinentDispensingSitePreference",
             "DSP",
-            code_element("value", site_code, DISPENSING_SITE_OID),
+            code_element("value", site_code.to_string(), DISPENSING_SITE_OID),
         ),
     ));
 
@@ -381,7 +381,7 @@ pub fn build<'b, 'a: 'b>(input: &Input<'b, 'a>, warnings: &mut Vec<Issue>) -> Re
         observation(
             "pertinentPrescriptionType",
             "PT",
-            code_element("value", type_code, PRESCRIPTION_TYPE_OID),
+            code_element("value", type_code.to_string(), PRESCRIPTION_TYPE_OID),
         ),
     ));
     Ok(Built {

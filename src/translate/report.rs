@@ -8,20 +8,36 @@
 use crate::error::{Issue, IssueCode, Rejection};
 use crate::hl7v3::{Content, Element};
 use crate::json_skim::Skim;
+use rustc_hash::FxHashSet;
 use serde_json::Value;
-use std::collections::HashSet;
 use std::fmt::Write;
 use std::sync::OnceLock;
 
-/// The carried paths, split into exact patterns per resource type and `*` (any resource).
-fn carried() -> &'static HashSet<&'static str> {
-    static PATHS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+/// The carried paths: exact patterns (`Patient.name`), and the members any resource may
+/// carry (the `*.id` rows, kept without their `*.`).
+struct Carried {
+    exact: FxHashSet<&'static str>,
+    any_resource: FxHashSet<&'static str>,
+}
+
+fn carried() -> &'static Carried {
+    static PATHS: OnceLock<Carried> = OnceLock::new();
     PATHS.get_or_init(|| {
-        include_str!("../../mappings/carried-paths.tsv")
+        let rows = include_str!("../../mappings/carried-paths.tsv")
             .lines()
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .filter_map(|l| l.split('\t').next())
-            .collect()
+            .filter_map(|l| l.split('\t').next());
+        let (mut exact, mut any_resource) = (FxHashSet::default(), FxHashSet::default());
+        for row in rows {
+            match row.strip_prefix("*.") {
+                Some(member) => any_resource.insert(member),
+                None => exact.insert(row),
+            };
+        }
+        Carried {
+            exact,
+            any_resource,
+        }
     })
 }
 
@@ -37,10 +53,7 @@ pub fn is_xml_char(c: char) -> bool {
 /// itself). The input has already been parsed successfully, so it is well-formed JSON.
 pub fn not_carried(bundle_json: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut skim = Skim {
-        b: bundle_json.as_bytes(),
-        i: 0,
-    };
+    let mut skim = Skim::new(bundle_json);
     skim.walk(
         &mut String::from("Bundle"),
         &mut String::from("Bundle"),
@@ -53,13 +66,18 @@ pub fn not_carried(bundle_json: &str) -> Vec<String> {
 /// way down, so a carried ancestor has already stopped it.
 fn carried_here(pattern: &str) -> bool {
     let set = carried();
-    if set.contains(pattern) {
+    if set.exact.contains(pattern) {
         return true;
     }
     // `*.x` rows name one member of any resource (`*.id`, `*.meta`).
-    match pattern.split_once('.') {
-        Some((_, rest)) if !rest.contains(['.', '[', '(']) => {
-            set.iter().any(|c| c.strip_prefix("*.") == Some(rest))
+    let bytes = pattern.as_bytes();
+    match bytes.iter().position(|&b| b == b'.') {
+        Some(dot)
+            if !bytes[dot + 1..]
+                .iter()
+                .any(|b| matches!(b, b'.' | b'[' | b'(')) =>
+        {
+            set.any_resource.contains(&pattern[dot + 1..])
         }
         _ => false,
     }
@@ -110,7 +128,10 @@ impl<'a> Skim<'a> {
                 while !matches!(self.peek(), b']' | 0) {
                     let (path_len, pattern_len) = (path.len(), pattern.len());
                     let _ = write!(path, "[{index}]");
-                    if self.peek() == b'{' {
+                    // Extensions are told apart by their url.
+                    let extension_array =
+                        pattern.ends_with(".extension") || pattern.ends_with(".modifierExtension");
+                    if extension_array && self.peek() == b'{' {
                         if let Some(url) = self.member_string("url") {
                             let _ = write!(pattern, "(\"{url}\")");
                         }
@@ -173,15 +194,25 @@ pub fn refuse_non_xml(root: &Element, bundle_json: &str) -> Result<(), Rejection
 fn first_non_xml(el: &Element) -> Option<char> {
     for (_, value) in &el.attrs {
         // Attribute values are written with tab and form feed runs as spaces.
-        if let Some(c) = value.chars().find(|c| *c != '\u{c}' && !is_xml_char(*c)) {
-            return Some(c);
+        if may_hold_non_xml(value) {
+            if let Some(c) = value.chars().find(|c| *c != '\u{c}' && !is_xml_char(*c)) {
+                return Some(c);
+            }
         }
     }
     match &el.content {
-        Content::Text(t) => t.chars().find(|c| !is_xml_char(*c)),
+        Content::Text(t) if may_hold_non_xml(t) => t.chars().find(|c| !is_xml_char(*c)),
+        Content::Text(_) => None,
         Content::Children(children) => children.iter().find_map(first_non_xml),
         Content::Empty => None,
     }
+}
+
+/// A byte-level screen: the only characters XML 1.0 cannot carry are controls below a
+/// space (UTF-8 bytes below 0x20) and U+FFFE/U+FFFF (which start with byte 0xEF), so text
+/// without either byte needs no character-by-character check.
+fn may_hold_non_xml(text: &str) -> bool {
+    text.bytes().any(|b| b < 0x20 || b == 0xEF)
 }
 
 fn strings_holding(v: &Value, bad: char, path: &mut String, out: &mut Vec<String>) {

@@ -5,7 +5,7 @@ use super::common::*;
 use super::Input;
 use crate::error::{Issue, IssueCode};
 use crate::fhir::*;
-use crate::hl7v3::element::{Content, Element};
+use crate::hl7v3::element::Element;
 use base64::Engine;
 
 /// The signature found for a prescription.
@@ -79,53 +79,5 @@ pub fn signature_xml(data: &str, path: &str) -> Result<Element> {
     let normalized = crate::c14n::normalize_line_ends(&text);
     let doc = crate::c14n::parse_document(&normalized)
         .map_err(|e| invalid(path, format!("Invalid signature format: {e}")))?;
-    Ok(to_element(doc.root_element()))
-}
-
-fn to_element(node: roxmltree::Node<'_, '_>) -> Element {
-    let mut el = Element::new(qualified_name(node));
-    for ns in node.namespaces() {
-        // Only the declarations written on this element, not inherited ones.
-        let declared_here = node
-            .parent_element()
-            .is_none_or(|p| !p.namespaces().any(|pn| pn == ns));
-        if declared_here {
-            match ns.name() {
-                Some(prefix) => el.set_attr(format!("xmlns:{prefix}"), ns.uri()),
-                None => el.set_attr("xmlns", ns.uri()),
-            }
-        }
-    }
-    for a in node.attributes() {
-        let name = match a.namespace().and_then(|uri| node.lookup_prefix(uri)) {
-            Some(prefix) if !prefix.is_empty() => format!("{prefix}:{}", a.name()),
-            _ => a.name().to_string(),
-        };
-        el.set_attr(name, a.value());
-    }
-    let mut text = String::new();
-    let mut children = Vec::new();
-    for child in node.children() {
-        if child.is_element() {
-            children.push(to_element(child));
-        } else if child.is_text() {
-            text.push_str(child.text().unwrap_or(""));
-        }
-    }
-    el.content = if !children.is_empty() {
-        Content::Children(children)
-    } else if text.trim().is_empty() {
-        Content::Empty
-    } else {
-        Content::Text(text)
-    };
-    el
-}
-
-fn qualified_name(node: roxmltree::Node<'_, '_>) -> String {
-    let tag = node.tag_name();
-    match tag.namespace().and_then(|uri| node.lookup_prefix(uri)) {
-        Some(prefix) if !prefix.is_empty() => format!("{prefix}:{}", tag.name()),
-        _ => tag.name().to_string(),
-    }
+    Ok(crate::hl7v3::reader::read_element(doc.root_element()))
 }
