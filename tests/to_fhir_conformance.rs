@@ -260,10 +260,25 @@ fn covered(diff: &str, pattern: &str) -> bool {
     d.is_empty() || d.starts_with('.') || d.starts_with('[')
 }
 
+#[derive(Default)]
 struct Report {
     identical: usize,
     with_deviations: usize,
     failures: Vec<String>,
+}
+
+impl Report {
+    /// Translates `xml` and compares it with the reference's output in `expected`.
+    fn check(&mut self, label: &str, xml: &std::path::Path, expected: &std::path::Path) {
+        match to_fhir_json(xml) {
+            Ok(ours) => {
+                let theirs: Value =
+                    serde_json::from_slice(&std::fs::read(expected).unwrap()).unwrap();
+                compare(label, &ours, &theirs, self);
+            }
+            Err(e) => self.failures.push(format!("{label}: refused: {e}")),
+        }
+    }
 }
 
 fn compare(label: &str, ours: &Value, theirs: &Value, report: &mut Report) {
@@ -367,11 +382,7 @@ fn prescriptions_translate_as_the_reference_does() {
     let oracle = shared.join("eps-oracle/to-fhir");
     let files = common::find_files(&oracle, &|n| n.ends_with("-Bundle.json"));
     assert_eq!(files.len(), 29, "expected the 29 oracle Bundles");
-    let mut report = Report {
-        identical: 0,
-        with_deviations: 0,
-        failures: Vec::new(),
-    };
+    let mut report = Report::default();
     for expected in &files {
         let rel = expected.strip_prefix(&oracle).unwrap();
         let n = rel
@@ -387,14 +398,7 @@ fn prescriptions_translate_as_the_reference_does() {
             .join(rel.parent().unwrap())
             .join(format!("{n}-Convert-Response-Send-200_OK.xml"));
         let label = rel.display().to_string();
-        match to_fhir_json(&xml) {
-            Ok(ours) => {
-                let theirs: Value =
-                    serde_json::from_slice(&std::fs::read(expected).unwrap()).unwrap();
-                compare(&label, &ours, &theirs, &mut report);
-            }
-            Err(e) => report.failures.push(format!("{label}: refused: {e}")),
-        }
+        report.check(&label, &xml, expected);
     }
     println!(
         "to-fhir oracle Bundles: {}/{} identical, {} equal except documented deviations",
@@ -413,23 +417,12 @@ fn release_responses_translate_as_the_reference_does() {
     let oracle = shared.join("eps-oracle/release-responses/no-verify");
     let files = common::find_files(&oracle, &|n| n.ends_with(".json"));
     assert_eq!(files.len(), 5, "expected the 5 no-verify release responses");
-    let mut report = Report {
-        identical: 0,
-        with_deviations: 0,
-        failures: Vec::new(),
-    };
+    let mut report = Report::default();
     for expected in &files {
         let name = expected.file_stem().unwrap().to_str().unwrap();
         let xml = shared.join(format!("eps-release-responses/{name}.xml"));
         let label = format!("no-verify/{name}.json");
-        match to_fhir_json(&xml) {
-            Ok(ours) => {
-                let theirs: Value =
-                    serde_json::from_slice(&std::fs::read(expected).unwrap()).unwrap();
-                compare(&label, &ours, &theirs, &mut report);
-            }
-            Err(e) => report.failures.push(format!("{label}: refused: {e}")),
-        }
+        report.check(&label, &xml, expected);
     }
     println!(
         "to-fhir release responses: {}/{} identical, {} equal except documented deviations",

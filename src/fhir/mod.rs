@@ -58,6 +58,28 @@ struct RawEntry<'a, R> {
     resource: Option<R>,
 }
 
+/// The one list of resource types the model reads: `$typed!(Type)` for a known type name,
+/// else the given fallback arm (which binds the name).
+macro_rules! by_resource_type {
+    ($kind:expr, $typed:ident, { $other:ident => $fallback:expr $(,)? }) => {
+        match $kind {
+            "MessageHeader" => $typed!(MessageHeader),
+            "MedicationRequest" => $typed!(MedicationRequest),
+            "Patient" => $typed!(Patient),
+            "Practitioner" => $typed!(Practitioner),
+            "PractitionerRole" => $typed!(PractitionerRole),
+            "Organization" => $typed!(Organization),
+            "HealthcareService" => $typed!(HealthcareService),
+            "Location" => $typed!(Location),
+            "Medication" => $typed!(Medication),
+            "Provenance" => $typed!(Provenance),
+            "CommunicationRequest" => $typed!(CommunicationRequest),
+            "List" => $typed!(List),
+            $other => $fallback,
+        }
+    };
+}
+
 /// A resource typed in the same pass that reads it, which works when `resourceType` is its
 /// first member (as FHIR's JSON format recommends and every known sender writes). Anything
 /// else fails here and the Bundle is read again the two-pass way, which accepts any member
@@ -91,25 +113,25 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for FirstTypedVisitor<'a> {
                 Resource::$variant($variant::deserialize(rest)?.into())
             };
         }
-        Ok(FirstTyped(match kind.as_ref() {
-            "MessageHeader" => typed!(MessageHeader),
-            "MedicationRequest" => typed!(MedicationRequest),
-            "Patient" => typed!(Patient),
-            "Practitioner" => typed!(Practitioner),
-            "PractitionerRole" => typed!(PractitionerRole),
-            "Organization" => typed!(Organization),
-            "HealthcareService" => typed!(HealthcareService),
-            "Location" => typed!(Location),
-            "Medication" => typed!(Medication),
-            "Provenance" => typed!(Provenance),
-            "CommunicationRequest" => typed!(CommunicationRequest),
-            "List" => typed!(List),
+        Ok(FirstTyped(by_resource_type!(kind.as_ref(), typed, {
             other => {
                 IgnoredAny::deserialize(rest)?;
                 Resource::Other(other.to_string())
             }
-        }))
+        })))
     }
+}
+
+/// The refusal of input that is not UTF-8, saying where the first bad byte is.
+pub fn not_utf8(e: std::str::Utf8Error) -> Rejection {
+    Rejection::single(Issue::error(
+        IssueCode::Structure,
+        format!(
+            "input is not valid UTF-8 (invalid byte at offset {})",
+            e.valid_up_to()
+        ),
+        None,
+    ))
 }
 
 /// Checks that the input is UTF-8 and within the size bound.
@@ -125,16 +147,7 @@ pub fn input_text(bytes: &[u8]) -> Result<&str, Rejection> {
             None,
         )));
     }
-    std::str::from_utf8(bytes).map_err(|e| {
-        Rejection::single(Issue::error(
-            IssueCode::Structure,
-            format!(
-                "input is not valid UTF-8 (invalid byte at offset {})",
-                e.valid_up_to()
-            ),
-            None,
-        ))
-    })
+    std::str::from_utf8(bytes).map_err(not_utf8)
 }
 
 fn json_error(prefix: &str, err: serde_path_to_error::Error<serde_json::Error>) -> Rejection {
@@ -217,21 +230,9 @@ fn parse_resource<'a>(raw: &'a RawValue, path: &str) -> Result<Resource<'a>, Rej
             Resource::$variant(value.into())
         }};
     }
-    Ok(match kind.as_ref() {
-        "MessageHeader" => typed!(MessageHeader),
-        "MedicationRequest" => typed!(MedicationRequest),
-        "Patient" => typed!(Patient),
-        "Practitioner" => typed!(Practitioner),
-        "PractitionerRole" => typed!(PractitionerRole),
-        "Organization" => typed!(Organization),
-        "HealthcareService" => typed!(HealthcareService),
-        "Location" => typed!(Location),
-        "Medication" => typed!(Medication),
-        "Provenance" => typed!(Provenance),
-        "CommunicationRequest" => typed!(CommunicationRequest),
-        "List" => typed!(List),
+    Ok(by_resource_type!(kind.as_ref(), typed, {
         other => Resource::Other(other.to_string()),
-    })
+    }))
 }
 
 impl<'a> Bundle<'a> {

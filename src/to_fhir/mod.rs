@@ -77,16 +77,7 @@ pub fn input_text(bytes: &[u8]) -> Result<&str, Rejection> {
             None,
         )));
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        Rejection::single(Issue::error(
-            IssueCode::Structure,
-            format!(
-                "input is not valid UTF-8 (invalid byte at offset {})",
-                e.valid_up_to()
-            ),
-            None,
-        ))
-    })?;
+    let text = std::str::from_utf8(bytes).map_err(crate::fhir::not_utf8)?;
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
 
