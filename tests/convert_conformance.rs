@@ -31,22 +31,11 @@ fn corpus_send_and_cancel_goldens_are_reproduced_byte_for_byte() {
     let Some(shared) = common::shared_dir("corpus convert conformance") else {
         return;
     };
-    let requests = common::find_files(&shared.join("eps-examples"), &|n| {
-        n.ends_with("-Process-Request-Send-200_OK.json")
-            || n.ends_with("-Process-Request-Cancel-200_OK.json")
-    });
+    let pairs = common::convert_pairs(&shared);
     let ctx = common::corpus_context(CONVERT_NOW);
     let (mut passed, mut failures) = (0, Vec::new());
-    for request in &requests {
-        let name = request.file_name().unwrap().to_str().unwrap();
-        let n = name.split('-').next().unwrap();
-        let kind = if name.contains("-Send-") {
-            "Send"
-        } else {
-            "Cancel"
-        };
-        let golden = request.with_file_name(format!("{n}-Convert-Response-{kind}-200_OK.xml"));
-        let Ok(expected) = std::fs::read_to_string(&golden) else {
+    for (request, golden) in &pairs {
+        let Ok(expected) = std::fs::read_to_string(golden) else {
             continue;
         };
         match convert(&std::fs::read(request).unwrap(), &ctx) {

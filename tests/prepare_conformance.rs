@@ -64,14 +64,7 @@ fn corpus_prepare_pairs_give_the_reference_parameters() {
     let mut failures = Vec::new();
     let mut passed = 0;
     for request in &requests {
-        let response = request.with_file_name(
-            request
-                .file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .replace("Request", "Response"),
-        );
+        let response = common::prepare_response(request);
         match run(request, DigestAlgorithm::Sha256, SIGNING_TIME) {
             Ok(p) => {
                 let ours: Value = serde_json::from_str(&p.parameters_json).unwrap();

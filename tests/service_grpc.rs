@@ -45,21 +45,10 @@ async fn convert_over_grpc_gives_the_corpus_golden_bytes() {
     };
     let running = server(|_| {}).await;
     let mut client = client(&running).await;
-    let requests = common::find_files(&shared.join("eps-examples"), &|n| {
-        n.ends_with("-Process-Request-Send-200_OK.json")
-            || n.ends_with("-Process-Request-Cancel-200_OK.json")
-    });
+    let pairs = common::convert_pairs(&shared);
     let mut checked = 0;
-    for request in &requests {
-        let name = request.file_name().unwrap().to_str().unwrap();
-        let n = name.split('-').next().unwrap();
-        let kind = if name.contains("-Send-") {
-            "Send"
-        } else {
-            "Cancel"
-        };
-        let golden = request.with_file_name(format!("{n}-Convert-Response-{kind}-200_OK.xml"));
-        let Ok(expected) = std::fs::read_to_string(&golden) else {
+    for (request, golden) in &pairs {
+        let Ok(expected) = std::fs::read_to_string(golden) else {
             continue;
         };
         let bundle = std::fs::read(request).unwrap();
@@ -123,14 +112,7 @@ async fn prepare_over_grpc_equals_the_library_and_the_corpus_parameters() {
             assert_eq!(answer.digest_value, library.digest_value);
         }
         // The SHA-256 answer is the corpus' own response.
-        let response = request.with_file_name(
-            request
-                .file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .replace("Request", "Response"),
-        );
+        let response = common::prepare_response(request);
         let answer = client
             .prepare(prepare_request(
                 bundle,

@@ -48,14 +48,7 @@ async fn prepare_returns_the_reference_parameters_for_every_corpus_pair() {
             answer.content_type,
             "application/fhir+json; fhirVersion=4.0"
         );
-        let response = request.with_file_name(
-            request
-                .file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .replace("Request", "Response"),
-        );
+        let response = common::prepare_response(request);
         let ours: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
         let theirs: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&response).unwrap()).unwrap();
@@ -82,21 +75,10 @@ async fn convert_returns_the_golden_xml_and_reads_the_nhsd_headers() {
     let mut http = HttpClient::connect(running.http_addr.unwrap())
         .await
         .unwrap();
-    let requests = common::find_files(&shared.join("eps-examples"), &|n| {
-        n.ends_with("-Process-Request-Send-200_OK.json")
-            || n.ends_with("-Process-Request-Cancel-200_OK.json")
-    });
+    let pairs = common::convert_pairs(&shared);
     let mut checked = 0;
-    for request in &requests {
-        let name = request.file_name().unwrap().to_str().unwrap();
-        let n = name.split('-').next().unwrap();
-        let kind = if name.contains("-Send-") {
-            "Send"
-        } else {
-            "Cancel"
-        };
-        let golden = request.with_file_name(format!("{n}-Convert-Response-{kind}-200_OK.xml"));
-        let Ok(expected) = std::fs::read(&golden) else {
+    for (request, golden) in &pairs {
+        let Ok(expected) = std::fs::read(golden) else {
             continue;
         };
         let answer = http
@@ -114,7 +96,7 @@ async fn convert_returns_the_golden_xml_and_reads_the_nhsd_headers() {
     }
     assert!(checked >= 41);
     // The headers set the context: another sender ASID and SDS ids appear in the message.
-    let bundle = std::fs::read(&requests[0]).unwrap();
+    let bundle = std::fs::read(&pairs[0].0).unwrap();
     let answer = http
         .post(
             "/FHIR/R4/$convert",

@@ -67,3 +67,32 @@ pub fn first_difference(actual: &str, expected: &str) -> String {
         expected.len()
     )
 }
+
+/// The corpus' Send and Cancel requests that have a golden HL7 v3 response, with it:
+/// `(request .json, response .xml)`.
+pub fn convert_pairs(shared: &Path) -> Vec<(PathBuf, PathBuf)> {
+    let requests = find_files(&shared.join("eps-examples"), &|n| {
+        n.ends_with("-Process-Request-Send-200_OK.json")
+            || n.ends_with("-Process-Request-Cancel-200_OK.json")
+    });
+    requests
+        .into_iter()
+        .filter_map(|request| {
+            let name = request.file_name()?.to_str()?;
+            let n = name.split('-').next()?;
+            let kind = if name.contains("-Send-") {
+                "Send"
+            } else {
+                "Cancel"
+            };
+            let golden = request.with_file_name(format!("{n}-Convert-Response-{kind}-200_OK.xml"));
+            golden.exists().then_some((request, golden))
+        })
+        .collect()
+}
+
+/// The corpus response beside a Prepare request (`…-Prepare-Response-200_OK.json`).
+pub fn prepare_response(request: &Path) -> PathBuf {
+    let name = request.file_name().unwrap().to_str().unwrap();
+    request.with_file_name(name.replace("Request", "Response"))
+}
