@@ -121,10 +121,7 @@ fn walk(
                 i = next;
             }
             _ => {
-                i += bytes[i..]
-                    .iter()
-                    .position(|&b| b == b'<' || b == b'&')
-                    .unwrap_or(bytes.len() - i);
+                i += memchr::memchr2(b'<', b'&', &bytes[i..]).unwrap_or(bytes.len() - i);
             }
         }
     }
@@ -151,15 +148,12 @@ fn skipped_markup_end(rest: &str) -> Option<usize> {
 fn start_tag_end(rest: &str) -> (usize, bool) {
     let bytes = rest.as_bytes();
     let mut i = 0;
-    while let Some(k) = bytes[i..]
-        .iter()
-        .position(|&b| matches!(b, b'>' | b'"' | b'\''))
-    {
+    while let Some(k) = memchr::memchr3(b'>', b'"', b'\'', &bytes[i..]) {
         i += k;
         if bytes[i] == b'>' {
             return (i + 1, i > 0 && bytes[i - 1] == b'/');
         }
-        match rest[i + 1..].find(char::from(bytes[i])) {
+        match memchr::memchr(bytes[i], &bytes[i + 1..]) {
             Some(len) => i += len + 2,
             None => break,
         }
@@ -172,7 +166,7 @@ fn for_each_reference(
     mut f: impl FnMut(&str, usize) -> Result<(), C14nError>,
 ) -> Result<(), C14nError> {
     let mut i = 0;
-    while let Some(k) = s[i..].find('&') {
+    while let Some(k) = memchr::memchr(b'&', &s.as_bytes()[i..]) {
         let (name, next) = reference_at(s, i + k);
         if let Some(name) = name {
             f(name, i + k)?;
