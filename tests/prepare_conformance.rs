@@ -114,15 +114,7 @@ fn oracle_sha1_outputs_and_fragments_match_byte_for_byte() {
         n.ends_with("-Prepare-Response-SHA1.json")
     }) {
         let rel = sha1.strip_prefix(oracle.join("prepare-sha1")).unwrap();
-        let n = rel
-            .file_name()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .split('-')
-            .next()
-            .unwrap()
-            .to_string();
+        let n = common::example_number(rel).to_string();
         let dir = rel.parent().unwrap();
         let request = shared
             .join("eps-examples")

@@ -167,14 +167,7 @@ async fn a_reflection_only_client_lists_the_services_and_gets_the_golden_bytes()
         n.ends_with("-Process-Request-Send-200_OK.json")
     });
     let send = sends.first().expect("a Send example");
-    let n = send
-        .file_name()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split('-')
-        .next()
-        .unwrap();
+    let n = common::example_number(send);
     let golden = std::fs::read_to_string(
         send.with_file_name(format!("{n}-Convert-Response-Send-200_OK.xml")),
     )

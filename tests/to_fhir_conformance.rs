@@ -385,14 +385,7 @@ fn prescriptions_translate_as_the_reference_does() {
     let mut report = Report::default();
     for expected in &files {
         let rel = expected.strip_prefix(&oracle).unwrap();
-        let n = rel
-            .file_name()
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .split('-')
-            .next()
-            .unwrap();
+        let n = common::example_number(rel);
         let xml = shared
             .join("eps-examples")
             .join(rel.parent().unwrap())

@@ -241,29 +241,35 @@ impl<'a> Bundle<'a> {
     /// One pass when every resource starts with its `resourceType`; otherwise (or on any
     /// error) a second, two-pass read gives the result or the error with its place.
     pub fn parse(text: &'a str) -> Result<Bundle<'a>, Rejection> {
-        if let Ok(raw) = serde_json::from_str::<RawBundle<FirstTyped>>(text) {
-            if raw.resource_type.as_deref() == Some("Bundle") {
-                if let Some(entries) = raw.entry {
-                    if entries.iter().all(|e| e.resource.is_some()) {
-                        return Ok(Bundle {
-                            id: raw.id,
-                            identifier: raw.identifier,
-                            type_: raw.type_,
-                            entries: entries
-                                .into_iter()
-                                .filter_map(|e| {
-                                    Some(Entry {
-                                        full_url: e.full_url,
-                                        resource: e.resource?.0,
-                                    })
-                                })
-                                .collect(),
-                        });
-                    }
-                }
-            }
+        if let Some(bundle) = Self::parse_one_pass(text) {
+            return Ok(bundle);
         }
         Self::parse_two_pass(text)
+    }
+
+    /// The one-pass read; `None` sends the Bundle to the two-pass read (for its result or
+    /// for an error that names the place).
+    fn parse_one_pass(text: &'a str) -> Option<Bundle<'a>> {
+        let raw = serde_json::from_str::<RawBundle<FirstTyped>>(text).ok()?;
+        if raw.resource_type.as_deref() != Some("Bundle") {
+            return None;
+        }
+        let entries = raw
+            .entry?
+            .into_iter()
+            .map(|e| {
+                Some(Entry {
+                    full_url: e.full_url,
+                    resource: e.resource?.0,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Bundle {
+            id: raw.id,
+            identifier: raw.identifier,
+            type_: raw.type_,
+            entries,
+        })
     }
 
     /// Reads each entry's resource as raw text, then types it by its `resourceType`.

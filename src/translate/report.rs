@@ -84,6 +84,24 @@ fn carried_here(pattern: &str) -> bool {
 }
 
 impl<'a> Skim<'a> {
+    /// Skips a carried value or walks into one that is not, then steps past its comma.
+    fn visit(
+        &mut self,
+        carried: bool,
+        path: &mut String,
+        pattern: &mut String,
+        out: &mut Vec<String>,
+    ) {
+        if carried {
+            self.skip();
+        } else {
+            self.walk(path, pattern, out);
+        }
+        if self.peek() == b',' {
+            self.i += 1;
+        }
+    }
+
     fn walk(&mut self, path: &mut String, pattern: &mut String, out: &mut Vec<String>) {
         match self.peek() {
             b'{' => {
@@ -105,16 +123,10 @@ impl<'a> Skim<'a> {
                     pattern.push('.');
                     pattern.push_str(&key);
                     let identifying_url = key == "url" && pattern[..pattern_len].ends_with(')');
-                    if identifying_url || carried_here(pattern) {
-                        self.skip();
-                    } else {
-                        self.walk(path, pattern, out);
-                    }
+                    let carried = identifying_url || carried_here(pattern);
+                    self.visit(carried, path, pattern, out);
                     path.truncate(path_len);
                     pattern.truncate(pattern_len);
-                    if self.peek() == b',' {
-                        self.i += 1;
-                    }
                 }
                 self.peek();
                 self.i += 1; // '}'
@@ -136,16 +148,10 @@ impl<'a> Skim<'a> {
                             let _ = write!(pattern, "(\"{url}\")");
                         }
                     }
-                    if carried_here(pattern) {
-                        self.skip();
-                    } else {
-                        self.walk(path, pattern, out);
-                    }
+                    let carried = carried_here(pattern);
+                    self.visit(carried, path, pattern, out);
                     path.truncate(path_len);
                     pattern.truncate(pattern_len);
-                    if self.peek() == b',' {
-                        self.i += 1;
-                    }
                     index += 1;
                 }
                 self.i += 1; // ']'

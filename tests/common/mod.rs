@@ -79,7 +79,7 @@ pub fn convert_pairs(shared: &Path) -> Vec<(PathBuf, PathBuf)> {
         .into_iter()
         .filter_map(|request| {
             let name = request.file_name()?.to_str()?;
-            let n = name.split('-').next()?;
+            let n = example_number(&request);
             let kind = if name.contains("-Send-") {
                 "Send"
             } else {
@@ -95,4 +95,10 @@ pub fn convert_pairs(shared: &Path) -> Vec<(PathBuf, PathBuf)> {
 pub fn prepare_response(request: &Path) -> PathBuf {
     let name = request.file_name().unwrap().to_str().unwrap();
     request.with_file_name(name.replace("Request", "Response"))
+}
+
+/// The step number that starts a corpus file name (`3-Process-Request-….json` → `3`).
+pub fn example_number(path: &Path) -> &str {
+    let name = path.file_name().unwrap().to_str().unwrap();
+    name.split('-').next().unwrap()
 }
