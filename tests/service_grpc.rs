@@ -340,7 +340,7 @@ async fn an_oversize_message_is_resource_exhausted_and_the_server_goes_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_deadline_is_deadline_exceeded_and_no_work_is_done() {
     let running = server(|_| {}).await;
-    let mut client = client(&running).await;
+    let mut client = service_support::client_without_local_timeout(&running);
     let mut request = tonic::Request::new(convert_request(example_bundle(), CONVERT_NOW));
     request.set_timeout(Duration::from_nanos(1));
     let status = client.convert(request).await.unwrap_err();

@@ -28,6 +28,24 @@ pub async fn channel(running: &Running) -> Channel {
         .expect("connects")
 }
 
+/// A Translator client over a bare HTTP/2 connection: unlike tonic's `Channel`, it does not
+/// enforce a request's `grpc-timeout` itself, so the answer to an expired deadline is the
+/// server's.
+pub fn client_without_local_timeout(
+    running: &Running,
+) -> TranslatorClient<
+    hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        tonic::body::Body,
+    >,
+> {
+    let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .http2_only(true)
+        .build_http();
+    let origin = format!("http://{}", running.grpc_addr).parse().unwrap();
+    TranslatorClient::with_origin(http, origin)
+}
+
 /// A Translator client.
 pub async fn client(running: &Running) -> TranslatorClient<Channel> {
     TranslatorClient::new(channel(running).await)
