@@ -247,6 +247,22 @@ impl<'a> Bundle<'a> {
         Self::parse_two_pass(text)
     }
 
+    /// Parses like [`Bundle::parse`], but first copies `text` into `buffer` without the
+    /// indentation that follows each line break (see [`without_indentation`]): serde_json
+    /// crosses whitespace a byte at a time, and more than half of a pretty-printed Bundle is
+    /// indentation. Returns the Bundle and the text it borrows from. On any failure the
+    /// original text is read again, so errors name the line and column as written.
+    pub fn parse_unindented(
+        text: &'a str,
+        buffer: &'a mut String,
+    ) -> Result<(Bundle<'a>, &'a str), Rejection> {
+        let compact = without_indentation(text, buffer);
+        if let Some(bundle) = Self::parse_one_pass(compact) {
+            return Ok((bundle, compact));
+        }
+        Self::parse_two_pass(text).map(|bundle| (bundle, text))
+    }
+
     /// The one-pass read; `None` sends the Bundle to the two-pass read (for its result or
     /// for an error that names the place).
     fn parse_one_pass(text: &'a str) -> Option<Bundle<'a>> {
@@ -350,6 +366,53 @@ impl<'a> Bundle<'a> {
     }
 }
 
+/// `text` without the spaces, tabs and carriage returns that follow each line feed; line feeds
+/// are kept, so line numbers still hold. Copied into `buffer` only when there is something to
+/// drop. (Written by hand: a JSON minifier would cross every string; this only looks for
+/// line feeds.)
+///
+/// The result means the same JSON, and is invalid exactly when `text` is: a line feed in
+/// valid JSON is whitespace between tokens (a string cannot hold a raw one), so what follows
+/// it is whitespace too; in a string that holds a raw line feed, which JSON refuses, the line
+/// feed itself stays and is refused as before. The bytes dropped are ASCII, so every cut is
+/// on a character boundary.
+pub fn without_indentation<'t>(text: &'t str, buffer: &'t mut String) -> &'t str {
+    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    let bytes = text.as_bytes();
+    buffer.clear();
+    let mut copied_to = 0;
+    for line_feed in memchr::memchr_iter(b'\n', bytes) {
+        let line_start = line_feed + 1;
+        let mut j = line_start;
+        // Indentation is spaces: cross it a word at a time, the last partial word by its
+        // count of leading space bytes.
+        while let Some(word) = bytes.get(j..j + 8) {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+            let differs = word ^ SPACES;
+            if differs != 0 {
+                j += differs.trailing_zeros() as usize / 8;
+                break;
+            }
+            j += 8;
+        }
+        while matches!(bytes.get(j), Some(b' ' | b'\t' | b'\r')) {
+            j += 1;
+        }
+        if j > line_start {
+            if buffer.is_empty() {
+                buffer.reserve(text.len() / 2);
+            }
+            buffer.push_str(&text[copied_to..line_start]);
+            copied_to = j;
+        }
+    }
+    if copied_to == 0 {
+        return text;
+    }
+    buffer.push_str(&text[copied_to..]);
+    buffer
+}
+
 fn resource_id<'r>(resource: &'r Resource<'_>) -> Option<&'r str> {
     match resource {
         Resource::MessageHeader(r) => r.id.as_deref(),
@@ -371,6 +434,27 @@ fn resource_id<'r>(resource: &'r Resource<'_>) -> Option<&'r str> {
 #[cfg(test)]
 mod tests {
     use super::Bundle;
+
+    /// Dropping indentation keeps line feeds and string contents, and leaves a raw line feed
+    /// inside a string (invalid JSON) in place to be refused.
+    #[test]
+    fn without_indentation_keeps_meaning_and_invalidity() {
+        let mut buffer = String::new();
+        let text = "{\n    \"a\": \"x  y\",\r\n\t \"b\": [1,\n          2]\n}";
+        let compact = super::without_indentation(text, &mut buffer);
+        assert_eq!(compact, "{\n\"a\": \"x  y\",\r\n\"b\": [1,\n2]\n}");
+        let parsed: serde_json::Value = serde_json::from_str(compact).unwrap();
+        assert_eq!(parsed, serde_json::from_str::<serde_json::Value>(text).unwrap());
+        let mut buffer = String::new();
+        let bad = "{\"a\": \"x\n   y\"}";
+        let compact = super::without_indentation(bad, &mut buffer);
+        assert_eq!(compact, "{\"a\": \"x\ny\"}");
+        assert!(serde_json::from_str::<serde_json::Value>(compact).is_err());
+        let mut buffer = String::new();
+        let flat = r#"{"a":1}"#;
+        assert!(std::ptr::eq(super::without_indentation(flat, &mut buffer), flat));
+        assert!(buffer.is_empty());
+    }
 
     /// The one-pass read and the two-pass read agree on every golden Bundle, and a resource
     /// whose `resourceType` is not its first member still parses (through the second path).

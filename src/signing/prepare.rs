@@ -118,7 +118,8 @@ pub fn prepare(
     ctx: &Context,
 ) -> Result<Prepared, Rejection> {
     let text = crate::fhir::input_text(input)?;
-    let bundle = Bundle::parse(text)?;
+    let mut buffer = String::new();
+    let (bundle, text) = Bundle::parse_unindented(text, &mut buffer)?;
     let code = bundle.entries.iter().find_map(|e| match &e.resource {
         Resource::MessageHeader(m) => Some(
             m.event_coding

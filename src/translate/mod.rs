@@ -190,7 +190,8 @@ pub fn translate_bundle(bundle: &Bundle<'_>, text: &str, ctx: &Context) -> Resul
 /// FHIR Bundle bytes → HL7 v3 XML, with warnings and the paths not carried over.
 pub fn convert(input: &[u8], ctx: &Context) -> Result<Translation> {
     let text = crate::fhir::input_text(input)?;
-    let bundle = Bundle::parse(text)?;
+    let mut buffer = String::new();
+    let (bundle, text) = Bundle::parse_unindented(text, &mut buffer)?;
     let translated = translate_bundle(&bundle, text, ctx)?;
     report::refuse_non_xml(&translated.root, text)?;
     Ok(Translation {
