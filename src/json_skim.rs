@@ -1,8 +1,11 @@
 //! A cursor over JSON text that has already been parsed successfully (so it is well formed):
 //! skips values by bracket matching and reads object members without building a tree.
 //! Written by hand because no JSON crate offers a cheap "skip this subtree" over text;
-//! used where a full parse would cost more than the work it serves. String bodies are
-//! crossed with `memchr`, so a skip costs a few instructions per structural byte.
+//! used where a full parse would cost more than the work it serves.
+//!
+//! FHIR strings are short (keys, codes, URLs), so a call into `memchr` per string costs more
+//! than the string: string bodies are crossed eight bytes at a time in a word (SWAR), and the
+//! few bytes between strings one at a time.
 
 use std::borrow::Cow;
 
@@ -11,6 +14,18 @@ pub struct Skim<'a> {
     text: &'a str,
     b: &'a [u8],
     pub i: usize,
+}
+
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
+const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+
+/// High bit set in each byte of `word` that is zero; exact for the lowest such byte (bytes
+/// above it may be flagged falsely, which only the lowest is read for).
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & HIGHS
 }
 
 impl<'a> Skim<'a> {
@@ -23,11 +38,19 @@ impl<'a> Skim<'a> {
         }
     }
 
+    /// The eight bytes at `i` as a little-endian word, if there are eight.
+    fn word_at(&self, i: usize) -> Option<u64> {
+        let bytes = self.b.get(i..i + 8)?;
+        Some(u64::from_le_bytes(bytes.try_into().ok()?))
+    }
+
     /// Skips whitespace.
     pub fn ws(&mut self) {
-        // Pretty-printed JSON indents with runs of spaces: cross them eight at a time.
-        while let Some(chunk) = self.b.get(self.i..self.i + 8) {
-            if chunk != b"        " {
+        // Pretty-printed JSON indents with runs of spaces: cross them a word at a time.
+        while let Some(word) = self.word_at(self.i) {
+            let differs = word ^ SPACES;
+            if differs != 0 {
+                self.i += differs.trailing_zeros() as usize / 8;
                 break;
             }
             self.i += 8;
@@ -49,17 +72,30 @@ impl<'a> Skim<'a> {
     fn cross_string(&mut self) -> bool {
         let mut escaped = false;
         self.i += 1;
-        while let Some(k) = memchr::memchr2(b'"', b'\\', &self.b[self.i..]) {
-            self.i += k;
-            if self.b[self.i] == b'"' {
-                self.i += 1;
-                return escaped;
+        loop {
+            // A word at a time to the next quote or backslash ...
+            while let Some(word) = self.word_at(self.i) {
+                let hits = zero_bytes(word ^ QUOTES) | zero_bytes(word ^ BACKSLASHES);
+                if hits != 0 {
+                    self.i += hits.trailing_zeros() as usize / 8;
+                    break;
+                }
+                self.i += 8;
             }
-            escaped = true;
-            self.i += 2;
+            // ... then byte by byte (also the last few bytes of the text).
+            match self.b.get(self.i) {
+                None => return escaped,
+                Some(b'"') => {
+                    self.i += 1;
+                    return escaped;
+                }
+                Some(b'\\') => {
+                    escaped = true;
+                    self.i += 2;
+                }
+                Some(_) => self.i += 1,
+            }
         }
-        self.i = self.b.len();
-        escaped
     }
 
     /// Consumes a string; returns its text (unescaped only when it holds escapes).
@@ -80,30 +116,27 @@ impl<'a> Skim<'a> {
             b'"' => {
                 self.cross_string();
             }
-            open @ (b'{' | b'[') => {
-                // In well-formed JSON each bracket kind balances on its own outside
-                // strings, so only this kind is counted, jumping between the three bytes.
-                let close = if open == b'{' { b'}' } else { b']' };
+            b'{' | b'[' => {
+                // Between strings only brackets matter; in well-formed JSON they balance.
                 let mut depth = 0usize;
-                while let Some(k) = memchr::memchr3(b'"', open, close, &self.b[self.i..]) {
-                    self.i += k;
-                    match self.b[self.i] {
+                while let Some(&c) = self.b.get(self.i) {
+                    match c {
                         b'"' => {
                             self.cross_string();
                             continue;
                         }
-                        c if c == open => depth += 1,
-                        _ => {
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
                             depth -= 1;
                             if depth == 0 {
                                 self.i += 1;
                                 return;
                             }
                         }
+                        _ => {}
                     }
                     self.i += 1;
                 }
-                self.i = self.b.len();
             }
             _ => {
                 while self.i < self.b.len()
@@ -160,5 +193,22 @@ mod tests {
         assert_eq!(s.string(), "a\"b");
         s.skip();
         assert_eq!(s.i, 8);
+    }
+
+    /// Strings cross word boundaries at every offset: quotes and escapes found wherever they
+    /// fall in a word, and at the very end of the text.
+    #[test]
+    fn crosses_strings_at_every_alignment() {
+        for pad in 0..20 {
+            let body = format!("{}\\\"{}", "x".repeat(pad), "é".repeat(pad % 5));
+            let text = format!("\"{body}\"");
+            let mut s = Skim::new(&text);
+            assert_eq!(s.string(), format!("{}\"{}", "x".repeat(pad), "é".repeat(pad % 5)));
+            assert_eq!(s.i, text.len(), "pad {pad}");
+            let nested = format!("[{text}, {{\"k\": [{text}]}}] 7");
+            let mut s = Skim::new(&nested);
+            s.skip();
+            assert_eq!(&nested[s.i..], " 7", "pad {pad}");
+        }
     }
 }

@@ -8,42 +8,123 @@
 use crate::error::{Issue, IssueCode, Rejection};
 use crate::hl7v3::{Content, Element};
 use crate::json_skim::Skim;
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::Value;
 use std::fmt::Write;
 use std::sync::OnceLock;
 
-/// The carried paths: exact patterns (`Patient.name`), and the members any resource may
-/// carry (the `*.id` rows, kept without their `*.`).
+/// The carried paths as a trie: one node per pattern prefix, stepped by member name or by
+/// extension url, so the walk never builds or hashes a whole pattern.
 struct Carried {
-    exact: FxHashSet<&'static str>,
+    nodes: Vec<Node>,
+    /// The members any resource may carry (the `*.x` rows, kept without their `*.`).
     any_resource: FxHashSet<&'static str>,
 }
 
-fn carried() -> &'static Carried {
-    static PATHS: OnceLock<Carried> = OnceLock::new();
-    PATHS.get_or_init(|| {
+#[derive(Default)]
+struct Node {
+    /// This exact pattern is listed.
+    carried: bool,
+    members: FxHashMap<&'static str, usize>,
+    /// Steps by an extension's url: `extension("url")`.
+    urls: FxHashMap<&'static str, usize>,
+}
+
+/// The trie's root: its members are resource types (and `Bundle`).
+const ROOT: usize = 0;
+
+impl Carried {
+    fn load() -> Carried {
         let rows = include_str!("../../mappings/carried-paths.tsv")
             .lines()
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .filter_map(|l| l.split('\t').next());
-        let (mut exact, mut any_resource) = (FxHashSet::default(), FxHashSet::default());
+        let mut carried = Carried {
+            nodes: vec![Node::default()],
+            any_resource: FxHashSet::default(),
+        };
         for row in rows {
             match row.strip_prefix("*.") {
-                Some(member) => any_resource.insert(member),
-                None => exact.insert(row),
+                Some(member) => {
+                    carried.any_resource.insert(member);
+                }
+                None => {
+                    let end = carried.insert(row);
+                    carried.nodes[end].carried = true;
+                }
+            }
+        }
+        carried
+    }
+
+    /// Adds the nodes of `Type.member.member("url")...`; returns the last.
+    fn insert(&mut self, pattern: &'static str) -> usize {
+        let mut node = ROOT;
+        let mut rest = pattern;
+        while !rest.is_empty() {
+            let (step, by_url);
+            if let Some(quoted) = rest.strip_prefix("(\"") {
+                let end = quoted.find("\")").unwrap_or(quoted.len());
+                (step, by_url) = (&quoted[..end], true);
+                rest = quoted.get(end + 2..).unwrap_or("");
+            } else {
+                let name = rest.strip_prefix('.').unwrap_or(rest);
+                let end = name.find(['.', '(']).unwrap_or(name.len());
+                (step, by_url) = (&name[..end], false);
+                rest = &name[end..];
+            }
+            let next = self.nodes.len();
+            let map = if by_url {
+                &mut self.nodes[node].urls
+            } else {
+                &mut self.nodes[node].members
             };
+            node = *map.entry(step).or_insert(next);
+            if node == next {
+                self.nodes.push(Node::default());
+            }
         }
-        Carried {
-            exact,
-            any_resource,
-        }
-    })
+        node
+    }
+
+    fn member(&self, node: Option<usize>, name: &str) -> Option<usize> {
+        self.nodes[node?].members.get(name).copied()
+    }
+
+    fn url(&self, node: Option<usize>, url: &str) -> Option<usize> {
+        self.nodes[node?].urls.get(url).copied()
+    }
+
+    fn is_carried(&self, node: Option<usize>) -> bool {
+        node.is_some_and(|n| self.nodes[n].carried)
+    }
+}
+
+fn carried() -> &'static Carried {
+    static PATHS: OnceLock<Carried> = OnceLock::new();
+    PATHS.get_or_init(Carried::load)
 }
 
 /// Whether a character may appear in an XML 1.0 document.
 pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\u{9}' | '\u{a}' | '\u{d}' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..='\u{10ffff}')
+}
+
+/// Where the walk is in the pattern: the trie node (`None` once no listed pattern starts
+/// here), and what the pattern's last step was.
+#[derive(Clone, Copy)]
+struct Place {
+    node: Option<usize>,
+    /// The pattern is a resource type alone, so `*.x` rows apply to its members.
+    resource_root: bool,
+    /// The last step was a member named `resource`: an object here restarts the pattern at
+    /// its `resourceType`.
+    resource_member: bool,
+    /// The last step was a member named `extension` or `modifierExtension`: its elements are
+    /// told apart by their url.
+    extension_member: bool,
+    /// The last step was an extension's url: its own `url` member only identifies it.
+    by_url: bool,
 }
 
 /// The FHIRPaths of Bundle data that the HL7 v3 message does not carry.
@@ -52,106 +133,107 @@ pub fn is_xml_char(c: char) -> bool {
 /// (written by hand: a JSON tree or per-level re-parsing cost several times the translation
 /// itself). The input has already been parsed successfully, so it is well-formed JSON.
 pub fn not_carried(bundle_json: &str) -> Vec<String> {
+    let table = carried();
     let mut out = Vec::new();
     let mut skim = Skim::new(bundle_json);
-    skim.walk(
-        &mut String::from("Bundle"),
-        &mut String::from("Bundle"),
-        &mut out,
-    );
+    let bundle = Place {
+        node: table.member(Some(ROOT), "Bundle"),
+        resource_root: true,
+        resource_member: false,
+        extension_member: false,
+        by_url: false,
+    };
+    skim.walk(table, bundle, &mut String::from("Bundle"), &mut out);
     out
 }
 
-/// Whether this exact pattern (or its `*.` form) is listed: the walk checks every level on the
-/// way down, so a carried ancestor has already stopped it.
-fn carried_here(pattern: &str) -> bool {
-    let set = carried();
-    if set.exact.contains(pattern) {
-        return true;
+/// Appends `[index]`.
+fn push_index(path: &mut String, index: usize) {
+    path.push('[');
+    if index < 10 {
+        path.push(char::from(b'0' + index as u8));
+    } else {
+        let _ = write!(path, "{index}");
     }
-    // `*.x` rows name one member of any resource (`*.id`, `*.meta`).
-    let bytes = pattern.as_bytes();
-    match bytes.iter().position(|&b| b == b'.') {
-        Some(dot)
-            if !bytes[dot + 1..]
-                .iter()
-                .any(|b| matches!(b, b'.' | b'[' | b'(')) =>
-        {
-            set.any_resource.contains(&pattern[dot + 1..])
-        }
-        _ => false,
-    }
+    path.push(']');
 }
 
 impl<'a> Skim<'a> {
     /// Skips a carried value or walks into one that is not, then steps past its comma.
     fn visit(
         &mut self,
+        table: &Carried,
         carried: bool,
+        place: Place,
         path: &mut String,
-        pattern: &mut String,
         out: &mut Vec<String>,
     ) {
         if carried {
             self.skip();
         } else {
-            self.walk(path, pattern, out);
+            self.walk(table, place, path, out);
         }
         if self.peek() == b',' {
             self.i += 1;
         }
     }
 
-    fn walk(&mut self, path: &mut String, pattern: &mut String, out: &mut Vec<String>) {
+    fn walk(&mut self, table: &Carried, place: Place, path: &mut String, out: &mut Vec<String>) {
         match self.peek() {
             b'{' => {
-                // A resource restarts the pattern at its type.
-                let saved = if pattern.ends_with(".resource") {
-                    self.member_string("resourceType")
-                        .map(|k| std::mem::replace(pattern, k.into_owned()))
-                } else {
-                    None
-                };
+                let mut place = place;
+                if place.resource_member {
+                    // A resource restarts the pattern at its type.
+                    if let Some(kind) = self.member_string("resourceType") {
+                        place.node = table.member(Some(ROOT), &kind);
+                        place.resource_root = true;
+                    }
+                }
                 self.i += 1;
                 while self.peek() == b'"' {
                     let key = self.string();
                     self.peek();
                     self.i += 1; // ':'
-                    let (path_len, pattern_len) = (path.len(), pattern.len());
+                    let node = table.member(place.node, &key);
+                    let carried = table.is_carried(node)
+                        || (place.resource_root && table.any_resource.contains(key.as_ref()))
+                        || (place.by_url && key == "url");
+                    let child = Place {
+                        node,
+                        resource_root: false,
+                        resource_member: key == "resource",
+                        extension_member: key == "extension" || key == "modifierExtension",
+                        by_url: false,
+                    };
+                    let path_len = path.len();
                     path.push('.');
                     path.push_str(&key);
-                    pattern.push('.');
-                    pattern.push_str(&key);
-                    let identifying_url = key == "url" && pattern[..pattern_len].ends_with(')');
-                    let carried = identifying_url || carried_here(pattern);
-                    self.visit(carried, path, pattern, out);
+                    self.visit(table, carried, child, path, out);
                     path.truncate(path_len);
-                    pattern.truncate(pattern_len);
                 }
                 self.peek();
                 self.i += 1; // '}'
-                if let Some(saved) = saved {
-                    *pattern = saved;
-                }
             }
             b'[' => {
                 self.i += 1;
                 let mut index = 0;
                 while !matches!(self.peek(), b']' | 0) {
-                    let (path_len, pattern_len) = (path.len(), pattern.len());
-                    let _ = write!(path, "[{index}]");
+                    let path_len = path.len();
+                    push_index(path, index);
+                    let mut element = place;
                     // Extensions are told apart by their url.
-                    let extension_array =
-                        pattern.ends_with(".extension") || pattern.ends_with(".modifierExtension");
-                    if extension_array && self.peek() == b'{' {
+                    if place.extension_member && self.peek() == b'{' {
                         if let Some(url) = self.member_string("url") {
-                            let _ = write!(pattern, "(\"{url}\")");
+                            element.node = table.url(place.node, &url);
+                            element.by_url = true;
+                            element.resource_root = false;
+                            element.resource_member = false;
+                            element.extension_member = false;
                         }
                     }
-                    let carried = carried_here(pattern);
-                    self.visit(carried, path, pattern, out);
+                    let carried = element.by_url && table.is_carried(element.node);
+                    self.visit(table, carried, element, path, out);
                     path.truncate(path_len);
-                    pattern.truncate(pattern_len);
                     index += 1;
                 }
                 self.i += 1; // ']'
