@@ -24,8 +24,14 @@ const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
 
 /// High bit set in each byte of `word` that is zero; exact for the lowest such byte (bytes
 /// above it may be flagged falsely, which only the lowest is read for).
-fn zero_bytes(word: u64) -> u64 {
+pub(crate) fn zero_bytes(word: u64) -> u64 {
     word.wrapping_sub(ONES) & !word & HIGHS
+}
+
+/// The eight bytes at `i` as a little-endian word (first byte lowest), if there are eight.
+pub(crate) fn word_at(bytes: &[u8], i: usize) -> Option<u64> {
+    let bytes = bytes.get(i..i + 8)?;
+    Some(u64::from_le_bytes(bytes.try_into().ok()?))
 }
 
 impl<'a> Skim<'a> {
@@ -38,16 +44,10 @@ impl<'a> Skim<'a> {
         }
     }
 
-    /// The eight bytes at `i` as a little-endian word, if there are eight.
-    fn word_at(&self, i: usize) -> Option<u64> {
-        let bytes = self.b.get(i..i + 8)?;
-        Some(u64::from_le_bytes(bytes.try_into().ok()?))
-    }
-
     /// Skips whitespace.
     pub fn ws(&mut self) {
         // Pretty-printed JSON indents with runs of spaces: cross them a word at a time.
-        while let Some(word) = self.word_at(self.i) {
+        while let Some(word) = word_at(self.b, self.i) {
             let differs = word ^ SPACES;
             if differs != 0 {
                 self.i += differs.trailing_zeros() as usize / 8;
@@ -74,7 +74,7 @@ impl<'a> Skim<'a> {
         self.i += 1;
         loop {
             // A word at a time to the next quote or backslash ...
-            while let Some(word) = self.word_at(self.i) {
+            while let Some(word) = word_at(self.b, self.i) {
                 let hits = zero_bytes(word ^ QUOTES) | zero_bytes(word ^ BACKSLASHES);
                 if hits != 0 {
                     self.i += hits.trailing_zeros() as usize / 8;

@@ -377,17 +377,35 @@ impl<'a> Bundle<'a> {
 /// feed itself stays and is refused as before. The bytes dropped are ASCII, so every cut is
 /// on a character boundary.
 pub fn without_indentation<'t>(text: &'t str, buffer: &'t mut String) -> &'t str {
+    use crate::json_skim::{word_at, zero_bytes};
     const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    const LINE_FEEDS: u64 = u64::from_ne_bytes([b'\n'; 8]);
     let bytes = text.as_bytes();
     buffer.clear();
     let mut copied_to = 0;
-    for line_feed in memchr::memchr_iter(b'\n', bytes) {
-        let line_start = line_feed + 1;
+    let mut i = 0;
+    loop {
+        // The next line feed, a word at a time (lines are short: a call into memchr per
+        // line costs more than the line).
+        while let Some(word) = word_at(bytes, i) {
+            let hits = zero_bytes(word ^ LINE_FEEDS);
+            if hits != 0 {
+                i += hits.trailing_zeros() as usize / 8;
+                break;
+            }
+            i += 8;
+        }
+        while bytes.get(i).is_some_and(|&b| b != b'\n') {
+            i += 1;
+        }
+        if i >= bytes.len() {
+            break;
+        }
+        let line_start = i + 1;
         let mut j = line_start;
         // Indentation is spaces: cross it a word at a time, the last partial word by its
         // count of leading space bytes.
-        while let Some(word) = bytes.get(j..j + 8) {
-            let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        while let Some(word) = word_at(bytes, j) {
             let differs = word ^ SPACES;
             if differs != 0 {
                 j += differs.trailing_zeros() as usize / 8;
@@ -405,6 +423,7 @@ pub fn without_indentation<'t>(text: &'t str, buffer: &'t mut String) -> &'t str
             buffer.push_str(&text[copied_to..line_start]);
             copied_to = j;
         }
+        i = j;
     }
     if copied_to == 0 {
         return text;

@@ -14,10 +14,38 @@ use super::element::{Content, Element};
 /// Appends the canonical form of `el` to `out`. `inherited_default` is the default namespace
 /// in force from the canonical output's ancestors (`""` for none).
 pub fn write_canonical(el: &Element, inherited_default: &str, out: &mut Vec<u8>) {
+    write_canonical_part(el, inherited_default, None, &|_, _, _| true, out);
+}
+
+/// Which children a part keeps: `keep(depth, parent, child)`, depth 1 for the part's own
+/// children.
+pub type Keep<'k> = dyn Fn(usize, &Element, &Element) -> bool + 'k;
+
+/// The canonical form of `el` as if its `xmlns` were `default_ns` (when given) and without
+/// the children `keep` refuses: a signature fragment written from the message tree as it
+/// is, with no copy made to adjust.
+pub fn write_canonical_part(
+    el: &Element,
+    inherited_default: &str,
+    default_ns: Option<&str>,
+    keep: &Keep<'_>,
+    out: &mut Vec<u8>,
+) {
+    write_at(el, inherited_default, default_ns, 0, keep, out);
+}
+
+fn write_at(
+    el: &Element,
+    inherited_default: &str,
+    own_default: Option<&str>,
+    depth: usize,
+    keep: &Keep<'_>,
+    out: &mut Vec<u8>,
+) {
     out.push(b'<');
     out.extend_from_slice(el.name.as_bytes());
     let mut default_ns = inherited_default;
-    if let Some(ns) = el.get_attr("xmlns") {
+    if let Some(ns) = own_default.or_else(|| el.get_attr("xmlns")) {
         if ns != inherited_default {
             out.extend_from_slice(b" xmlns=\"");
             escape_attribute(ns, out);
@@ -40,8 +68,8 @@ pub fn write_canonical(el: &Element, inherited_default: &str, out: &mut Vec<u8>)
         Content::Empty => {}
         Content::Text(t) => escape_text(t, out),
         Content::Children(children) => {
-            for c in children {
-                write_canonical(c, default_ns, out);
+            for c in children.iter().filter(|c| keep(depth + 1, el, c)) {
+                write_at(c, default_ns, None, depth + 1, keep, out);
             }
         }
     }
@@ -50,12 +78,30 @@ pub fn write_canonical(el: &Element, inherited_default: &str, out: &mut Vec<u8>)
     out.push(b'>');
 }
 
+/// A table of the bytes an escaping loop must look at; the rest are copied as they are.
+const fn special_bytes(special: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < special.len() {
+        table[special[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
+const TEXT_SPECIAL: [bool; 256] = special_bytes(b"&<>\r");
+const ATTRIBUTE_SPECIAL: [bool; 256] = special_bytes(b"&<\"\r\n\t\x0c");
+
 /// C14N text escaping after XML end-of-line handling.
 fn escape_text(text: &str, out: &mut Vec<u8>) {
     let bytes = text.as_bytes();
     let mut last = 0;
     let mut i = 0;
     while i < bytes.len() {
+        if !TEXT_SPECIAL[usize::from(bytes[i])] {
+            i += 1;
+            continue;
+        }
         let (rep, skip): (&[u8], usize) = match bytes[i] {
             b'&' => (b"&amp;", 1),
             b'<' => (b"&lt;", 1),
@@ -81,6 +127,10 @@ fn escape_attribute(value: &str, out: &mut Vec<u8>) {
     let mut last = 0;
     let mut i = 0;
     while i < bytes.len() {
+        if !ATTRIBUTE_SPECIAL[usize::from(bytes[i])] {
+            i += 1;
+            continue;
+        }
         let (rep, skip): (&[u8], usize) = match bytes[i] {
             b'&' => (b"&amp;", 1),
             b'<' => (b"&lt;", 1),

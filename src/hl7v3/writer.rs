@@ -12,17 +12,30 @@ pub const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
 
 /// Writes a whole document: declaration, the root element, and a trailing newline.
 pub fn write_document(root: &Element) -> String {
+    write_document_screened(root).0
+}
+
+/// [`write_document`], also saying whether any text or attribute value may hold a character
+/// XML 1.0 cannot carry: a control character other than tab, LF and CR, or the byte 0xEF that
+/// starts U+FFFE and U+FFFF. The screen rides on the escaping loops, which read every byte
+/// anyway; `true` calls for the exact check (`translate::report::refuse_non_xml`).
+pub fn write_document_screened(root: &Element) -> (String, bool) {
     // Sized for the largest messages seen (about 50 KB) so the buffer rarely grows.
     let mut out = String::with_capacity(64 * 1024);
     out.push_str(XML_DECLARATION);
     out.push('\n');
-    write_element(root, 0, &mut out);
+    let mut suspect = false;
+    write_screened(root, 0, &mut out, &mut suspect);
     out.push('\n');
-    out
+    (out, suspect)
 }
 
 /// Writes one element at an indentation depth (no trailing newline).
 pub fn write_element(el: &Element, depth: usize, out: &mut String) {
+    write_screened(el, depth, out, &mut false);
+}
+
+fn write_screened(el: &Element, depth: usize, out: &mut String, suspect: &mut bool) {
     indent(depth, out);
     out.push('<');
     out.push_str(&el.name);
@@ -30,14 +43,14 @@ pub fn write_element(el: &Element, depth: usize, out: &mut String) {
         out.push(' ');
         out.push_str(name);
         out.push_str("=\"");
-        escape_attribute(value, out);
+        *suspect |= escape_attribute_screened(value, out);
         out.push('"');
     }
     match &el.content {
         Content::Empty => out.push_str("/>"),
         Content::Text(text) => {
             out.push('>');
-            escape_text(text, out);
+            *suspect |= escape_text_screened(text, out);
             close(el, out);
         }
         Content::Children(children) if children.is_empty() => out.push_str("/>"),
@@ -45,7 +58,7 @@ pub fn write_element(el: &Element, depth: usize, out: &mut String) {
             out.push('>');
             for child in children {
                 out.push('\n');
-                write_element(child, depth + 1, out);
+                write_screened(child, depth + 1, out, suspect);
             }
             out.push('\n');
             indent(depth, out);
@@ -72,27 +85,86 @@ fn indent(depth: usize, out: &mut String) {
 
 /// Escapes text content: `&`, `<` and `>`.
 pub fn escape_text(text: &str, out: &mut String) {
+    escape_text_screened(text, out);
+}
+
+/// How the escaping loops treat a byte: most are copied as they are.
+const PLAIN: u8 = 0;
+/// Escaped or rewritten (in text: `& < >`; in attribute values also quotes and whitespace).
+const SPECIAL: u8 = 1;
+/// May start a character XML 1.0 cannot carry (see [`write_document_screened`]).
+const SUSPECT: u8 = 2;
+
+const fn byte_classes(special: &[u8]) -> [u8; 256] {
+    let mut table = [PLAIN; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = SUSPECT;
+        b += 1;
+    }
+    table[b'\t' as usize] = PLAIN;
+    table[b'\n' as usize] = PLAIN;
+    table[b'\r' as usize] = PLAIN;
+    table[0xEF] = SUSPECT;
+    let mut i = 0;
+    while i < special.len() {
+        table[special[i] as usize] = SPECIAL;
+        i += 1;
+    }
+    table
+}
+
+const TEXT_CLASSES: [u8; 256] = byte_classes(b"&<>");
+const ATTRIBUTE_CLASSES: [u8; 256] = byte_classes(b"&<>\"'\n\r\t\x0c");
+
+fn escape_text_screened(text: &str, out: &mut String) -> bool {
+    let mut suspect = false;
     let mut last = 0;
     for (i, b) in text.bytes().enumerate() {
+        match TEXT_CLASSES[usize::from(b)] {
+            PLAIN => continue,
+            SUSPECT => {
+                suspect = true;
+                continue;
+            }
+            _ => {}
+        }
         let rep = match b {
             b'&' => "&amp;",
             b'<' => "&lt;",
-            b'>' => "&gt;",
-            _ => continue,
+            _ => "&gt;",
         };
         out.push_str(&text[last..i]);
         out.push_str(rep);
         last = i + 1;
     }
     out.push_str(&text[last..]);
+    suspect
 }
 
 /// Escapes an attribute value as the reference does (see the module docs).
 pub fn escape_attribute(value: &str, out: &mut String) {
+    escape_attribute_screened(value, out);
+}
+
+fn escape_attribute_screened(value: &str, out: &mut String) -> bool {
     let bytes = value.as_bytes();
+    let mut suspect = false;
     let mut last = 0;
     let mut i = 0;
     while i < bytes.len() {
+        match ATTRIBUTE_CLASSES[usize::from(bytes[i])] {
+            PLAIN => {
+                i += 1;
+                continue;
+            }
+            SUSPECT => {
+                suspect = true;
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
         let (rep, len): (&str, usize) = match bytes[i] {
             b'&' => ("&amp;", 1),
             b'<' => ("&lt;", 1),
@@ -101,16 +173,18 @@ pub fn escape_attribute(value: &str, out: &mut String) {
             b'\'' => ("&#39;", 1),
             b'\n' => (" ", 1),
             b'\r' if bytes.get(i + 1) == Some(&b'\n') => (" ", 2),
-            b'\t' | 0x0c => {
+            b'\r' => {
+                // A lone CR is kept, as the reference keeps it.
+                i += 1;
+                continue;
+            }
+            _ => {
+                // Tabs and form feeds: each run is one space.
                 let mut j = i + 1;
                 while j < bytes.len() && matches!(bytes[j], b'\t' | 0x0c) {
                     j += 1;
                 }
                 (" ", j - i)
-            }
-            _ => {
-                i += 1;
-                continue;
             }
         };
         out.push_str(&value[last..i]);
@@ -119,6 +193,7 @@ pub fn escape_attribute(value: &str, out: &mut String) {
         last = i;
     }
     out.push_str(&value[last..]);
+    suspect
 }
 
 #[cfg(test)]
@@ -140,6 +215,16 @@ mod tests {
         let mut out = String::new();
         escape_text("a & <b> \"q\" 'x'\r\n", &mut out);
         assert_eq!(out, "a &amp; &lt;b&gt; \"q\" 'x'\r\n");
+    }
+
+    #[test]
+    fn screen_flags_controls_and_0xef_but_not_tab_lf_cr() {
+        let doc = |text: &str, attr: &str| Element::new("a").attr("v", attr.to_string()).text(text.to_string());
+        assert!(!write_document_screened(&doc("t\tl\nc\r é", "t\tl\nc\r\u{c}")).1);
+        assert!(write_document_screened(&doc("x\u{0}", "")).1);
+        assert!(write_document_screened(&doc("", "x\u{1f}")).1);
+        assert!(write_document_screened(&doc("\u{fffe}", "")).1);
+        assert!(write_document_screened(&doc("\u{c}", "")).1);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! `AgentPerson`, the `recordTarget`, and every `pertinentLineItem` without its
 //! `repeatNumber/low` (and without a status, which prescriptions do not carry).
 
-use crate::hl7v3::canonical::write_canonical;
+use crate::hl7v3::canonical::{write_canonical_part, Keep};
 use crate::hl7v3::{Content, Element};
 
 const HL7_NS: &str = "urn:hl7-org:v3";
@@ -84,10 +84,97 @@ fn strip_for_signing(item: &mut Element) {
     }
 }
 
-/// The exclusive-canonical bytes of the fragments.
+/// Whether a line item's signed form keeps this child: not its status, and no
+/// `repeatNumber/low` (the same rule as [`fragments`]' stripping).
+fn kept_for_signing(depth: usize, parent: &Element, child: &Element) -> bool {
+    match depth {
+        1 => child.name != "pertinentItemStatus" && child.name != "statusCode",
+        2 => !(parent.name == "repeatNumber" && child.name == "low"),
+        _ => true,
+    }
+}
+
+/// The exclusive-canonical bytes of the fragments, written straight from the message tree
+/// (the same bytes as canonicalising [`fragments`], without copying each part to set its
+/// namespace and strip it).
 pub fn canonical_fragments(parent: &Element) -> Result<Vec<u8>, MissingPart> {
-    let tree = fragments(parent)?;
+    let prescription = find(
+        find(parent, "pertinentInformation1")?,
+        "pertinentPrescription",
+    )?;
+    let author = find(prescription, "author")?;
+    let time = find(author, "time")?;
+    let id = find(prescription, "id")?;
+    let agent = find(author, "AgentPerson")?;
+    let record_target = find(parent, "recordTarget")?;
     let mut out = Vec::with_capacity(8 * 1024);
-    write_canonical(&tree, "", &mut out);
+    let keep_all: &Keep<'_> = &|_, _, _| true;
+    let part = |el: &Element, keep: &Keep<'_>, out: &mut Vec<u8>| {
+        write_canonical_part(el, "", Some(HL7_NS), keep, out)
+    };
+    out.extend_from_slice(b"<FragmentsToBeHashed><Fragment>");
+    part(time, keep_all, &mut out);
+    part(id, keep_all, &mut out);
+    out.extend_from_slice(b"</Fragment><Fragment>");
+    part(agent, keep_all, &mut out);
+    out.extend_from_slice(b"</Fragment><Fragment>");
+    part(record_target, keep_all, &mut out);
+    out.extend_from_slice(b"</Fragment>");
+    for info in prescription
+        .child_elements()
+        .iter()
+        .filter(|c| c.name == "pertinentInformation2")
+    {
+        let Some(item) = info.find("pertinentLineItem") else {
+            continue;
+        };
+        out.extend_from_slice(b"<Fragment>");
+        part(item, &kept_for_signing, &mut out);
+        out.extend_from_slice(b"</Fragment>");
+    }
+    out.extend_from_slice(b"</FragmentsToBeHashed>");
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hl7v3::canonical::write_canonical;
+
+    /// Writing the fragments straight from the tree equals canonicalising the copied and
+    /// stripped fragment tree, on a line item with a status, a repeat number and a nested
+    /// `low` that must stay.
+    #[test]
+    fn direct_fragments_equal_the_copied_tree() {
+        let item = Element::new("pertinentLineItem")
+            .attr("classCode", "OBS")
+            .child(Element::new("id").attr("root", "X"))
+            .child(
+                Element::new("repeatNumber")
+                    .child(Element::new("low").attr("value", "1"))
+                    .child(Element::new("high").attr("value", "3")),
+            )
+            .child(Element::new("effectiveTime").child(Element::new("low").attr("value", "2")))
+            .child(Element::new("statusCode").attr("code", "x"))
+            .child(Element::new("pertinentItemStatus").text("a & b"));
+        let parent = Element::new("ParentPrescription")
+            .attr("xmlns", HL7_NS)
+            .child(Element::new("recordTarget").child(Element::new("Patient").text("p<")))
+            .child(
+                Element::new("pertinentInformation1").child(
+                    Element::new("pertinentPrescription")
+                        .child(Element::new("id").attr("root", "P"))
+                        .child(
+                            Element::new("author")
+                                .child(Element::new("time").attr("value", "2024"))
+                                .child(Element::new("AgentPerson").text("a\r\nb")),
+                        )
+                        .child(Element::new("pertinentInformation2").child(item)),
+                ),
+            );
+        let mut copied = Vec::new();
+        write_canonical(&fragments(&parent).unwrap(), "", &mut copied);
+        let direct = canonical_fragments(&parent).unwrap();
+        assert_eq!(String::from_utf8(direct).unwrap(), String::from_utf8(copied).unwrap());
+    }
 }

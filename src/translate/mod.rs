@@ -193,9 +193,12 @@ pub fn convert(input: &[u8], ctx: &Context) -> Result<Translation> {
     let mut buffer = String::new();
     let (bundle, text) = Bundle::parse_unindented(text, &mut buffer)?;
     let translated = translate_bundle(&bundle, text, ctx)?;
-    report::refuse_non_xml(&translated.root, text)?;
+    let (xml, suspect) = writer::write_document_screened(&translated.root);
+    if suspect {
+        report::refuse_non_xml(&translated.root, text)?;
+    }
     Ok(Translation {
-        xml: writer::write_document(&translated.root),
+        xml,
         issues: translated.issues,
         not_carried: report::not_carried(text),
     })

@@ -7,6 +7,7 @@ use crate::error::{Issue, IssueCode};
 use crate::fhir::*;
 use crate::hl7v3::element::Element;
 use base64::Engine;
+use std::borrow::Cow;
 
 /// The signature found for a prescription.
 pub struct FoundSignature<'r> {
@@ -70,7 +71,16 @@ pub fn find<'b, 'a: 'b>(
 /// whitespace-only text between elements dropped, namespace declarations kept as attributes.
 pub fn signature_xml(data: &str, path: &str) -> Result<Element> {
     let bad = || invalid(path, "Invalid signature format.");
-    let compact: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    // Base64 is ASCII: line breaks are dropped byte by byte, and only when there are any.
+    let compact: Cow<[u8]> = if data.bytes().any(|b| b.is_ascii_whitespace()) {
+        Cow::Owned(
+            data.bytes()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(data.as_bytes())
+    };
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(compact)
         .map_err(|_| bad())?;
