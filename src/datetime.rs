@@ -33,15 +33,18 @@ impl Instant {
     /// `YYYYMMDDHHMMSS` in UTC.
     pub fn hl7(&self) -> String {
         let t = self.0.to_offset(UtcOffset::UTC);
-        format!(
-            "{:04}{:02}{:02}{:02}{:02}{:02}",
-            t.year(),
+        let mut out = String::with_capacity(14);
+        push_padded(&mut out, t.year().unsigned_abs(), 4);
+        for part in [
             u8::from(t.month()),
             t.day(),
             t.hour(),
             t.minute(),
-            t.second()
-        )
+            t.second(),
+        ] {
+            push_padded(&mut out, u32::from(part), 2);
+        }
+        out
     }
 
     /// `YYYY-MM-DDTHH:MM:SS+00:00`, the form the reference returns timestamps in.
@@ -84,6 +87,20 @@ impl FhirTime {
             FhirTime::Date(y, m, d) => format!("{y:04}{:02}{:02}", m.unwrap_or(1), d.unwrap_or(1)),
             FhirTime::DateTime(t) => Instant(*t).hl7()[..8].to_string(),
         }
+    }
+}
+
+/// Appends `n` zero-padded to `width` digits (what `format!("{n:0width$}")` writes, without
+/// the formatting machinery: translation writes several timestamps per message).
+fn push_padded(out: &mut String, n: u32, width: u32) {
+    let digits = n.checked_ilog10().unwrap_or(0) + 1;
+    for _ in digits..width {
+        out.push('0');
+    }
+    let mut divisor = 10u32.pow(digits - 1);
+    while divisor > 0 {
+        out.push(char::from(b'0' + (n / divisor % 10) as u8));
+        divisor /= 10;
     }
 }
 
@@ -210,6 +227,26 @@ pub fn parse_fhir(text: &str) -> Result<FhirTime, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn padded_digits_match_format() {
+        for (n, width) in [
+            (0, 2),
+            (7, 2),
+            (10, 2),
+            (59, 2),
+            (1, 4),
+            (999, 4),
+            (2024, 4),
+            (12345, 4),
+        ] {
+            let mut out = String::new();
+            push_padded(&mut out, n, width);
+            assert_eq!(out, format!("{n:0w$}", w = width as usize));
+        }
+        let t = Instant::parse_rfc3339("0999-01-02T03:04:05+01:00").unwrap();
+        assert_eq!(t.hl7(), "09990102020405");
+    }
 
     #[test]
     fn converts_to_utc_and_truncates() {

@@ -203,7 +203,10 @@ mod tests {
             let body = format!("{}\\\"{}", "x".repeat(pad), "é".repeat(pad % 5));
             let text = format!("\"{body}\"");
             let mut s = Skim::new(&text);
-            assert_eq!(s.string(), format!("{}\"{}", "x".repeat(pad), "é".repeat(pad % 5)));
+            assert_eq!(
+                s.string(),
+                format!("{}\"{}", "x".repeat(pad), "é".repeat(pad % 5))
+            );
             assert_eq!(s.i, text.len(), "pad {pad}");
             let nested = format!("[{text}, {{\"k\": [{text}]}}] 7");
             let mut s = Skim::new(&nested);

@@ -463,7 +463,10 @@ mod tests {
         let compact = super::without_indentation(text, &mut buffer);
         assert_eq!(compact, "{\n\"a\": \"x  y\",\r\n\"b\": [1,\n2]\n}");
         let parsed: serde_json::Value = serde_json::from_str(compact).unwrap();
-        assert_eq!(parsed, serde_json::from_str::<serde_json::Value>(text).unwrap());
+        assert_eq!(
+            parsed,
+            serde_json::from_str::<serde_json::Value>(text).unwrap()
+        );
         let mut buffer = String::new();
         let bad = "{\"a\": \"x\n   y\"}";
         let compact = super::without_indentation(bad, &mut buffer);
@@ -471,7 +474,10 @@ mod tests {
         assert!(serde_json::from_str::<serde_json::Value>(compact).is_err());
         let mut buffer = String::new();
         let flat = r#"{"a":1}"#;
-        assert!(std::ptr::eq(super::without_indentation(flat, &mut buffer), flat));
+        assert!(std::ptr::eq(
+            super::without_indentation(flat, &mut buffer),
+            flat
+        ));
         assert!(buffer.is_empty());
     }
 

@@ -219,7 +219,11 @@ mod tests {
 
     #[test]
     fn screen_flags_controls_and_0xef_but_not_tab_lf_cr() {
-        let doc = |text: &str, attr: &str| Element::new("a").attr("v", attr.to_string()).text(text.to_string());
+        let doc = |text: &str, attr: &str| {
+            Element::new("a")
+                .attr("v", attr.to_string())
+                .text(text.to_string())
+        };
         assert!(!write_document_screened(&doc("t\tl\nc\r é", "t\tl\nc\r\u{c}")).1);
         assert!(write_document_screened(&doc("x\u{0}", "")).1);
         assert!(write_document_screened(&doc("", "x\u{1f}")).1);

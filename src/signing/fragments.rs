@@ -175,6 +175,9 @@ mod tests {
         let mut copied = Vec::new();
         write_canonical(&fragments(&parent).unwrap(), "", &mut copied);
         let direct = canonical_fragments(&parent).unwrap();
-        assert_eq!(String::from_utf8(direct).unwrap(), String::from_utf8(copied).unwrap());
+        assert_eq!(
+            String::from_utf8(direct).unwrap(),
+            String::from_utf8(copied).unwrap()
+        );
     }
 }

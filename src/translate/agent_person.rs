@@ -82,7 +82,7 @@ pub fn agent_person<'b, 'a: 'b>(
         Resource::PractitionerRole(p) => Some(p),
         _ => None,
     })?;
-    let pr_path = format!("Bundle.entry[{index}].resource");
+    let pr_path = entry_path(index);
     let organization = organization(input, pr, &pr_path)?;
     let person = person(input, pr, &pr_path, &organization, role)?;
 
@@ -91,7 +91,7 @@ pub fn agent_person<'b, 'a: 'b>(
         let id = identifier_value(
             &pr.identifier,
             SDS_ROLE_PROFILE_SYSTEM,
-            &format!("{pr_path}.identifier"),
+            &join(&pr_path, ".identifier"),
         )?;
         el.push(id_element("id", SDS_ROLE_PROFILE_OID, id.to_string()));
     }
@@ -128,17 +128,17 @@ fn job_role_code<'r>(pr: &'r PractitionerRole<'r>, path: &str) -> Result<&'r str
         if let Some(first) = hits.next() {
             if hits.next().is_some() {
                 return Err(invalid(
-                    format!("{path}.code"),
+                    join(path, ".code"),
                     format!(
                         "Too many values submitted. Expected 1 element where system == '{system}'."
                     ),
                 ));
             }
-            return code_of(first, &format!("{path}.code.coding"));
+            return code_of(first, &join(path, ".code.coding"));
         }
     }
     Err(missing_with(
-        format!("{path}.code"),
+        join(path, ".code"),
         format!(
             "Too few values submitted. Expected at least 1 element where system in [{}].",
             JOB_ROLE_SYSTEMS.join(", ")
@@ -158,7 +158,7 @@ fn resolve_practitioner<'b, 'a: 'b>(
 ) -> Result<(usize, &'b Practitioner<'a>)> {
     input.resolve_as(
         reference,
-        &format!("{pr_path}.practitioner"),
+        &join(pr_path, ".practitioner"),
         "Practitioner",
         |r| match r {
             Resource::Practitioner(p) => Some(p),
@@ -189,7 +189,7 @@ fn person<'b, 'a: 'b>(
                 .and_then(|p| p.identifier.as_ref())
                 .into_iter()
                 .collect(),
-            path: format!("{pr_path}.practitioner.identifier"),
+            path: join(pr_path, ".practitioner.identifier"),
             name: PersonName::Text(org.name),
         }));
     }
@@ -198,16 +198,16 @@ fn person<'b, 'a: 'b>(
     };
     if is_literal(Some(practitioner)) {
         let (index, p) = resolve_practitioner(input, practitioner, pr_path)?;
-        let path = format!("Bundle.entry[{index}].resource");
+        let path = entry_path(index);
         return Ok(Some(Person {
             identifiers: p.identifier.iter().collect(),
-            path: format!("{path}.identifier"),
-            name: PersonName::Names(&p.name, format!("{path}.name")),
+            path: join(&path, ".identifier"),
+            name: PersonName::Names(&p.name, join(&path, ".name")),
         }));
     }
     Ok(Some(Person {
         identifiers: practitioner.identifier.as_ref().into_iter().collect(),
-        path: format!("{pr_path}.practitioner.identifier"),
+        path: join(pr_path, ".practitioner.identifier"),
         name: PersonName::Text(practitioner.display.as_deref()),
     }))
 }
@@ -217,18 +217,18 @@ fn organization<'b, 'a: 'b>(
     pr: &'b PractitionerRole<'a>,
     pr_path: &str,
 ) -> Result<Org<'b>> {
-    let org_ref = required(pr.organization.as_ref(), format!("{pr_path}.organization"))?;
+    let org_ref = required(pr.organization.as_ref(), join(pr_path, ".organization"))?;
     if is_literal(Some(org_ref)) {
         let (index, o) = input.resolve_as(
             org_ref,
-            &format!("{pr_path}.organization"),
+            &join(pr_path, ".organization"),
             "Organization",
             |r| match r {
                 Resource::Organization(o) => Some(o),
                 _ => None,
             },
         )?;
-        let path = format!("Bundle.entry[{index}].resource");
+        let path = entry_path(index);
         return Ok(Org {
             identifiers: o.identifier.iter().collect(),
             name: o.name.as_deref(),
@@ -239,11 +239,11 @@ fn organization<'b, 'a: 'b>(
         });
     }
     Ok(Org {
-        path: format!("{pr_path}.organization"),
+        path: join(pr_path, ".organization"),
         identifiers: org_ref.identifier.as_ref().into_iter().collect(),
         name: org_ref.display.as_deref(),
         telecom: pr.telecom.as_deref(),
-        address: OrgAddress::Locations(&pr.location, format!("{pr_path}.location")),
+        address: OrgAddress::Locations(&pr.location, join(pr_path, ".location")),
         part_of: None,
     })
 }
@@ -260,29 +260,29 @@ fn cost_centre<'b, 'a: 'b>(
     if is_literal(Some(hs_ref)) {
         let (index, hs) = input.resolve_as(
             hs_ref,
-            &format!("{pr_path}.healthcareService[0]"),
+            &join(pr_path, ".healthcareService[0]"),
             "HealthcareService",
             |r| match r {
                 Resource::HealthcareService(h) => Some(h),
                 _ => None,
             },
         )?;
-        let path = format!("Bundle.entry[{index}].resource");
+        let path = entry_path(index);
         return Ok(Some(Org {
             identifiers: hs.identifier.iter().collect(),
             name: hs.name.as_deref(),
             telecom: Some(&hs.telecom),
-            address: OrgAddress::Locations(&hs.location, format!("{path}.location")),
+            address: OrgAddress::Locations(&hs.location, join(&path, ".location")),
             part_of: org.part_of,
             path,
         }));
     }
     Ok(Some(Org {
-        path: format!("{pr_path}.healthcareService[0]"),
+        path: join(pr_path, ".healthcareService[0]"),
         identifiers: hs_ref.identifier.as_ref().into_iter().collect(),
         name: hs_ref.display.as_deref(),
         telecom: pr.telecom.as_deref(),
-        address: OrgAddress::Locations(&pr.location, format!("{pr_path}.location")),
+        address: OrgAddress::Locations(&pr.location, join(pr_path, ".location")),
         part_of: org.part_of,
     }))
 }
@@ -295,7 +295,7 @@ fn telecoms<'b, 'a: 'b>(
     role: Role,
 ) -> Result<(&'b [ContactPoint<'b>], String)> {
     if let Some(t) = &pr.telecom {
-        return Ok((t, format!("{pr_path}.telecom")));
+        return Ok((t, join(pr_path, ".telecom")));
     }
     let literal_practitioner = pr.practitioner.as_ref().filter(|p| p.reference.is_some());
     if let Some(p) = literal_practitioner {
@@ -303,14 +303,14 @@ fn telecoms<'b, 'a: 'b>(
             return Ok(found);
         }
     } else if let (false, Some(t)) = (role == Role::Cancellation, org.telecom) {
-        return Ok((t, format!("{}.telecom", org.path)));
+        return Ok((t, join(&org.path, ".telecom")));
     }
     if role == Role::Cancellation {
         // A cancellation's AgentPerson simply has no telecom then.
         return Ok((&[], String::new()));
     }
     Err(missing_with(
-        format!("{pr_path}.telecom"),
+        join(pr_path, ".telecom"),
         "ResponsiblePractitioner must have at least one telecom.".into(),
     ))
 }
@@ -361,7 +361,7 @@ fn agent_person_person(
         .child(id);
     match &p.name {
         PersonName::Names([], _) => {}
-        PersonName::Names([one], path) => el.push(name(one, &format!("{path}[0]"))?),
+        PersonName::Names([one], path) => el.push(name(one, &join(path, "[0]"))?),
         PersonName::Names(_, path) => {
             return Err(invalid(
                 path.clone(),
@@ -423,11 +423,9 @@ fn responsible_party_code(
     pr_path: &str,
 ) -> Result<String> {
     let pr_ids: Vec<&Identifier> = pr.identifier.iter().collect();
-    if let Some(v) = single_identifier(
-        &pr_ids,
-        SPURIOUS_CODE_SYSTEM,
-        &format!("{pr_path}.identifier"),
-    )? {
+    if let Some(v) =
+        single_identifier(&pr_ids, SPURIOUS_CODE_SYSTEM, &join(pr_path, ".identifier"))?
+    {
         return Ok(v.to_string());
     }
     if let Some(v) = single_identifier(&p.identifiers, DIN_SYSTEM, &p.path)? {
@@ -440,20 +438,18 @@ fn organisation_head(org: &Org<'_>, name_el: &'static str) -> Result<Element> {
     let ods = single_identifier(
         &org.identifiers,
         ODS_SYSTEM,
-        &format!("{}.identifier", org.path),
+        &join(&org.path, ".identifier"),
     )?
     .ok_or_else(|| {
         missing_with(
-            format!("{}.identifier", org.path),
+            join(&org.path, ".identifier"),
             format!("Too few values submitted. Expected 1 element where system == '{ODS_SYSTEM}'."),
         )
     })?;
-    let name_text = org.name.filter(|n| !n.is_empty()).ok_or_else(|| {
-        missing_with(
-            format!("{}.name", org.path),
-            "Name must be provided.".into(),
-        )
-    })?;
+    let name_text = org
+        .name
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| missing_with(join(&org.path, ".name"), "Name must be provided.".into()))?;
     Ok(Element::new(name_el)
         .attr("classCode", "ORG")
         .attr("determinerCode", "INSTANCE")
@@ -474,10 +470,10 @@ fn represented_organization<'b, 'a: 'b>(
 ) -> Result<Element> {
     let centre = cost_centre.as_ref().unwrap_or(org);
     let mut el = organisation_head(centre, "representedOrganization")?;
-    let telecom_path = format!("{}.telecom", centre.path);
+    let telecom_path = join(&centre.path, ".telecom");
     match centre.telecom {
         None => return Err(missing(telecom_path)),
-        Some([one]) => el.push(telecom(one, &format!("{telecom_path}[0]"))?),
+        Some([one]) => el.push(telecom(one, &join(&telecom_path, "[0]"))?),
         Some([]) => {
             return Err(missing_with(
                 telecom_path,
@@ -504,15 +500,15 @@ fn represented_organization<'b, 'a: 'b>(
 
 fn organisation_address<'b, 'a: 'b>(input: &Input<'b, 'a>, org: &Org<'b>) -> Result<Element> {
     match &org.address {
-        OrgAddress::List([one]) => address(one, &format!("{}.address[0]", org.path)),
-        OrgAddress::List([]) => Err(missing(format!("{}.address", org.path))),
+        OrgAddress::List([one]) => address(one, &join(&org.path, ".address[0]")),
+        OrgAddress::List([]) => Err(missing(join(&org.path, ".address"))),
         OrgAddress::List(_) => Err(invalid(
-            format!("{}.address", org.path),
+            join(&org.path, ".address"),
             "Too many values submitted. Expected 1 element.",
         )),
         OrgAddress::Locations([one], path) => {
             let (index, loc) =
-                input.resolve_as(one, &format!("{path}[0]"), "Location", |r| match r {
+                input.resolve_as(one, &join(path, "[0]"), "Location", |r| match r {
                     Resource::Location(l) => Some(l),
                     _ => None,
                 })?;
@@ -534,14 +530,14 @@ fn licensing_organisation<'b, 'a: 'b>(input: &Input<'b, 'a>, org: &Org<'b>) -> R
     let Some(part_of) = org.part_of else {
         return organisation_head(org, "Organization");
     };
-    let path = format!("{}.partOf", org.path);
+    let path = join(&org.path, ".partOf");
     if part_of.reference.is_some() {
         let (index, parent) = input.resolve_as(part_of, &path, "Organization", |r| match r {
             Resource::Organization(o) => Some(o),
             _ => None,
         })?;
         let parent_org = Org {
-            path: format!("Bundle.entry[{index}].resource"),
+            path: entry_path(index),
             identifiers: parent.identifier.iter().collect(),
             name: parent.name.as_deref(),
             telecom: None,

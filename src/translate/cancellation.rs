@@ -19,12 +19,12 @@ pub fn translate(input: &Input<'_, '_>) -> Result<Translated> {
     let id = bundle_id(input)?;
     let record_target = patient::record_target(input)?;
     let (index, mr) = input.medication_requests()[0];
-    let path = format!("Bundle.entry[{index}].resource");
-    let requester = required(mr.requester.as_ref(), format!("{path}.requester"))?;
+    let path = entry_path(index);
+    let requester = required(mr.requester.as_ref(), join(&path, ".requester"))?;
     let author = agent_person(
         input,
         requester,
-        &format!("{path}.requester"),
+        &join(&path, ".requester"),
         Role::Cancellation,
     )?;
     let (responsible_ref, responsible_path) = responsible_party_reference(mr, requester, &path)?;
@@ -37,7 +37,7 @@ pub fn translate(input: &Input<'_, '_>) -> Result<Translated> {
     let short_form = short_form_id(mr, &path)?;
     let item_id = line_item::line_item_id(mr, &path)?;
 
-    let reason_path = format!("{path}.statusReason");
+    let reason_path = join(&path, ".statusReason");
     let codings = mr
         .status_reason
         .as_ref()
@@ -53,7 +53,7 @@ pub fn translate(input: &Input<'_, '_>) -> Result<Translated> {
             "Too many values submitted. Expected 1 element.",
         ));
     }
-    let reason_code = code_of(coding, &format!("{reason_path}.coding"))?;
+    let reason_code = code_of(coding, &join(&reason_path, ".coding"))?;
     let reason_text = match coding.display.as_deref() {
         Some(d) => Element::new("text").text(d),
         None => Element::new("text"),

@@ -16,6 +16,32 @@ pub const EPS_OBSERVATION_OID: &str = "2.16.840.1.113883.2.1.3.2.4.17.30";
 
 pub type Result<T> = std::result::Result<T, Rejection>;
 
+/// `base` followed by `tail`, as one FHIRPath. (Translation builds dozens of paths per
+/// message, mostly never read; `format!` costs several times this.)
+pub fn join(base: &str, tail: &str) -> String {
+    let mut path = String::with_capacity(base.len() + tail.len());
+    path.push_str(base);
+    path.push_str(tail);
+    path
+}
+
+/// `Bundle.entry[index].resource`.
+pub fn entry_path(index: usize) -> String {
+    let mut path = String::with_capacity(32);
+    path.push_str("Bundle.entry[");
+    push_number(&mut path, index);
+    path.push_str("].resource");
+    path
+}
+
+/// Appends a number's decimal digits.
+pub fn push_number(out: &mut String, n: usize) {
+    if n >= 10 {
+        push_number(out, n / 10);
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
 /// An `invalid`/`value` error at a FHIRPath.
 pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Rejection {
     Rejection::at(IssueCode::Value, path, message)
@@ -71,7 +97,7 @@ pub fn name(n: &HumanName<'_>, path: &str) -> Result<Element> {
     let mut el = Element::new("name");
     if let Some(u) = n.use_.as_deref() {
         let code = lookup(Table::NameUse, u)
-            .ok_or_else(|| invalid(format!("{path}.use"), format!("Unhandled name use '{u}'.")))?;
+            .ok_or_else(|| invalid(join(path, ".use"), format!("Unhandled name use '{u}'.")))?;
         el = el.attr("use", code);
     }
     let no_parts = n.prefix.is_empty()
@@ -101,12 +127,8 @@ pub fn name(n: &HumanName<'_>, path: &str) -> Result<Element> {
 pub fn telecom(t: &ContactPoint<'_>, path: &str) -> Result<Element> {
     let mut el = Element::new("telecom");
     if let Some(u) = t.use_.as_deref() {
-        let code = lookup(Table::TelecomUse, u).ok_or_else(|| {
-            invalid(
-                format!("{path}.use"),
-                format!("Unhandled telecom use '{u}'."),
-            )
-        })?;
+        let code = lookup(Table::TelecomUse, u)
+            .ok_or_else(|| invalid(join(path, ".use"), format!("Unhandled telecom use '{u}'.")))?;
         el = el.attr("use", code);
     }
     if let Some(v) = t.value.as_deref() {
@@ -143,12 +165,8 @@ pub fn is_js_whitespace(c: char) -> bool {
 pub fn address(a: &Address<'_>, path: &str) -> Result<Element> {
     let mut el = Element::new("addr");
     if let Some(u) = a.use_.as_deref() {
-        let code = lookup(Table::AddressUse, u).ok_or_else(|| {
-            invalid(
-                format!("{path}.use"),
-                format!("Unhandled address use '{u}'."),
-            )
-        })?;
+        let code = lookup(Table::AddressUse, u)
+            .ok_or_else(|| invalid(join(path, ".use"), format!("Unhandled address use '{u}'.")))?;
         el = el.attr("use", code);
     }
     let lines = a
@@ -201,7 +219,7 @@ pub fn identifier_value<'v>(
     first
         .value
         .as_deref()
-        .ok_or_else(|| missing(format!("{path}.value")))
+        .ok_or_else(|| missing(join(path, ".value")))
 }
 
 /// The identifier value with a system, if there is exactly one.
@@ -222,14 +240,14 @@ pub fn first_coding<'c, 'a>(
     path: &str,
 ) -> Result<&'c Coding<'a>> {
     cc.and_then(|c| c.coding.first())
-        .ok_or_else(|| missing(format!("{path}.coding")))
+        .ok_or_else(|| missing(join(path, ".coding")))
 }
 
 /// The code of a coding, or an error at `path`.
 pub fn code_of<'c>(c: &'c Coding<'_>, path: &str) -> Result<&'c str> {
     c.code
         .as_deref()
-        .ok_or_else(|| missing(format!("{path}.code")))
+        .ok_or_else(|| missing(join(path, ".code")))
 }
 
 /// An observation of the EPS shape:

@@ -24,7 +24,7 @@ pub fn line_item_id(mr: &MedicationRequest<'_>, path: &str) -> Result<String> {
     identifier_value(
         &mr.identifier,
         ITEM_NUMBER_SYSTEM,
-        &format!("{path}.identifier"),
+        &join(path, ".identifier"),
     )
     .map(global_id)
 }
@@ -143,18 +143,15 @@ fn product<'b, 'a: 'b>(
 ) -> Result<Element> {
     let (codings, codings_path): (&[Coding], String) =
         if let Some(cc) = &mr.medication_codeable_concept {
-            (
-                &cc.coding,
-                format!("{path}.medicationCodeableConcept.coding"),
-            )
+            (&cc.coding, join(path, ".medicationCodeableConcept.coding"))
         } else {
             let reference = required(
                 mr.medication_reference.as_ref(),
-                format!("{path}.medication[x]"),
+                join(path, ".medication[x]"),
             )?;
             let (index, medication) = input.resolve_as(
                 reference,
-                &format!("{path}.medicationReference"),
+                &join(path, ".medicationReference"),
                 "Medication",
                 |r| match r {
                     Resource::Medication(m) => Some(m),
@@ -210,17 +207,17 @@ fn product<'b, 'a: 'b>(
 }
 
 fn quantity(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
-    let q_path = format!("{path}.dispenseRequest.quantity");
+    let q_path = join(path, ".dispenseRequest.quantity");
     let q = required(
         mr.dispense_request
             .as_ref()
             .and_then(|d| d.quantity.as_ref()),
         q_path.clone(),
     )?;
-    let value = required(q.value.as_ref(), format!("{q_path}.value"))?
+    let value = required(q.value.as_ref(), join(&q_path, ".value"))?
         .text()
         .into_owned();
-    let code = required(q.code.as_deref(), format!("{q_path}.code"))?;
+    let code = required(q.code.as_deref(), join(&q_path, ".code"))?;
     let translation = code_element("translation", code.to_string(), SNOMED_OID)
         .attr_opt("displayName", q.unit.as_deref().map(str::to_string))
         .attr("value", value.clone());
@@ -280,7 +277,7 @@ fn additional_instructions(
         [one] => one.text.as_deref().filter(|t| !t.is_empty()),
         _ => {
             return Err(invalid(
-                format!("{path}.note"),
+                join(path, ".note"),
                 "Too many values submitted. Expected 1 element.",
             ))
         }
@@ -297,7 +294,7 @@ fn controlled_drug_words<'r>(mr: &'r MedicationRequest<'_>, path: &str) -> Resul
     };
     if hits.next().is_some() {
         return Err(invalid(
-            format!("{path}.extension"),
+            join(path, ".extension"),
             format!("Too many values submitted. Expected 1 element where url == '{CONTROLLED_DRUG_URL}'."),
         ));
     }
@@ -305,7 +302,7 @@ fn controlled_drug_words<'r>(mr: &'r MedicationRequest<'_>, path: &str) -> Resul
     let first = words.next();
     if words.next().is_some() {
         return Err(invalid(
-            format!("{path}.extension"),
+            join(path, ".extension"),
             "Too many values submitted. Expected 1 element where url == 'quantityWords'.",
         ));
     }
@@ -320,7 +317,7 @@ fn dosage_value(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
     let dosages = &mr.dosage_instruction;
     let el = Element::new("value");
     match dosages.as_slice() {
-        [] => Err(missing(format!("{path}.dosageInstruction"))),
+        [] => Err(missing(join(path, ".dosageInstruction"))),
         [one] => Ok(match one.text.as_deref() {
             Some(t) => el.text(t),
             None => el,

@@ -16,23 +16,20 @@ const UNKNOWN_GP_CODE: &str = "V81999";
 /// `<recordTarget typeCode="RCT"><Patient …/></recordTarget>`.
 pub fn record_target(input: &Input<'_, '_>) -> Result<Element> {
     let (index, patient) = input.only_patient()?;
-    let path = format!("Bundle.entry[{index}].resource");
+    let path = entry_path(index);
     Ok(Element::new("recordTarget")
         .attr("typeCode", "RCT")
         .child(patient_element(patient, &path)?))
 }
 
 fn patient_element(p: &Patient<'_>, path: &str) -> Result<Element> {
-    let nhs_number = identifier_value(
-        &p.identifier,
-        NHS_NUMBER_SYSTEM,
-        &format!("{path}.identifier"),
-    )?;
+    let nhs_number =
+        identifier_value(&p.identifier, NHS_NUMBER_SYSTEM, &join(path, ".identifier"))?;
     let mut el = Element::new("Patient")
         .attr("classCode", "PAT")
         .child(id_element("id", NHS_NUMBER_OID, nhs_number.to_string()));
     if p.address.is_empty() {
-        return Err(missing(format!("{path}.address")));
+        return Err(missing(join(path, ".address")));
     }
     for (i, a) in p.address.iter().enumerate() {
         el.push(address(a, &format!("{path}.address[{i}]"))?);
@@ -48,15 +45,15 @@ fn patient_person(p: &Patient<'_>, path: &str) -> Result<Element> {
         .attr("classCode", "PSN")
         .attr("determinerCode", "INSTANCE");
     if p.name.is_empty() {
-        return Err(missing(format!("{path}.name")));
+        return Err(missing(join(path, ".name")));
     }
     for (i, n) in p.name.iter().enumerate() {
         person.push(name(n, &format!("{path}.name[{i}]"))?);
     }
-    let gender = required(p.gender.as_deref(), format!("{path}.gender"))?;
+    let gender = required(p.gender.as_deref(), join(path, ".gender"))?;
     let gender_code = lookup(Table::Gender, gender).ok_or_else(|| {
         invalid(
-            format!("{path}.gender"),
+            join(path, ".gender"),
             format!("Unhandled gender '{gender}'."),
         )
     })?;
@@ -65,9 +62,9 @@ fn patient_person(p: &Patient<'_>, path: &str) -> Result<Element> {
         gender_code,
         GENDER_OID,
     ));
-    let birth = required(p.birth_date.as_deref(), format!("{path}.birthDate"))?;
+    let birth = required(p.birth_date.as_deref(), join(path, ".birthDate"))?;
     let birth_time = crate::datetime::date_only_to_hl7(birth)
-        .map_err(|e| invalid(format!("{path}.birthDate"), e))?;
+        .map_err(|e| invalid(join(path, ".birthDate"), e))?;
     person.push(Element::new("birthTime").attr("value", birth_time));
     person.push(played_provider_patient(p, path)?);
     Ok(person)
@@ -81,9 +78,7 @@ fn played_provider_patient(p: &Patient<'_>, path: &str) -> Result<Element> {
                 .identifier
                 .as_ref()
                 .and_then(|i| i.value.as_deref())
-                .ok_or_else(|| {
-                    missing(format!("{path}.generalPractitioner[0].identifier.value"))
-                })?;
+                .ok_or_else(|| missing(join(path, ".generalPractitioner[0].identifier.value")))?;
             if code == UNKNOWN_GP_CODE {
                 Element::new("id").attr("nullFlavor", "UNK")
             } else {
@@ -92,7 +87,7 @@ fn played_provider_patient(p: &Patient<'_>, path: &str) -> Result<Element> {
         }
         _ => {
             return Err(invalid(
-                format!("{path}.generalPractitioner"),
+                join(path, ".generalPractitioner"),
                 "Too many values submitted. Expected 1 element.",
             ))
         }

@@ -80,41 +80,41 @@ pub fn responsible_party_reference<'m, 'a>(
     requester: &'m Reference<'a>,
     path: &str,
 ) -> Result<(&'m Reference<'a>, String)> {
-    let extensions = format!("{path}.extension");
+    let extensions = join(path, ".extension");
     match only_extension(&mr.extension, RESPONSIBLE_PRACTITIONER_URL, &extensions)? {
         Some(ext) => {
-            let ref_path = format!("{extensions}.valueReference");
+            let ref_path = join(&extensions, ".valueReference");
             Ok((
                 required(ext.value_reference.as_ref(), ref_path.clone())?,
                 ref_path,
             ))
         }
-        None => Ok((requester, format!("{path}.requester"))),
+        None => Ok((requester, join(path, ".requester"))),
     }
 }
 
 /// The prescription id (the long-form UUID), upper-cased.
 pub fn prescription_id(mr: &MedicationRequest<'_>, path: &str) -> Result<String> {
-    let gid_path = format!("{path}.groupIdentifier");
+    let gid_path = join(path, ".groupIdentifier");
     let gid = required(mr.group_identifier.as_ref(), gid_path.clone())?;
     let ext = required_extension(
         &gid.extension,
         PRESCRIPTION_ID_URL,
-        &format!("{gid_path}.extension"),
+        &join(&gid_path, ".extension"),
     )?;
     let value = ext
         .value_identifier
         .as_ref()
         .and_then(|i| i.value.as_deref())
-        .ok_or_else(|| missing(format!("{gid_path}.extension.valueIdentifier.value")))?;
+        .ok_or_else(|| missing(join(&gid_path, ".extension.valueIdentifier.value")))?;
     Ok(global_id(value))
 }
 
 /// The short-form prescription id (`groupIdentifier.value`).
 pub fn short_form_id<'r>(mr: &'r MedicationRequest<'_>, path: &str) -> Result<&'r str> {
-    let gid_path = format!("{path}.groupIdentifier");
+    let gid_path = join(path, ".groupIdentifier");
     let gid = required(mr.group_identifier.as_ref(), gid_path.clone())?;
-    required(gid.value.as_deref(), format!("{gid_path}.value"))
+    required(gid.value.as_deref(), join(&gid_path, ".value"))
 }
 
 /// The course of therapy shared by all MedicationRequests: one code, or a mix of acute and
@@ -164,7 +164,7 @@ fn repeat_high(course: &str, mr: &MedicationRequest<'_>, path: &str) -> Result<O
     match course {
         "continuous" => Ok(Some("1".to_string())),
         "continuous-repeat-dispensing" => {
-            let dispense_path = format!("{path}.dispenseRequest.numberOfRepeatsAllowed");
+            let dispense_path = join(path, ".dispenseRequest.numberOfRepeatsAllowed");
             let dispense = mr
                 .dispense_request
                 .as_ref()
@@ -185,7 +185,7 @@ fn repeat_high(course: &str, mr: &MedicationRequest<'_>, path: &str) -> Result<O
             if let Some(info) = infos.next() {
                 if infos.next().is_some() {
                     return Err(invalid(
-                        format!("{path}.basedOn.extension"),
+                        join(path, ".basedOn.extension"),
                         "Too many values submitted. Expected 1 element.",
                     ));
                 }
@@ -212,11 +212,11 @@ pub fn build<'b, 'a: 'b>(input: &Input<'b, 'a>, warnings: &mut Vec<Issue>) -> Re
             "Too few values submitted. Expected at least 1 element where resource.resourceType == 'MedicationRequest'.",
         ));
     };
-    let path = format!("Bundle.entry[{first_index}].resource");
+    let path = entry_path(first_index);
     let course = course_of_therapy(&mrs)?;
     let treatment_type = lookup(Table::CourseOfTherapy, course).ok_or_else(|| {
         invalid(
-            format!("{path}.courseOfTherapyType.coding"),
+            join(&path, ".courseOfTherapyType.coding"),
             format!("Unhandled course of therapy type code '{course}'."),
         )
     })?;
@@ -245,7 +245,7 @@ pub fn build<'b, 'a: 'b>(input: &Input<'b, 'a>, warnings: &mut Vec<Issue>) -> Re
             .identifier
             .as_ref()
             .and_then(|i| i.value.as_deref())
-            .ok_or_else(|| missing(format!("{path}.dispenseRequest.performer.identifier.value")))?;
+            .ok_or_else(|| missing(join(&path, ".dispenseRequest.performer.identifier.value")))?;
         let org = Element::new("agentOrganizationSDS")
             .attr("classCode", "ORG")
             .attr("determinerCode", "INSTANCE")
@@ -262,7 +262,7 @@ pub fn build<'b, 'a: 'b>(input: &Input<'b, 'a>, warnings: &mut Vec<Issue>) -> Re
         );
     }
 
-    let requester = required(mr0.requester.as_ref(), format!("{path}.requester"))?;
+    let requester = required(mr0.requester.as_ref(), join(&path, ".requester"))?;
     let (author, author_time) = author(input, mr0, requester, &path, warnings)?;
     el.push(author);
     let (responsible_ref, responsible_path) = responsible_party_reference(mr0, requester, &path)?;
@@ -308,14 +308,14 @@ pub fn build<'b, 'a: 'b>(input: &Input<'b, 'a>, warnings: &mut Vec<Issue>) -> Re
     let site = required_extension(
         dispense_exts,
         PERFORMER_SITE_TYPE_URL,
-        &format!("{path}.dispenseRequest.extension"),
+        &join(&path, ".dispenseRequest.extension"),
     )?;
     let site_code = code_of(
         required(
             site.value_coding.as_ref(),
-            format!("{path}.dispenseRequest.extension.valueCoding"),
+            join(&path, ".dispenseRequest.extension.valueCoding"),
         )?,
-        &format!("{path}.dispenseRequest.extension.valueCoding"),
+        &join(&path, ".dispenseRequest.extension.valueCoding"),
     )?;
     el.push(pertinent(
         "pertinentInformation1",
@@ -330,7 +330,7 @@ pub fn build<'b, 'a: 'b>(input: &Input<'b, 'a>, warnings: &mut Vec<Issue>) -> Re
     let shared = shared_instructions(input)?;
     let mut line_item_ids = Vec::with_capacity(mrs.len());
     for (n, &(index, mr)) in mrs.iter().enumerate() {
-        let mr_path = format!("Bundle.entry[{index}].resource");
+        let mr_path = entry_path(index);
         let item = line_item::line_item(
             input,
             mr,
@@ -366,14 +366,14 @@ pub fn build<'b, 'a: 'b>(input: &Input<'b, 'a>, warnings: &mut Vec<Issue>) -> Re
     let prescription_type = required_extension(
         &mr0.extension,
         PRESCRIPTION_TYPE_URL,
-        &format!("{path}.extension"),
+        &join(&path, ".extension"),
     )?;
     let type_code = code_of(
         required(
             prescription_type.value_coding.as_ref(),
-            format!("{path}.extension.valueCoding"),
+            join(&path, ".extension.valueCoding"),
         )?,
-        &format!("{path}.extension.valueCoding"),
+        &join(&path, ".extension.valueCoding"),
     )?;
     el.push(pertinent(
         "pertinentInformation4",
@@ -400,7 +400,7 @@ fn author<'b, 'a: 'b>(
 ) -> Result<(Element, String)> {
     let requester_ref = required(
         requester.reference.as_deref(),
-        format!("{path}.requester.reference"),
+        join(path, ".requester.reference"),
     )?;
     let _ = mr0;
     let found = signature::find(input, requester_ref, warnings)?;
@@ -427,21 +427,21 @@ fn author<'b, 'a: 'b>(
         .child(agent_person(
             input,
             requester,
-            &format!("{path}.requester"),
+            &join(path, ".requester"),
             Role::Author,
         )?);
     Ok((el, time))
 }
 
 fn days_supply(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
-    let dr_path = format!("{path}.dispenseRequest");
+    let dr_path = join(path, ".dispenseRequest");
     let dr = required(mr.dispense_request.as_ref(), dr_path.clone())?;
     let validity = required(
         dr.validity_period.as_ref(),
-        format!("{dr_path}.validityPeriod"),
+        join(&dr_path, ".validityPeriod"),
     )?;
-    let start_path = format!("{dr_path}.validityPeriod.start");
-    let end_path = format!("{dr_path}.validityPeriod.end");
+    let start_path = join(&dr_path, ".validityPeriod.start");
+    let end_path = join(&dr_path, ".validityPeriod.end");
     let low = date(
         required(validity.start.as_deref(), start_path.clone())?,
         &start_path,
@@ -450,15 +450,15 @@ fn days_supply(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
         required(validity.end.as_deref(), end_path.clone())?,
         &end_path,
     )?;
-    let duration_path = format!("{dr_path}.expectedSupplyDuration");
+    let duration_path = join(&dr_path, ".expectedSupplyDuration");
     let duration = required(dr.expected_supply_duration.as_ref(), duration_path.clone())?;
     if duration.code.as_deref() != Some("d") {
         return Err(invalid(
-            format!("{duration_path}.code"),
+            join(&duration_path, ".code"),
             "Expected supply duration must be specified in days.",
         ));
     }
-    let days = required(duration.value.as_ref(), format!("{duration_path}.value"))?
+    let days = required(duration.value.as_ref(), join(&duration_path, ".value"))?
         .text()
         .into_owned();
     let supply = Element::new("daysSupply")
@@ -486,19 +486,19 @@ fn review_date(
     path: &str,
     warnings: &mut Vec<Issue>,
 ) -> Result<Option<String>> {
-    let ext_path = format!("{path}.extension");
+    let ext_path = join(path, ".extension");
     let Some(info) = only_extension(&mr.extension, REPEAT_INFORMATION_URL, &ext_path)? else {
         return Ok(None);
     };
     let Some(expiry) = only_extension(
         &info.extension,
         "authorisationExpiryDate",
-        &format!("{ext_path}.extension"),
+        &join(&ext_path, ".extension"),
     )?
     else {
         return Ok(None);
     };
-    let value_path = format!("{ext_path}.extension.valueDateTime");
+    let value_path = join(&ext_path, ".extension.valueDateTime");
     let text = required(expiry.value_date_time.as_deref(), value_path.clone())?;
     let parsed = crate::datetime::parse_fhir(text).map_err(|e| invalid(value_path.clone(), e))?;
     let crate::datetime::FhirTime::Date(..) = parsed else {

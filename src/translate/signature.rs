@@ -53,17 +53,17 @@ pub fn find<'b, 'a: 'b>(
                 format!(
                     "signature's who.reference matches the requester '{requester}' only when case is ignored; it is not used and the prescription is treated as unsigned"
                 ),
-                Some(format!("{path}.who.reference")),
+                Some(join(&path, ".who.reference")),
             ));
         }
         return Ok(None);
     };
-    let when = required(sig.when.as_deref(), format!("{path}.when"))?;
+    let when = required(sig.when.as_deref(), join(&path, ".when"))?;
     Ok(Some(FoundSignature {
         when,
-        when_path: format!("{path}.when"),
+        when_path: join(&path, ".when"),
         data: sig.data.as_deref(),
-        data_path: format!("{path}.data"),
+        data_path: join(&path, ".data"),
     }))
 }
 
@@ -73,11 +73,7 @@ pub fn signature_xml(data: &str, path: &str) -> Result<Element> {
     let bad = || invalid(path, "Invalid signature format.");
     // Base64 is ASCII: line breaks are dropped byte by byte, and only when there are any.
     let compact: Cow<[u8]> = if data.bytes().any(|b| b.is_ascii_whitespace()) {
-        Cow::Owned(
-            data.bytes()
-                .filter(|b| !b.is_ascii_whitespace())
-                .collect(),
-        )
+        Cow::Owned(data.bytes().filter(|b| !b.is_ascii_whitespace()).collect())
     } else {
         Cow::Borrowed(data.as_bytes())
     };
