@@ -377,59 +377,43 @@ impl<'a> Bundle<'a> {
 /// feed itself stays and is refused as before. The bytes dropped are ASCII, so every cut is
 /// on a character boundary.
 pub fn without_indentation<'t>(text: &'t str, buffer: &'t mut String) -> &'t str {
-    use crate::json_skim::{word_at, zero_bytes};
-    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
-    const LINE_FEEDS: u64 = u64::from_ne_bytes([b'\n'; 8]);
     let bytes = text.as_bytes();
     buffer.clear();
     let mut copied_to = 0;
     let mut i = 0;
-    loop {
-        // The next line feed, a word at a time (lines are short: a call into memchr per
-        // line costs more than the line).
-        while let Some(word) = word_at(bytes, i) {
-            let hits = zero_bytes(word ^ LINE_FEEDS);
-            if hits != 0 {
-                i += hits.trailing_zeros() as usize / 8;
-                break;
-            }
-            i += 8;
-        }
-        while bytes.get(i).is_some_and(|&b| b != b'\n') {
-            i += 1;
-        }
-        if i >= bytes.len() {
-            break;
-        }
-        let line_start = i + 1;
-        let mut j = line_start;
-        // Indentation is spaces: cross it a word at a time, the last partial word by its
-        // count of leading space bytes.
-        while let Some(word) = word_at(bytes, j) {
-            let differs = word ^ SPACES;
-            if differs != 0 {
-                j += differs.trailing_zeros() as usize / 8;
-                break;
-            }
-            j += 8;
-        }
-        while matches!(bytes.get(j), Some(b' ' | b'\t' | b'\r')) {
-            j += 1;
-        }
-        if j > line_start {
+    while let Some(line_feed) = next_line_feed(bytes, i) {
+        let line_start = line_feed + 1;
+        let end = indentation_end(bytes, line_start);
+        if end > line_start {
             if buffer.is_empty() {
-                buffer.reserve(text.len() / 2);
+                buffer.reserve(text.len());
             }
             buffer.push_str(&text[copied_to..line_start]);
-            copied_to = j;
+            copied_to = end;
         }
-        i = j;
+        i = end;
     }
     if copied_to == 0 {
         return text;
     }
     buffer.push_str(&text[copied_to..]);
     buffer
+}
+
+/// The position of the first line feed at or after `i`.
+fn next_line_feed(bytes: &[u8], i: usize) -> Option<usize> {
+    memchr::memchr(b'\n', &bytes[i..]).map(|k| i + k)
+}
+
+/// The end of the spaces, tabs and carriage returns starting at `i` (spaces eight at a time).
+fn indentation_end(bytes: &[u8], mut i: usize) -> usize {
+    while bytes.get(i..i + 8) == Some(b"        ") {
+        i += 8;
+    }
+    while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b'\r') {
+        i += 1;
+    }
+    i
 }
 
 fn resource_id<'r>(resource: &'r Resource<'_>) -> Option<&'r str> {
