@@ -54,6 +54,9 @@ fn parse_bounded(text: &str, allow_dtd: bool) -> Result<Document<'_>, C14nError>
     let options = ParsingOptions {
         allow_dtd,
         nodes_limit: MAX_NODES,
+        // External entities are never fetched: without a resolver they are discarded, and a
+        // reference to one is an error.
+        entity_resolver: None,
     };
     Ok(Document::parse_with_options(text, options)?)
 }
