@@ -150,29 +150,39 @@ fn write_canonical<'a>(
 }
 
 fn escape_text(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
-        }
-    }
+    escape_with(text, out, |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'\r' => Some("&#xD;"),
+        _ => None,
+    });
 }
 
 fn escape_attribute(value: &str, out: &mut String) {
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' => out.push_str("&#x9;"),
-            '\n' => out.push_str("&#xA;"),
-            '\r' => out.push_str("&#xD;"),
-            c => out.push(c),
+    escape_with(value, out, |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'"' => Some("&quot;"),
+        b'\t' => Some("&#x9;"),
+        b'\n' => Some("&#xA;"),
+        b'\r' => Some("&#xD;"),
+        _ => None,
+    });
+}
+
+/// Copies `text` with the replacements `escape` names; runs without any are copied whole
+/// (every byte replaced is ASCII, so each cut is on a character boundary).
+fn escape_with(text: &str, out: &mut String, escape: impl Fn(u8) -> Option<&'static str>) {
+    let mut last = 0;
+    for (i, b) in text.bytes().enumerate() {
+        if let Some(rep) = escape(b) {
+            out.push_str(&text[last..i]);
+            out.push_str(rep);
+            last = i + 1;
         }
     }
+    out.push_str(&text[last..]);
 }
 
 #[cfg(test)]
