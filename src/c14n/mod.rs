@@ -172,7 +172,7 @@ impl Options<'_> {
 /// leaves a few carriage returns unnormalised (see [`C14nError::LoneCarriageReturn`]).
 #[must_use]
 pub fn normalize_line_ends(text: &str) -> Cow<'_, str> {
-    if !text.contains('\r') {
+    if memchr::memchr(b'\r', text.as_bytes()).is_none() {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());

@@ -60,7 +60,7 @@ pub(crate) fn check_body(text: &str, prolog: &Prolog) -> Result<(), C14nError> {
 fn check_lone_carriage_returns(text: &str, start: usize) -> Result<(), C14nError> {
     let bytes = text.as_bytes();
     let mut from = start;
-    while let Some(k) = text[from..].find('\r') {
+    while let Some(k) = memchr::memchr(b'\r', &bytes[from..]) {
         let i = from + k;
         if i > 0 && bytes[i - 1] == b';' && bytes.get(i + 1) != Some(&b'\n') {
             return Err(C14nError::LoneCarriageReturn {
@@ -99,7 +99,7 @@ fn walk(
                     i += end;
                 } else if rest.starts_with("</") || rest.starts_with("<!") {
                     depth = depth.saturating_sub(usize::from(rest.starts_with("</")));
-                    i += rest.find('>').map_or(rest.len(), |k| k + 1);
+                    i += memchr::memchr(b'>', rest.as_bytes()).map_or(rest.len(), |k| k + 1);
                 } else {
                     let (end, self_closing) = start_tag_end(rest);
                     on_tag(depth + 1, i)?;

@@ -175,7 +175,7 @@ pub fn write(value: &Value) -> String {
     };
     // A marked number is serialised as "\u0001eps-number:TEXT": write TEXT unquoted.
     let marker = "\"\\u0001eps-number:";
-    if out.contains(marker) {
+    if memchr::memmem::find(out.as_bytes(), marker.as_bytes()).is_some() {
         let mut fixed = String::with_capacity(out.len());
         let mut rest = out.as_str();
         while let Some(i) = rest.find(marker) {
