@@ -1,5 +1,6 @@
-//! Per-stage benchmarks of the FHIR → HL7 v3 pipeline: parse, translate, write, canonical
-//! fragments, digest; and the end-to-end convert and prepare. Throughput is reported in input
+//! Per-stage benchmarks of the FHIR → HL7 v3 pipeline as convert and prepare run it: drop
+//! the indentation, parse (the unindented text), not-carried report (likewise), translate,
+//! write, canonical fragments, digest; and the end-to-end convert and prepare. Throughput is reported in input
 //! bytes, so results read as MB/s.
 //!
 //! Inputs: the bundled golden Bundles, plus the largest corpus prescription when
@@ -60,13 +61,21 @@ fn stages(c: &mut Criterion) {
         let text = std::str::from_utf8(&bytes).unwrap();
         let mut group = c.benchmark_group("stage");
         group.throughput(Throughput::Bytes(bytes.len() as u64));
-        group.bench_with_input(BenchmarkId::new("parse", &name), text, |b, t| {
+        group.bench_with_input(BenchmarkId::new("drop_indentation", &name), text, |b, t| {
+            b.iter(|| {
+                let mut buffer = String::new();
+                eps_translator::fhir::without_indentation(black_box(t), &mut buffer).len()
+            })
+        });
+        let mut buffer = String::new();
+        let compact = eps_translator::fhir::without_indentation(text, &mut buffer);
+        group.bench_with_input(BenchmarkId::new("parse", &name), compact, |b, t| {
             b.iter(|| Bundle::parse(black_box(t)).unwrap())
         });
-        let bundle = Bundle::parse(text).unwrap();
+        let bundle = Bundle::parse(compact).unwrap();
         group.bench_with_input(
             BenchmarkId::new("not_carried_report", &name),
-            text,
+            compact,
             |b, t| b.iter(|| eps_translator::translate::report::not_carried(black_box(t))),
         );
         group.bench_function(BenchmarkId::new("translate", &name), |b| {
