@@ -401,13 +401,33 @@ pub fn without_indentation<'t>(text: &'t str, buffer: &'t mut String) -> &'t str
 }
 
 /// The position of the first line feed at or after `i`.
-fn next_line_feed(bytes: &[u8], i: usize) -> Option<usize> {
+fn next_line_feed(bytes: &[u8], mut i: usize) -> Option<usize> {
+    const LINE_FEEDS: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    while let Some(word) = bytes.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let hits = crate::json_skim::zero_bytes(u64::from_le_bytes(w) ^ LINE_FEEDS);
+        if hits != 0 {
+            return Some(i + hits.trailing_zeros() as usize / 8);
+        }
+        i += 8;
+    }
     memchr::memchr(b'\n', &bytes[i..]).map(|k| i + k)
 }
 
-/// The end of the spaces, tabs and carriage returns starting at `i` (spaces eight at a time).
+/// The end of the spaces, tabs and carriage returns starting at `i`: spaces a word at a
+/// time, the last partial word by its count of leading spaces (no byte loop whose length
+/// varies line by line).
 fn indentation_end(bytes: &[u8], mut i: usize) -> usize {
-    while bytes.get(i..i + 8) == Some(b"        ") {
+    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    while let Some(word) = bytes.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let differs = u64::from_le_bytes(w) ^ SPACES;
+        if differs != 0 {
+            i += differs.trailing_zeros() as usize / 8;
+            break;
+        }
         i += 8;
     }
     while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b'\r') {
