@@ -269,7 +269,8 @@ fn usage_error(message: &str) -> ExitCode {
 
 fn rejected(rejection: &Rejection) -> ExitCode {
     let body = serde_json::to_string_pretty(&rejection.to_operation_outcome()).unwrap_or_default();
-    println!("{body}");
+    // A closed stdout (`| head`) must not turn a refusal into a panic.
+    let _ = writeln!(std::io::stdout().lock(), "{body}");
     eprintln!("eps-translator: input rejected: {rejection}");
     ExitCode::from(1)
 }

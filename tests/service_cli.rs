@@ -41,6 +41,23 @@ fn the_demo_calls_every_rpc_and_exits_zero() {
 }
 
 #[cfg(unix)]
+/// `demo | head`: once stdout is closed the demo still finishes its calls and shuts down
+/// gracefully, without a panic.
+#[test]
+fn the_demo_survives_a_closed_stdout() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_eps-translator"))
+        .arg("demo")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("the demo ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "demo failed: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 #[test]
 fn serve_answers_then_stops_gracefully_on_sigterm() {
     let mut server = Command::new(env!("CARGO_BIN_EXE_eps-translator"))

@@ -33,8 +33,8 @@ pub fn run() -> ExitCode {
     };
     let grpc = server.running().grpc_addr;
     let http = server.running().http_addr.expect("the demo serves HTTP");
-    println!("eps-translator demo: server on grpc://{grpc} and http://{http} (clock pinned to {DEMO_NOW})");
-    println!(
+    say!("eps-translator demo: server on grpc://{grpc} and http://{http} (clock pinned to {DEMO_NOW})");
+    say!(
         "example: golden/convert/acute_minimal.json ({} bytes, compiled in)\n",
         EXAMPLE_BUNDLE.len()
     );
@@ -46,7 +46,7 @@ pub fn run() -> ExitCode {
     let stopped = server.shutdown();
     match (client, stopped) {
         (Ok(()), Ok(())) => {
-            println!("\nshutdown: graceful, {served} requests served. Try: eps-translator serve --http 127.0.0.1:8080");
+            say!("\nshutdown: graceful, {served} requests served. Try: eps-translator serve --http 127.0.0.1:8080");
             ExitCode::SUCCESS
         }
         (Err(e), _) => {
@@ -61,7 +61,7 @@ pub fn run() -> ExitCode {
 }
 
 fn line(name: &str, took: Duration, what: impl Display) {
-    println!("{name:<14} {:>7.2} ms  {what}", took.as_secs_f64() * 1e3);
+    say!("{name:<14} {:>7.2} ms  {what}", took.as_secs_f64() * 1e3);
 }
 
 fn indent(text: &str, lines: usize) -> String {
@@ -128,7 +128,7 @@ async fn calls(grpc: std::net::SocketAddr, http: std::net::SocketAddr) -> Result
             converted.not_carried.len()
         ),
     );
-    println!("{}", indent(&converted.hl7v3_xml, 4));
+    say!("{}", indent(&converted.hl7v3_xml, 4));
 
     // Prepare.
     let (answer, took) = timed(client.prepare(v1::PrepareRequest {
@@ -145,7 +145,7 @@ async fn calls(grpc: std::net::SocketAddr, http: std::net::SocketAddr) -> Result
             prepared.algorithm, prepared.digest_value, prepared.timestamp
         ),
     );
-    println!(
+    say!(
         "    digest (base64 SignedInfo, what the prescriber signs): {}…",
         &prepared.digest[..prepared.digest.len().min(60)]
     );
@@ -172,7 +172,7 @@ async fn calls(grpc: std::net::SocketAddr, http: std::net::SocketAddr) -> Result
             canonical.len()
         ),
     );
-    println!("    {head}…");
+    say!("    {head}…");
 
     // ToFhir: the Convert XML back to FHIR.
     let (answer, took) = timed(client.to_fhir(v1::ToFhirRequest {
@@ -188,7 +188,7 @@ async fn calls(grpc: std::net::SocketAddr, http: std::net::SocketAddr) -> Result
         took,
         format!("HL7 v3 → FHIR, {} bytes of Bundle JSON", fhir.len()),
     );
-    println!("{}", indent(&String::from_utf8_lossy(&fhir), 3));
+    say!("{}", indent(&String::from_utf8_lossy(&fhir), 3));
 
     // The RPC whose core has not landed yet says so.
     let (answer, took) = timed(client.verify(v1::VerifyRequest::default())).await;
@@ -280,7 +280,7 @@ async fn calls(grpc: std::net::SocketAddr, http: std::net::SocketAddr) -> Result
         format!("{} results in order", results.len()),
     );
     for s in &summary {
-        println!("    {s}");
+        say!("    {s}");
     }
     if results.len() != 3 {
         return Err("ConvertStream: expected 3 results".to_string());
@@ -343,7 +343,7 @@ async fn calls(grpc: std::net::SocketAddr, http: std::net::SocketAddr) -> Result
         format!("HTTP {}, {} request series:", answer.status, counts.len()),
     );
     for c in counts {
-        println!("    {c}");
+        say!("    {c}");
     }
     if !(same && same_xml) {
         return Err("the façade's answers differ from gRPC's".to_string());

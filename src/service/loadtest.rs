@@ -134,7 +134,7 @@ pub fn run(args: &LoadtestArgs) -> ExitCode {
         ),
         None => format!("server at {target}"),
     };
-    println!(
+    say!(
         "loadtest: {} × {concurrency} callers for {:?}, {} HTTP/2 connections, {} bytes per request, {where_}",
         args.rpc,
         args.duration,
@@ -181,12 +181,12 @@ pub fn run(args: &LoadtestArgs) -> ExitCode {
         f64::from(latencies[i.clamp(1, n) - 1]) / 1000.0
     };
     let error_count: u64 = errors.values().sum();
-    println!(
+    say!(
         "requests: {n} ok, {error_count} errors in {:.1} s → {:.0} requests/s",
         elapsed.as_secs_f64(),
         n as f64 / elapsed.as_secs_f64()
     );
-    println!(
+    say!(
         "latency ms: p50 {:.2}  p90 {:.2}  p99 {:.2}  max {:.2}",
         pct(50.0),
         pct(90.0),
@@ -194,17 +194,17 @@ pub fn run(args: &LoadtestArgs) -> ExitCode {
         pct(100.0)
     );
     for (what, count) in &errors {
-        println!("error ×{count}: {what}");
+        say!("error ×{count}: {what}");
     }
     if let (Some(b), Some(a)) = (rss_before, rss_after) {
-        println!(
+        say!(
             "process RSS (server + client): {:.1} MiB before, {:.1} MiB after",
             b as f64 / 1024.0,
             a as f64 / 1024.0
         );
     }
     if let Some(served) = served {
-        println!("server counted {served} requests");
+        say!("server counted {served} requests");
     }
     if error_count == 0 {
         ExitCode::SUCCESS

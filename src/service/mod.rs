@@ -7,6 +7,16 @@
 //! `eps-translator serve` command (signals, logs); [`Background`] runs a server on its own
 //! runtime threads, for the demo, the load generator and tests.
 
+/// `println!` for the demo's and the load generator's report lines, without the panic
+/// `println!` raises when stdout is closed (`eps-translator demo | head`): the line is
+/// dropped and the run goes on to its graceful shutdown and exit code.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub mod admission;
 pub mod demo;
 pub mod failure;
