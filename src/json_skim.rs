@@ -24,14 +24,34 @@ const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
 
 /// High bit set in each byte of `word` that is zero; exact for the lowest such byte (bytes
 /// above it may be flagged falsely, which only the lowest is read for).
+#[inline]
 pub(crate) fn zero_bytes(word: u64) -> u64 {
     word.wrapping_sub(ONES) & !word & HIGHS
 }
 
 /// The eight bytes at `i` as a little-endian word (first byte lowest), if there are eight.
+#[inline]
 pub(crate) fn word_at(bytes: &[u8], i: usize) -> Option<u64> {
-    let bytes = bytes.get(i..i + 8)?;
-    Some(u64::from_le_bytes(bytes.try_into().ok()?))
+    let mut word = [0u8; 8];
+    word.copy_from_slice(bytes.get(i..i + 8)?);
+    Some(u64::from_le_bytes(word))
+}
+
+/// The end of the run of spaces starting at `i`: a word at a time, the last partial word by
+/// its count of leading spaces (no byte loop whose length varies from run to run).
+#[inline]
+pub(crate) fn spaces_end(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(word) = word_at(bytes, i) {
+        let differs = word ^ SPACES;
+        if differs != 0 {
+            return i + differs.trailing_zeros() as usize / 8;
+        }
+        i += 8;
+    }
+    while bytes.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    i
 }
 
 impl<'a> Skim<'a> {
@@ -47,14 +67,7 @@ impl<'a> Skim<'a> {
     /// Skips whitespace.
     pub fn ws(&mut self) {
         // Pretty-printed JSON indents with runs of spaces: cross them a word at a time.
-        while let Some(word) = word_at(self.b, self.i) {
-            let differs = word ^ SPACES;
-            if differs != 0 {
-                self.i += differs.trailing_zeros() as usize / 8;
-                break;
-            }
-            self.i += 8;
-        }
+        self.i = spaces_end(self.b, self.i);
         // Outside strings, well-formed JSON has no byte at or below a space but whitespace.
         while self.b.get(self.i).is_some_and(|&c| c <= b' ') {
             self.i += 1;

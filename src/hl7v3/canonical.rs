@@ -17,9 +17,9 @@ pub fn write_canonical(el: &Element, inherited_default: &str, out: &mut Vec<u8>)
     write_canonical_part(el, inherited_default, None, &|_, _, _| true, out);
 }
 
-/// Which children a part keeps: `keep(depth, parent, child)`, depth 1 for the part's own
-/// children.
-pub type Keep<'k> = dyn Fn(usize, &Element, &Element) -> bool + 'k;
+/// Which children a part keeps: `keep(depth, parent name, child)`, depth 1 for the part's
+/// own children.
+pub type Keep<'k> = dyn Fn(usize, &str, &Element) -> bool + 'k;
 
 /// The canonical form of `el` as if its `xmlns` were `default_ns` (when given) and without
 /// the children `keep` refuses: a signature fragment written from the message tree as it
@@ -68,7 +68,7 @@ fn write_at(
         Content::Empty => {}
         Content::Text(t) => escape_text(t, out),
         Content::Children(children) => {
-            for c in children.iter().filter(|c| keep(depth + 1, el, c)) {
+            for c in children.iter().filter(|c| keep(depth + 1, &el.name, c)) {
                 write_at(c, default_ns, None, depth + 1, keep, out);
             }
         }

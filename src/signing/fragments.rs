@@ -41,56 +41,72 @@ pub fn parent_prescription(root: &Element) -> Result<&Element, MissingPart> {
     )
 }
 
-/// The fragments, as an element tree (`FragmentsToBeHashed`).
-pub fn fragments(parent: &Element) -> Result<Element, MissingPart> {
+/// The parts a prescriber signs, found in the ParentPrescription.
+struct SignedParts<'e> {
+    time: &'e Element,
+    id: &'e Element,
+    agent: &'e Element,
+    record_target: &'e Element,
+    line_items: Vec<&'e Element>,
+}
+
+fn signed_parts(parent: &Element) -> Result<SignedParts<'_>, MissingPart> {
     let prescription = find(
         find(parent, "pertinentInformation1")?,
         "pertinentPrescription",
     )?;
     let author = find(prescription, "author")?;
-    let time = find(author, "time")?;
-    let id = find(prescription, "id")?;
-    let agent = find(author, "AgentPerson")?;
-    let record_target = find(parent, "recordTarget")?;
+    Ok(SignedParts {
+        time: find(author, "time")?,
+        id: find(prescription, "id")?,
+        agent: find(author, "AgentPerson")?,
+        record_target: find(parent, "recordTarget")?,
+        line_items: prescription
+            .child_elements()
+            .iter()
+            .filter(|c| c.name == "pertinentInformation2")
+            .filter_map(|info| info.find("pertinentLineItem"))
+            .collect(),
+    })
+}
+
+/// Whether a line item's signed form keeps this child: not its status, and no
+/// `repeatNumber/low`.
+fn kept_for_signing(depth: usize, parent: &str, child: &Element) -> bool {
+    match depth {
+        1 => child.name != "pertinentItemStatus" && child.name != "statusCode",
+        2 => !(parent == "repeatNumber" && child.name == "low"),
+        _ => true,
+    }
+}
+
+/// The fragments, as an element tree (`FragmentsToBeHashed`).
+pub fn fragments(parent: &Element) -> Result<Element, MissingPart> {
+    let parts = signed_parts(parent)?;
     let fragment = |children: Vec<Element>| Element::new("Fragment").children(children);
     let mut all = Element::new("FragmentsToBeHashed")
-        .child(fragment(vec![with_namespace(time), with_namespace(id)]))
-        .child(fragment(vec![with_namespace(agent)]))
-        .child(fragment(vec![with_namespace(record_target)]));
-    for info in prescription
-        .child_elements()
-        .iter()
-        .filter(|c| c.name == "pertinentInformation2")
-    {
-        let Some(item) = info.find("pertinentLineItem") else {
-            continue;
-        };
+        .child(fragment(vec![
+            with_namespace(parts.time),
+            with_namespace(parts.id),
+        ]))
+        .child(fragment(vec![with_namespace(parts.agent)]))
+        .child(fragment(vec![with_namespace(parts.record_target)]));
+    for item in parts.line_items {
         let mut item = with_namespace(item);
-        strip_for_signing(&mut item);
+        strip_for_signing(&mut item, 0);
         all.push(fragment(vec![item]));
     }
     Ok(all)
 }
 
-/// Removes `repeatNumber/low` and any status from a line item.
-fn strip_for_signing(item: &mut Element) {
-    if let Content::Children(children) = &mut item.content {
-        children.retain(|c| c.name != "pertinentItemStatus" && c.name != "statusCode");
-        for c in children.iter_mut().filter(|c| c.name == "repeatNumber") {
-            if let Content::Children(parts) = &mut c.content {
-                parts.retain(|p| p.name != "low");
-            }
+/// Removes the children [`kept_for_signing`] refuses, at every depth below `el`.
+fn strip_for_signing(el: &mut Element, depth: usize) {
+    let name = el.name.clone();
+    if let Content::Children(children) = &mut el.content {
+        children.retain(|c| kept_for_signing(depth + 1, &name, c));
+        for c in children.iter_mut() {
+            strip_for_signing(c, depth + 1);
         }
-    }
-}
-
-/// Whether a line item's signed form keeps this child: not its status, and no
-/// `repeatNumber/low` (the same rule as [`fragments`]' stripping).
-fn kept_for_signing(depth: usize, parent: &Element, child: &Element) -> bool {
-    match depth {
-        1 => child.name != "pertinentItemStatus" && child.name != "statusCode",
-        2 => !(parent.name == "repeatNumber" && child.name == "low"),
-        _ => true,
     }
 }
 
@@ -98,36 +114,21 @@ fn kept_for_signing(depth: usize, parent: &Element, child: &Element) -> bool {
 /// (the same bytes as canonicalising [`fragments`], without copying each part to set its
 /// namespace and strip it).
 pub fn canonical_fragments(parent: &Element) -> Result<Vec<u8>, MissingPart> {
-    let prescription = find(
-        find(parent, "pertinentInformation1")?,
-        "pertinentPrescription",
-    )?;
-    let author = find(prescription, "author")?;
-    let time = find(author, "time")?;
-    let id = find(prescription, "id")?;
-    let agent = find(author, "AgentPerson")?;
-    let record_target = find(parent, "recordTarget")?;
+    let parts = signed_parts(parent)?;
     let mut out = Vec::with_capacity(8 * 1024);
     let keep_all: &Keep<'_> = &|_, _, _| true;
     let part = |el: &Element, keep: &Keep<'_>, out: &mut Vec<u8>| {
         write_canonical_part(el, "", Some(HL7_NS), keep, out)
     };
     out.extend_from_slice(b"<FragmentsToBeHashed><Fragment>");
-    part(time, keep_all, &mut out);
-    part(id, keep_all, &mut out);
+    part(parts.time, keep_all, &mut out);
+    part(parts.id, keep_all, &mut out);
     out.extend_from_slice(b"</Fragment><Fragment>");
-    part(agent, keep_all, &mut out);
+    part(parts.agent, keep_all, &mut out);
     out.extend_from_slice(b"</Fragment><Fragment>");
-    part(record_target, keep_all, &mut out);
+    part(parts.record_target, keep_all, &mut out);
     out.extend_from_slice(b"</Fragment>");
-    for info in prescription
-        .child_elements()
-        .iter()
-        .filter(|c| c.name == "pertinentInformation2")
-    {
-        let Some(item) = info.find("pertinentLineItem") else {
-            continue;
-        };
+    for item in parts.line_items {
         out.extend_from_slice(b"<Fragment>");
         part(item, &kept_for_signing, &mut out);
         out.extend_from_slice(b"</Fragment>");

@@ -150,11 +150,7 @@ pub fn not_carried(bundle_json: &str) -> Vec<String> {
 /// Appends `[index]`.
 fn push_index(path: &mut String, index: usize) {
     path.push('[');
-    if index < 10 {
-        path.push(char::from(b'0' + index as u8));
-    } else {
-        let _ = write!(path, "{index}");
-    }
+    super::common::push_number(path, index);
     path.push(']');
 }
 
