@@ -377,33 +377,66 @@ impl<'a> Bundle<'a> {
 /// it is whitespace too; in a string that holds a raw line feed, which JSON refuses, the line
 /// feed itself stays and is refused as before. The bytes dropped are ASCII, so every cut is
 /// on a character boundary.
+///
+/// The copy goes a word at a time: each eight-byte word is appended whole, then cut back to
+/// just past its first line feed when it has one, and reading resumes after the indentation
+/// that follows. (Copying line by line cost a `memcpy` call per line of ~40 bytes.)
 pub fn without_indentation<'t>(text: &'t str, buffer: &'t mut String) -> &'t str {
     let bytes = text.as_bytes();
-    buffer.clear();
-    let mut copied_to = 0;
+    let Some(first_cut) = first_indented_line(bytes) else {
+        return text;
+    };
+    let mut out = std::mem::take(buffer).into_bytes();
+    out.clear();
+    out.reserve(bytes.len());
+    out.extend_from_slice(&bytes[..first_cut]);
+    let mut i = indentation_end(bytes, first_cut);
+    while let Some(word) = word_at(bytes, i) {
+        out.extend_from_slice(&word.to_le_bytes());
+        let hits = zero_bytes(word ^ LINE_FEEDS);
+        if hits == 0 {
+            i += 8;
+            continue;
+        }
+        let kept = hits.trailing_zeros() as usize / 8 + 1;
+        out.truncate(out.len() - 8 + kept);
+        i = indentation_end(bytes, i + kept);
+    }
+    while let Some(&byte) = bytes.get(i) {
+        out.push(byte);
+        i = if byte == b'\n' {
+            indentation_end(bytes, i + 1)
+        } else {
+            i + 1
+        };
+    }
+    // Always UTF-8 (only whole ASCII bytes were dropped); were it not, the text as given
+    // still reads the same, only slower.
+    match String::from_utf8(out) {
+        Ok(compact) => {
+            *buffer = compact;
+            buffer
+        }
+        Err(_) => text,
+    }
+}
+
+const LINE_FEEDS: u64 = u64::from_ne_bytes([b'\n'; 8]);
+
+/// Where the first line that starts with indentation starts, if one does.
+fn first_indented_line(bytes: &[u8]) -> Option<usize> {
     let mut i = 0;
     while let Some(line_feed) = next_line_feed(bytes, i) {
-        let line_start = line_feed + 1;
-        let end = indentation_end(bytes, line_start);
-        if end > line_start {
-            if buffer.is_empty() {
-                buffer.reserve(text.len());
-            }
-            buffer.push_str(&text[copied_to..line_start]);
-            copied_to = end;
+        i = line_feed + 1;
+        if indentation_end(bytes, i) > i {
+            return Some(i);
         }
-        i = end;
     }
-    if copied_to == 0 {
-        return text;
-    }
-    buffer.push_str(&text[copied_to..]);
-    buffer
+    None
 }
 
 /// The position of the first line feed at or after `i`.
 fn next_line_feed(bytes: &[u8], mut i: usize) -> Option<usize> {
-    const LINE_FEEDS: u64 = u64::from_ne_bytes([b'\n'; 8]);
     while let Some(word) = word_at(bytes, i) {
         let hits = zero_bytes(word ^ LINE_FEEDS);
         if hits != 0 {
@@ -480,6 +513,66 @@ mod tests {
             flat
         ));
         assert!(buffer.is_empty());
+    }
+
+    /// The word-at-a-time copy drops exactly what a byte-by-byte reading of the rule drops,
+    /// whatever the line lengths, indentation widths, multi-byte characters and tail lengths.
+    #[test]
+    fn without_indentation_matches_the_byte_rule() {
+        fn by_bytes(text: &str) -> String {
+            let mut out = String::new();
+            let mut after_line_feed = false;
+            for c in text.chars() {
+                if after_line_feed && matches!(c, ' ' | '\t' | '\r') {
+                    continue;
+                }
+                after_line_feed = c == '\n';
+                out.push(c);
+            }
+            out
+        }
+        let pieces = [
+            "\n",
+            "\r\n",
+            " ",
+            "  ",
+            "\t",
+            "        ",
+            "a",
+            "\"é\"",
+            "£",
+            "𝄞",
+            "{",
+            "\"k\":",
+            "1.50",
+            "\n \r\t ",
+            "abcdefgh",
+            "\n                  ",
+        ];
+        // A small linear congruential generator: deterministic, no dependency.
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut checked = 0;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let count = (seed >> 59) as usize + 1;
+            for _ in 0..count {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            let mut buffer = String::new();
+            assert_eq!(
+                super::without_indentation(&text, &mut buffer),
+                by_bytes(&text),
+                "{text:?}"
+            );
+            checked += 1;
+        }
+        assert_eq!(checked, 3000);
     }
 
     /// The one-pass read and the two-pass read agree on every golden Bundle, and a resource
