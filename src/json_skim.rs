@@ -18,8 +18,8 @@ pub struct Skim<'a> {
 
 const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
 const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
-const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
+pub(crate) const QUOTES: u64 = u64::from_ne_bytes([b'"'; 8]);
+pub(crate) const BACKSLASHES: u64 = u64::from_ne_bytes([b'\\'; 8]);
 const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
 
 /// High bit set in each byte of `word` that is zero; exact for the lowest such byte (bytes

@@ -270,11 +270,7 @@ fn same_ignoring_person_code(a: roxmltree::Node<'_, '_>, b: roxmltree::Node<'_, 
         if a.tag_name() != b.tag_name() {
             return false;
         }
-        let mut aa: Vec<_> = a.attributes().map(|x| (x.name(), x.value())).collect();
-        let mut ba: Vec<_> = b.attributes().map(|x| (x.name(), x.value())).collect();
-        aa.sort_unstable();
-        ba.sort_unstable();
-        if aa != ba {
+        if !same_attributes(a, b) {
             return false;
         }
         let mut ac = significant(a);
@@ -286,6 +282,24 @@ fn same_ignoring_person_code(a: roxmltree::Node<'_, '_>, b: roxmltree::Node<'_, 
                 _ => return false,
             }
         }
+    }
+    /// The same attribute names and values, in any order: compared in place when they are
+    /// written in the same order (as two agents written by one system are), else sorted.
+    fn same_attributes<'a, 'i>(a: roxmltree::Node<'a, 'i>, b: roxmltree::Node<'a, 'i>) -> bool {
+        fn pair<'a, 'i>(x: roxmltree::Attribute<'a, 'i>) -> (&'a str, &'a str) {
+            (x.name(), x.value())
+        }
+        if a.attributes().len() != b.attributes().len() {
+            return false;
+        }
+        if a.attributes().map(pair).eq(b.attributes().map(pair)) {
+            return true;
+        }
+        let mut aa: Vec<_> = a.attributes().map(pair).collect();
+        let mut ba: Vec<_> = b.attributes().map(pair).collect();
+        aa.sort_unstable();
+        ba.sort_unstable();
+        aa == ba
     }
     same(a, b)
 }

@@ -18,6 +18,7 @@ pub mod cancellation;
 pub mod common;
 pub mod ids;
 pub mod instructions;
+pub mod json;
 pub mod medication_request;
 pub mod patient;
 pub mod prescription_order;
@@ -27,6 +28,7 @@ pub mod xml;
 
 use crate::error::{Issue, IssueCode, Rejection};
 use ids::Ids;
+pub use json::write;
 use serde_json::Value;
 use xml::El;
 
@@ -163,142 +165,6 @@ pub fn translate(doc: &roxmltree::Document<'_>) -> Result<Value, Rejection> {
     }
 }
 
-/// Writes FHIR JSON as the reference does: 2-space indentation, and a trailing newline.
-/// Numbers keep their text from the HL7 v3 attribute (see [`common::number`]).
-pub fn write(value: &Value) -> String {
-    let mut bytes = Vec::with_capacity(64 * 1024);
-    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, Indented::default());
-    // Serialising a `Value` into memory cannot fail, and serde_json writes valid UTF-8.
-    let mut out = match serde::Serialize::serialize(value, &mut serializer) {
-        Ok(()) => String::from_utf8(bytes).unwrap_or_default(),
-        Err(_) => String::new(),
-    };
-    // A marked number is serialised as "\u0001eps-number:TEXT": write TEXT unquoted.
-    let marker = "\"\\u0001eps-number:";
-    if memchr::memmem::find(out.as_bytes(), marker.as_bytes()).is_some() {
-        let mut fixed = String::with_capacity(out.len());
-        let mut rest = out.as_str();
-        while let Some(i) = rest.find(marker) {
-            fixed.push_str(&rest[..i]);
-            let after = &rest[i + marker.len()..];
-            let end = after.find('"').unwrap_or(after.len());
-            fixed.push_str(&after[..end]);
-            rest = after.get(end + 1..).unwrap_or("");
-        }
-        fixed.push_str(rest);
-        out = fixed;
-    }
-    out.push('\n');
-    out
-}
-
-/// serde_json's pretty layout (two-space indentation, `": "` after keys), writing each line
-/// break and its indentation as one copy where `PrettyFormatter` makes one copy per level.
-#[derive(Default)]
-struct Indented {
-    level: usize,
-    has_value: bool,
-}
-
-impl Indented {
-    fn new_line<W: ?Sized + std::io::Write>(&self, writer: &mut W) -> std::io::Result<()> {
-        const LINE: &[u8] = b"\n                                                                ";
-        let mut width = self.level * 2;
-        writer.write_all(&LINE[..1 + width.min(LINE.len() - 1)])?;
-        width = width.saturating_sub(LINE.len() - 1);
-        while width > 0 {
-            let n = width.min(LINE.len() - 1);
-            writer.write_all(&LINE[1..1 + n])?;
-            width -= n;
-        }
-        Ok(())
-    }
-
-    fn open<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        bracket: &[u8],
-    ) -> std::io::Result<()> {
-        self.level += 1;
-        self.has_value = false;
-        writer.write_all(bracket)
-    }
-
-    fn close<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        bracket: &[u8],
-    ) -> std::io::Result<()> {
-        self.level -= 1;
-        if self.has_value {
-            self.new_line(writer)?;
-        }
-        writer.write_all(bracket)
-    }
-
-    fn item<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        if !first {
-            writer.write_all(b",")?;
-        }
-        self.new_line(writer)
-    }
-}
-
-impl serde_json::ser::Formatter for Indented {
-    fn begin_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
-        self.open(writer, b"[")
-    }
-
-    fn end_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
-        self.close(writer, b"]")
-    }
-
-    fn begin_array_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.item(writer, first)
-    }
-
-    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-
-    fn begin_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
-        self.open(writer, b"{")
-    }
-
-    fn end_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
-        self.close(writer, b"}")
-    }
-
-    fn begin_object_key<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.item(writer, first)
-    }
-
-    fn begin_object_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-    ) -> std::io::Result<()> {
-        writer.write_all(b": ")
-    }
-
-    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-}
-
 /// HL7 v3 bytes → FHIR JSON text. Refused input names its `line:column` and element path.
 pub fn to_fhir(input: &[u8]) -> Result<String, Rejection> {
     let text = input_text(input)?;
@@ -318,23 +184,4 @@ pub fn to_fhir(input: &[u8]) -> Result<String, Rejection> {
     };
     let doc = xml::parse(text)?;
     Ok(write(&translate(&doc)?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::write;
-
-    /// The layout equals serde_json's own pretty printer, also deeper than one indentation
-    /// buffer and with empty containers.
-    #[test]
-    fn indentation_matches_serde_json_pretty() {
-        let mut deep = serde_json::json!({"leaf": [1, {}, [], "x\"y", null, true]});
-        for i in 0..40 {
-            deep = serde_json::json!({ format!("k{i}"): [deep, {"n": i}] });
-        }
-        assert_eq!(
-            write(&deep),
-            serde_json::to_string_pretty(&deep).unwrap() + "\n"
-        );
-    }
 }
