@@ -117,26 +117,46 @@ const fn byte_classes(special: &[u8]) -> [u8; 256] {
 const TEXT_CLASSES: [u8; 256] = byte_classes(b"&<>");
 const ATTRIBUTE_CLASSES: [u8; 256] = byte_classes(b"&<>\"'\n\r\t\x0c");
 
+/// The first byte at or after `i` whose class is not [`PLAIN`] (or the end): eight bytes a
+/// step, their classes or-ed together, so a plain run costs one branch per eight bytes.
+fn next_not_plain(bytes: &[u8], classes: &[u8; 256], mut i: usize) -> usize {
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let any = chunk
+            .iter()
+            .fold(PLAIN, |seen, &b| seen | classes[usize::from(b)]);
+        if any != PLAIN {
+            break;
+        }
+        i += 8;
+    }
+    while bytes
+        .get(i)
+        .is_some_and(|&b| classes[usize::from(b)] == PLAIN)
+    {
+        i += 1;
+    }
+    i
+}
+
 fn escape_text_screened(text: &str, out: &mut String) -> bool {
+    let bytes = text.as_bytes();
     let mut suspect = false;
     let mut last = 0;
-    for (i, b) in text.bytes().enumerate() {
-        match TEXT_CLASSES[usize::from(b)] {
-            PLAIN => continue,
-            SUSPECT => {
-                suspect = true;
-                continue;
-            }
-            _ => {}
+    let mut i = next_not_plain(bytes, &TEXT_CLASSES, 0);
+    while let Some(&b) = bytes.get(i) {
+        if TEXT_CLASSES[usize::from(b)] == SUSPECT {
+            suspect = true;
+        } else {
+            let rep = match b {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                _ => "&gt;",
+            };
+            out.push_str(&text[last..i]);
+            out.push_str(rep);
+            last = i + 1;
         }
-        let rep = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            _ => "&gt;",
-        };
-        out.push_str(&text[last..i]);
-        out.push_str(rep);
-        last = i + 1;
+        i = next_not_plain(bytes, &TEXT_CLASSES, i + 1);
     }
     out.push_str(&text[last..]);
     suspect
@@ -152,20 +172,15 @@ fn escape_attribute_screened(value: &str, out: &mut String) -> bool {
     let mut suspect = false;
     let mut last = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        match ATTRIBUTE_CLASSES[usize::from(bytes[i])] {
-            PLAIN => {
-                i += 1;
-                continue;
-            }
-            SUSPECT => {
-                suspect = true;
-                i += 1;
-                continue;
-            }
-            _ => {}
+    loop {
+        i = next_not_plain(bytes, &ATTRIBUTE_CLASSES, i);
+        let Some(&b) = bytes.get(i) else { break };
+        if ATTRIBUTE_CLASSES[usize::from(b)] == SUSPECT {
+            suspect = true;
+            i += 1;
+            continue;
         }
-        let (rep, len): (&str, usize) = match bytes[i] {
+        let (rep, len): (&str, usize) = match b {
             b'&' => ("&amp;", 1),
             b'<' => ("&lt;", 1),
             b'>' => ("&gt;", 1),
