@@ -29,6 +29,13 @@ pub(crate) fn zero_bytes(word: u64) -> u64 {
     word.wrapping_sub(ONES) & !word & HIGHS
 }
 
+/// High bit set in each byte of `word` below 0x20 (a control character); exact for the
+/// lowest such byte, and as a whole for whether there is any.
+#[inline]
+pub(crate) fn bytes_below_space(word: u64) -> u64 {
+    word.wrapping_sub(SPACES) & !word & HIGHS
+}
+
 /// The eight bytes at `i` as a little-endian word (first byte lowest), if there are eight.
 #[inline]
 pub(crate) fn word_at(bytes: &[u8], i: usize) -> Option<u64> {

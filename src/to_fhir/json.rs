@@ -8,7 +8,7 @@
 //! `serde_json::to_string_pretty` on values with every kind of escape.
 
 use super::common::RAW_NUMBER_MARK;
-use crate::json_skim::{word_at, zero_bytes, BACKSLASHES, QUOTES};
+use crate::json_skim::{bytes_below_space, word_at, zero_bytes, BACKSLASHES, QUOTES};
 use serde_json::Value;
 
 /// The value as pretty JSON followed by a newline. A string marked by [`RAW_NUMBER_MARK`]
@@ -85,10 +85,6 @@ fn new_line(level: usize, out: &mut String) {
     }
 }
 
-/// Bytes below a space: the control characters JSON strings must escape.
-const SPACES: u64 = u64::from_ne_bytes([0x20; 8]);
-const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-
 /// A quoted JSON string with serde_json's escapes: `\"`, `\\`, the short forms `\b \t \n
 /// \f \r`, and `\u00xx` (lower-case hex) for the other control characters; everything else,
 /// including DEL and non-ASCII, as it is.
@@ -105,8 +101,8 @@ fn write_string(s: &str, out: &mut String) {
             padded[..bytes.len() - i].copy_from_slice(&bytes[i..]);
             u64::from_le_bytes(padded)
         });
-        let below_space = word.wrapping_sub(SPACES) & !word & HIGHS;
-        let hits = zero_bytes(word ^ QUOTES) | zero_bytes(word ^ BACKSLASHES) | below_space;
+        let hits =
+            zero_bytes(word ^ QUOTES) | zero_bytes(word ^ BACKSLASHES) | bytes_below_space(word);
         if hits == 0 {
             i += 8;
             continue;

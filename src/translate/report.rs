@@ -7,7 +7,7 @@
 
 use crate::error::{Issue, IssueCode, Rejection};
 use crate::hl7v3::{Content, Element};
-use crate::json_skim::Skim;
+use crate::json_skim::{bytes_below_space, word_at, zero_bytes, Skim};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::Value;
 use std::fmt::Write;
@@ -296,7 +296,17 @@ fn first_non_xml(el: &Element) -> Option<char> {
 /// space (UTF-8 bytes below 0x20) and U+FFFE/U+FFFF (which start with byte 0xEF), so text
 /// without either byte needs no character-by-character check.
 fn may_hold_non_xml(text: &str) -> bool {
-    text.bytes().any(|b| b < 0x20 || b == 0xEF)
+    const EFS: u64 = u64::from_ne_bytes([0xEF; 8]);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    // A word at a time; the last few bytes one by one.
+    while let Some(word) = word_at(bytes, i) {
+        if bytes_below_space(word) | zero_bytes(word ^ EFS) != 0 {
+            return true;
+        }
+        i += 8;
+    }
+    bytes[i..].iter().any(|&b| b < 0x20 || b == 0xEF)
 }
 
 fn strings_holding(v: &Value, bad: char, path: &mut String, out: &mut Vec<String>) {
