@@ -10,6 +10,7 @@
 //! exclusive C14N does for the visibly used default namespace (the only kind these trees use).
 
 use super::element::{Content, Element};
+use super::scan::{next_not_plain, PLAIN};
 
 /// Appends the canonical form of `el` to `out`. `inherited_default` is the default namespace
 /// in force from the canonical output's ancestors (`""` for none).
@@ -78,31 +79,30 @@ fn write_at(
     out.push(b'>');
 }
 
-/// A table of the bytes an escaping loop must look at; the rest are copied as they are.
-const fn special_bytes(special: &[u8]) -> [bool; 256] {
-    let mut table = [false; 256];
+/// A table of the bytes an escaping loop must look at (class 1); the rest are copied as
+/// they are ([`PLAIN`]).
+const fn special_bytes(special: &[u8]) -> [u8; 256] {
+    let mut table = [PLAIN; 256];
     let mut i = 0;
     while i < special.len() {
-        table[special[i] as usize] = true;
+        table[special[i] as usize] = 1;
         i += 1;
     }
     table
 }
 
-const TEXT_SPECIAL: [bool; 256] = special_bytes(b"&<>\r");
-const ATTRIBUTE_SPECIAL: [bool; 256] = special_bytes(b"&<\"\r\n\t\x0c");
+const TEXT_SPECIAL: [u8; 256] = special_bytes(b"&<>\r");
+const ATTRIBUTE_SPECIAL: [u8; 256] = special_bytes(b"&<\"\r\n\t\x0c");
 
 /// C14N text escaping after XML end-of-line handling.
 fn escape_text(text: &str, out: &mut Vec<u8>) {
     let bytes = text.as_bytes();
     let mut last = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        if !TEXT_SPECIAL[usize::from(bytes[i])] {
-            i += 1;
-            continue;
-        }
-        let (rep, skip): (&[u8], usize) = match bytes[i] {
+    loop {
+        i = next_not_plain(bytes, &TEXT_SPECIAL, i);
+        let Some(&b) = bytes.get(i) else { break };
+        let (rep, skip): (&[u8], usize) = match b {
             b'&' => (b"&amp;", 1),
             b'<' => (b"&lt;", 1),
             b'>' => (b"&gt;", 1),
@@ -126,12 +126,10 @@ fn escape_attribute(value: &str, out: &mut Vec<u8>) {
     let bytes = value.as_bytes();
     let mut last = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        if !ATTRIBUTE_SPECIAL[usize::from(bytes[i])] {
-            i += 1;
-            continue;
-        }
-        let (rep, skip): (&[u8], usize) = match bytes[i] {
+    loop {
+        i = next_not_plain(bytes, &ATTRIBUTE_SPECIAL, i);
+        let Some(&b) = bytes.get(i) else { break };
+        let (rep, skip): (&[u8], usize) = match b {
             b'&' => (b"&amp;", 1),
             b'<' => (b"&lt;", 1),
             b'"' => (b"&quot;", 1),

@@ -3,6 +3,7 @@
 pub mod canonical;
 pub mod element;
 pub mod reader;
+mod scan;
 pub mod writer;
 
 pub use element::{Content, Element};

@@ -89,7 +89,7 @@ pub fn escape_text(text: &str, out: &mut String) {
 }
 
 /// How the escaping loops treat a byte: most are copied as they are.
-const PLAIN: u8 = 0;
+const PLAIN: u8 = super::scan::PLAIN;
 /// Escaped or rewritten (in text: `& < >`; in attribute values also quotes and whitespace).
 const SPECIAL: u8 = 1;
 /// May start a character XML 1.0 cannot carry (see [`write_document_screened`]).
@@ -117,32 +117,11 @@ const fn byte_classes(special: &[u8]) -> [u8; 256] {
 const TEXT_CLASSES: [u8; 256] = byte_classes(b"&<>");
 const ATTRIBUTE_CLASSES: [u8; 256] = byte_classes(b"&<>\"'\n\r\t\x0c");
 
-/// The first byte at or after `i` whose class is not [`PLAIN`] (or the end): eight bytes a
-/// step, their classes or-ed together, so a plain run costs one branch per eight bytes.
-fn next_not_plain(bytes: &[u8], classes: &[u8; 256], mut i: usize) -> usize {
-    while let Some(chunk) = bytes.get(i..i + 8) {
-        let any = chunk
-            .iter()
-            .fold(PLAIN, |seen, &b| seen | classes[usize::from(b)]);
-        if any != PLAIN {
-            break;
-        }
-        i += 8;
-    }
-    while bytes
-        .get(i)
-        .is_some_and(|&b| classes[usize::from(b)] == PLAIN)
-    {
-        i += 1;
-    }
-    i
-}
-
 fn escape_text_screened(text: &str, out: &mut String) -> bool {
     let bytes = text.as_bytes();
     let mut suspect = false;
     let mut last = 0;
-    let mut i = next_not_plain(bytes, &TEXT_CLASSES, 0);
+    let mut i = super::scan::next_not_plain(bytes, &TEXT_CLASSES, 0);
     while let Some(&b) = bytes.get(i) {
         if TEXT_CLASSES[usize::from(b)] == SUSPECT {
             suspect = true;
@@ -156,7 +135,7 @@ fn escape_text_screened(text: &str, out: &mut String) -> bool {
             out.push_str(rep);
             last = i + 1;
         }
-        i = next_not_plain(bytes, &TEXT_CLASSES, i + 1);
+        i = super::scan::next_not_plain(bytes, &TEXT_CLASSES, i + 1);
     }
     out.push_str(&text[last..]);
     suspect
@@ -173,7 +152,7 @@ fn escape_attribute_screened(value: &str, out: &mut String) -> bool {
     let mut last = 0;
     let mut i = 0;
     loop {
-        i = next_not_plain(bytes, &ATTRIBUTE_CLASSES, i);
+        i = super::scan::next_not_plain(bytes, &ATTRIBUTE_CLASSES, i);
         let Some(&b) = bytes.get(i) else { break };
         if ATTRIBUTE_CLASSES[usize::from(b)] == SUSPECT {
             suspect = true;
