@@ -6,6 +6,7 @@
 //! is kept, as the reference keeps it).
 
 use super::element::{Content, Element};
+use super::scan::{next_not_plain, PLAIN};
 
 /// The XML declaration the reference writes.
 pub const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
@@ -88,8 +89,7 @@ pub fn escape_text(text: &str, out: &mut String) {
     escape_text_screened(text, out);
 }
 
-/// How the escaping loops treat a byte: most are copied as they are.
-const PLAIN: u8 = super::scan::PLAIN;
+// How the escaping loops class a byte, besides `PLAIN` (copied as it is):
 /// Escaped or rewritten (in text: `& < >`; in attribute values also quotes and whitespace).
 const SPECIAL: u8 = 1;
 /// May start a character XML 1.0 cannot carry (see [`write_document_screened`]).
@@ -121,21 +121,24 @@ fn escape_text_screened(text: &str, out: &mut String) -> bool {
     let bytes = text.as_bytes();
     let mut suspect = false;
     let mut last = 0;
-    let mut i = super::scan::next_not_plain(bytes, &TEXT_CLASSES, 0);
-    while let Some(&b) = bytes.get(i) {
+    let mut i = 0;
+    loop {
+        i = next_not_plain(bytes, &TEXT_CLASSES, i);
+        let Some(&b) = bytes.get(i) else { break };
         if TEXT_CLASSES[usize::from(b)] == SUSPECT {
             suspect = true;
-        } else {
-            let rep = match b {
-                b'&' => "&amp;",
-                b'<' => "&lt;",
-                _ => "&gt;",
-            };
-            out.push_str(&text[last..i]);
-            out.push_str(rep);
-            last = i + 1;
+            i += 1;
+            continue;
         }
-        i = super::scan::next_not_plain(bytes, &TEXT_CLASSES, i + 1);
+        let rep = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            _ => "&gt;",
+        };
+        out.push_str(&text[last..i]);
+        out.push_str(rep);
+        i += 1;
+        last = i;
     }
     out.push_str(&text[last..]);
     suspect
@@ -152,7 +155,7 @@ fn escape_attribute_screened(value: &str, out: &mut String) -> bool {
     let mut last = 0;
     let mut i = 0;
     loop {
-        i = super::scan::next_not_plain(bytes, &ATTRIBUTE_CLASSES, i);
+        i = next_not_plain(bytes, &ATTRIBUTE_CLASSES, i);
         let Some(&b) = bytes.get(i) else { break };
         if ATTRIBUTE_CLASSES[usize::from(b)] == SUSPECT {
             suspect = true;
