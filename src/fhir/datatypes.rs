@@ -7,7 +7,35 @@ use serde::Deserialize;
 use std::borrow::Cow;
 
 /// A string borrowed from the input where it holds no escapes.
+///
+/// serde borrows a `Cow<str>` only for a field whose type is `Cow` itself; inside an
+/// `Option` or a `Vec` it always copies into a new `String`. Such fields therefore read
+/// through [`borrowed`].
 pub type Str<'a> = Cow<'a, str>;
+
+/// Deserializers for `Option<Str>` and `Vec<Str>` fields that borrow from the input (with
+/// `#[serde(borrow, default, deserialize_with = "borrowed::option")]`); a string that holds
+/// escapes is unescaped into an owned copy, as before.
+pub mod borrowed {
+    use super::Str;
+    use serde::{Deserialize, Deserializer};
+    use std::borrow::Cow;
+
+    /// One string, borrowed where it can be. (serde recognises the type by its written name:
+    /// it must say `Cow`, not the `Str` alias.)
+    #[derive(Deserialize)]
+    #[serde(transparent)]
+    pub struct Borrowed<'a>(#[serde(borrow)] pub Cow<'a, str>);
+
+    pub fn option<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Str<'a>>, D::Error> {
+        Ok(Option::<Borrowed<'a>>::deserialize(d)?.map(|b| b.0))
+    }
+
+    pub fn vec<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Vec<Str<'a>>, D::Error> {
+        let strings = Vec::<Borrowed<'a>>::deserialize(d)?;
+        Ok(strings.into_iter().map(|b| b.0).collect())
+    }
+}
 
 /// A JSON number exactly as written in the input (a JSON string is accepted too, and used as
 /// its text, as the reference uses it).
@@ -42,11 +70,11 @@ impl Num<'_> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Identifier<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub system: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub value: Option<Str<'a>>,
-    #[serde(borrow, rename = "use")]
+    #[serde(borrow, rename = "use", default, deserialize_with = "borrowed::option")]
     pub use_: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
@@ -55,13 +83,18 @@ pub struct Identifier<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Reference<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub reference: Option<Str<'a>>,
     #[serde(borrow)]
     pub identifier: Option<Identifier<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub display: Option<Str<'a>>,
-    #[serde(borrow, rename = "type")]
+    #[serde(
+        borrow,
+        rename = "type",
+        default,
+        deserialize_with = "borrowed::option"
+    )]
     pub type_: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
@@ -70,11 +103,11 @@ pub struct Reference<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Coding<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub system: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub code: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub display: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
@@ -85,7 +118,7 @@ pub struct Coding<'a> {
 pub struct CodeableConcept<'a> {
     #[serde(borrow, default)]
     pub coding: Vec<Coding<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub text: Option<Str<'a>>,
 }
 
@@ -94,11 +127,11 @@ pub struct CodeableConcept<'a> {
 pub struct Quantity<'a> {
     #[serde(borrow)]
     pub value: Option<Num<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub unit: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub system: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub code: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
@@ -107,60 +140,65 @@ pub struct Quantity<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Period<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub start: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub end: Option<Str<'a>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HumanName<'a> {
-    #[serde(borrow, rename = "use")]
+    #[serde(borrow, rename = "use", default, deserialize_with = "borrowed::option")]
     pub use_: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub text: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub family: Option<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::vec")]
     pub given: Vec<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::vec")]
     pub prefix: Vec<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::vec")]
     pub suffix: Vec<Str<'a>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Address<'a> {
-    #[serde(borrow, rename = "use")]
+    #[serde(borrow, rename = "use", default, deserialize_with = "borrowed::option")]
     pub use_: Option<Str<'a>>,
-    #[serde(borrow, rename = "type")]
+    #[serde(
+        borrow,
+        rename = "type",
+        default,
+        deserialize_with = "borrowed::option"
+    )]
     pub type_: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub text: Option<Str<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::vec")]
     pub line: Vec<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub city: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub district: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub state: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub postal_code: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub country: Option<Str<'a>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactPoint<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub system: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub value: Option<Str<'a>>,
-    #[serde(borrow, rename = "use")]
+    #[serde(borrow, rename = "use", default, deserialize_with = "borrowed::option")]
     pub use_: Option<Str<'a>>,
 }
 
@@ -171,8 +209,9 @@ pub struct ContactPoint<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Extension<'a> {
+    /// Written `Cow`, not `Str`: serde borrows only a field whose type it sees as `Cow`.
     #[serde(borrow)]
-    pub url: Str<'a>,
+    pub url: Cow<'a, str>,
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
     #[serde(borrow)]
@@ -183,7 +222,7 @@ pub struct Extension<'a> {
     pub value_identifier: Option<Box<Identifier<'a>>>,
     #[serde(borrow)]
     pub value_reference: Option<Box<Reference<'a>>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub value_string: Option<Str<'a>>,
     #[serde(borrow)]
     pub value_integer: Option<Num<'a>>,
@@ -192,9 +231,9 @@ pub struct Extension<'a> {
     #[serde(borrow)]
     pub value_positive_int: Option<Num<'a>>,
     pub value_boolean: Option<bool>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub value_date_time: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub value_date: Option<Str<'a>>,
     #[serde(borrow)]
     pub value_period: Option<Box<Period<'a>>>,
@@ -218,4 +257,28 @@ pub fn find_identifier<'e, 'a>(
     list.iter()
         .enumerate()
         .find(|(_, i)| i.system.as_deref() == Some(system))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+
+    #[test]
+    fn strings_borrow_from_the_input_unless_escaped() {
+        let text = r#"{"family":"Smith","given":["Ann","J\u00e9"],"text":"a\"b"}"#;
+        let name: HumanName = serde_json::from_str(text).unwrap();
+        assert!(matches!(name.family, Some(Cow::Borrowed("Smith"))));
+        assert!(matches!(name.given[0], Cow::Borrowed("Ann")));
+        assert!(matches!(&name.given[1], Cow::Owned(s) if s == "Jé"));
+        assert!(matches!(&name.text, Some(Cow::Owned(s)) if s == "a\"b"));
+        assert_eq!(name.prefix, Vec::<Str>::new());
+        let missing: HumanName = serde_json::from_str(r#"{"use":null}"#).unwrap();
+        assert_eq!(missing.use_, None);
+        assert_eq!(missing.family, None);
+        let extension: Extension = serde_json::from_str(r#"{"url":"https://x"}"#).unwrap();
+        assert!(matches!(extension.url, Cow::Borrowed("https://x")));
+        let wrong = serde_json::from_str::<HumanName>(r#"{"family":1}"#).unwrap_err();
+        assert!(wrong.to_string().contains("expected a string"), "{wrong}");
+    }
 }

@@ -13,6 +13,7 @@ pub use resources::*;
 
 use crate::error::{Issue, IssueCode, Rejection};
 use crate::json_skim::{word_at, zero_bytes};
+use datatypes::borrowed::Borrowed;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -40,13 +41,18 @@ pub struct Entry<'a> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", bound(deserialize = "R: Deserialize<'de>"))]
 struct RawBundle<'a, R> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     resource_type: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     id: Option<Str<'a>>,
     #[serde(borrow)]
     identifier: Option<Identifier<'a>>,
-    #[serde(borrow, rename = "type")]
+    #[serde(
+        borrow,
+        rename = "type",
+        default,
+        deserialize_with = "borrowed::option"
+    )]
     type_: Option<Str<'a>>,
     entry: Option<Vec<RawEntry<'a, R>>>,
 }
@@ -54,7 +60,7 @@ struct RawBundle<'a, R> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", bound(deserialize = "R: Deserialize<'de>"))]
 struct RawEntry<'a, R> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     full_url: Option<Str<'a>>,
     resource: Option<R>,
 }
@@ -104,10 +110,10 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for FirstTypedVisitor<'a> {
 
     fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
         use serde::de::{value::MapAccessDeserializer, Error, IgnoredAny};
-        if map.next_key::<Str<'de>>()?.as_deref() != Some("resourceType") {
+        if map.next_key::<Borrowed<'de>>()?.map(|k| k.0).as_deref() != Some("resourceType") {
             return Err(M::Error::custom("resourceType is not the first member"));
         }
-        let kind: Str<'de> = map.next_value()?;
+        let Borrowed(kind) = map.next_value()?;
         let rest = MapAccessDeserializer::new(map);
         macro_rules! typed {
             ($variant:ident) => {

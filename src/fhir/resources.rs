@@ -6,7 +6,7 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageHeader<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub id: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
@@ -27,9 +27,9 @@ pub struct MessageHeader<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageSource<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub endpoint: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub name: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
@@ -38,7 +38,7 @@ pub struct MessageSource<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageDestination<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub endpoint: Option<Str<'a>>,
     #[serde(borrow)]
     pub receiver: Option<Reference<'a>>,
@@ -47,17 +47,17 @@ pub struct MessageDestination<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MedicationRequest<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub id: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
     #[serde(borrow, default)]
     pub identifier: Vec<Identifier<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub status: Option<Str<'a>>,
     #[serde(borrow)]
     pub status_reason: Option<CodeableConcept<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub intent: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub category: Vec<CodeableConcept<'a>>,
@@ -67,7 +67,7 @@ pub struct MedicationRequest<'a> {
     pub medication_reference: Option<Reference<'a>>,
     #[serde(borrow)]
     pub subject: Option<Reference<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub authored_on: Option<Str<'a>>,
     #[serde(borrow)]
     pub requester: Option<Reference<'a>>,
@@ -89,7 +89,7 @@ pub struct MedicationRequest<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Annotation<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub text: Option<Str<'a>>,
 }
 
@@ -104,9 +104,9 @@ pub struct Substitution {
 pub struct Dosage<'a> {
     #[serde(borrow)]
     pub sequence: Option<Num<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub text: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub patient_instruction: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub additional_instruction: Vec<CodeableConcept<'a>>,
@@ -132,7 +132,7 @@ pub struct DispenseRequest<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Patient<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub id: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub identifier: Vec<Identifier<'a>>,
@@ -140,9 +140,9 @@ pub struct Patient<'a> {
     pub name: Vec<HumanName<'a>>,
     #[serde(borrow, default)]
     pub telecom: Vec<ContactPoint<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub gender: Option<Str<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub birth_date: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub address: Vec<Address<'a>>,
@@ -153,7 +153,7 @@ pub struct Patient<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Practitioner<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub id: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub identifier: Vec<Identifier<'a>>,
@@ -167,7 +167,7 @@ pub struct Practitioner<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PractitionerRole<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub id: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub identifier: Vec<Identifier<'a>>,
@@ -189,13 +189,13 @@ pub struct PractitionerRole<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Organization<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub id: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub identifier: Vec<Identifier<'a>>,
     #[serde(borrow, default, rename = "type")]
     pub type_: Vec<CodeableConcept<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub name: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub telecom: Vec<ContactPoint<'a>>,
@@ -208,7 +208,7 @@ pub struct Organization<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HealthcareService<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub id: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub identifier: Vec<Identifier<'a>>,
@@ -216,7 +216,7 @@ pub struct HealthcareService<'a> {
     pub provided_by: Option<Reference<'a>>,
     #[serde(borrow, default)]
     pub location: Vec<Reference<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub name: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub telecom: Vec<ContactPoint<'a>>,
@@ -225,7 +225,7 @@ pub struct HealthcareService<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Location<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub id: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub identifier: Vec<Identifier<'a>>,
@@ -236,7 +236,7 @@ pub struct Location<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Medication<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub id: Option<Str<'a>>,
     #[serde(borrow)]
     pub code: Option<CodeableConcept<'a>>,
@@ -245,7 +245,7 @@ pub struct Medication<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Provenance<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub id: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub target: Vec<Reference<'a>>,
@@ -256,18 +256,18 @@ pub struct Provenance<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Signature<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub when: Option<Str<'a>>,
     #[serde(borrow)]
     pub who: Option<Reference<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub data: Option<Str<'a>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CommunicationRequest<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub id: Option<Str<'a>>,
     #[serde(borrow)]
     pub subject: Option<Reference<'a>>,
@@ -278,7 +278,7 @@ pub struct CommunicationRequest<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CommunicationPayload<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub content_string: Option<Str<'a>>,
     #[serde(borrow)]
     pub content_reference: Option<Reference<'a>>,
@@ -287,7 +287,7 @@ pub struct CommunicationPayload<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct List<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub id: Option<Str<'a>>,
     #[serde(borrow)]
     pub code: Option<CodeableConcept<'a>>,
