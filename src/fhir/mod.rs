@@ -143,6 +143,12 @@ pub fn not_utf8(e: std::str::Utf8Error) -> Rejection {
 
 /// Checks that the input is UTF-8 and within the size bound.
 pub fn input_text(bytes: &[u8]) -> Result<&str, Rejection> {
+    check_size(bytes)?;
+    std::str::from_utf8(bytes).map_err(not_utf8)
+}
+
+/// Refuses input over [`MAX_BUNDLE_BYTES`].
+fn check_size(bytes: &[u8]) -> Result<(), Rejection> {
     if bytes.len() > MAX_BUNDLE_BYTES {
         return Err(Rejection::single(Issue::error(
             IssueCode::TooCostly,
@@ -154,7 +160,7 @@ pub fn input_text(bytes: &[u8]) -> Result<&str, Rejection> {
             None,
         )));
     }
-    std::str::from_utf8(bytes).map_err(not_utf8)
+    Ok(())
 }
 
 fn json_error(prefix: &str, err: serde_path_to_error::Error<serde_json::Error>) -> Rejection {
@@ -254,19 +260,26 @@ impl<'a> Bundle<'a> {
         Self::parse_two_pass(text)
     }
 
-    /// Parses like [`Bundle::parse`], but first copies `text` into `buffer` without the
-    /// indentation that follows each line break (see [`without_indentation`]): serde_json
-    /// crosses whitespace a byte at a time, and more than half of a pretty-printed Bundle is
-    /// indentation. Returns the Bundle and the text it borrows from. On any failure the
-    /// original text is read again, so errors name the line and column as written.
-    pub fn parse_unindented(
-        text: &'a str,
+    /// Reads Bundle bytes: the size bound, UTF-8, then the parse of [`Bundle::parse`] over a
+    /// copy of the text in `buffer` without the indentation that follows each line break
+    /// (see [`without_indentation`]): serde_json crosses whitespace a byte at a time, and
+    /// more than half of a pretty-printed Bundle is indentation. Returns the Bundle and the
+    /// text it borrows from.
+    ///
+    /// UTF-8 is checked once, on the copy: the bytes dropped are ASCII and each follows a
+    /// line feed, so the copy is valid UTF-8 exactly when the input is. On any failure the
+    /// input as given is read again, so errors name the offset, line and column as written.
+    pub fn read(
+        input: &'a [u8],
         buffer: &'a mut String,
     ) -> Result<(Bundle<'a>, &'a str), Rejection> {
-        let compact = without_indentation(text, buffer);
-        if let Some(bundle) = Self::parse_one_pass(compact) {
-            return Ok((bundle, compact));
+        check_size(input)?;
+        if let Some(compact) = unindented_text(input, buffer) {
+            if let Some(bundle) = Self::parse_one_pass(compact) {
+                return Ok((bundle, compact));
+            }
         }
+        let text = std::str::from_utf8(input).map_err(not_utf8)?;
         Self::parse_two_pass(text).map(|bundle| (bundle, text))
     }
 
@@ -383,16 +396,33 @@ impl<'a> Bundle<'a> {
 /// it is whitespace too; in a string that holds a raw line feed, which JSON refuses, the line
 /// feed itself stays and is refused as before. The bytes dropped are ASCII, so every cut is
 /// on a character boundary.
+pub fn without_indentation<'t>(text: &'t str, buffer: &'t mut String) -> &'t str {
+    // Always UTF-8 (only whole ASCII characters were dropped); were it not, the text as
+    // given still reads the same, only slower.
+    unindented_text(text.as_bytes(), buffer).unwrap_or(text)
+}
+
+/// `input` without indentation (as [`without_indentation`]) as text, or `None` when it is
+/// not UTF-8: checked on the copy when there is one, on `input` itself otherwise.
+fn unindented_text<'t>(input: &'t [u8], buffer: &'t mut String) -> Option<&'t str> {
+    let mut out = std::mem::take(buffer).into_bytes();
+    if !drop_indentation(input, &mut out) {
+        return std::str::from_utf8(input).ok();
+    }
+    *buffer = String::from_utf8(out).ok()?;
+    Some(buffer)
+}
+
+/// Copies `bytes` into `out` without the indentation after each line feed; `false` (and
+/// `out` untouched) when there is none to drop.
 ///
 /// The copy goes a word at a time: each eight-byte word is appended whole, then cut back to
 /// just past its first line feed when it has one, and reading resumes after the indentation
 /// that follows. (Copying line by line cost a `memcpy` call per line of ~40 bytes.)
-pub fn without_indentation<'t>(text: &'t str, buffer: &'t mut String) -> &'t str {
-    let bytes = text.as_bytes();
+fn drop_indentation(bytes: &[u8], out: &mut Vec<u8>) -> bool {
     let Some(first_cut) = first_indented_line(bytes) else {
-        return text;
+        return false;
     };
-    let mut out = std::mem::take(buffer).into_bytes();
     out.clear();
     out.reserve(bytes.len());
     out.extend_from_slice(&bytes[..first_cut]);
@@ -416,15 +446,7 @@ pub fn without_indentation<'t>(text: &'t str, buffer: &'t mut String) -> &'t str
             i + 1
         };
     }
-    // Always UTF-8 (only whole ASCII bytes were dropped); were it not, the text as given
-    // still reads the same, only slower.
-    match String::from_utf8(out) {
-        Ok(compact) => {
-            *buffer = compact;
-            buffer
-        }
-        Err(_) => text,
-    }
+    true
 }
 
 const LINE_FEEDS: u64 = u64::from_ne_bytes([b'\n'; 8]);
@@ -496,6 +518,38 @@ mod tests {
 
     /// Dropping indentation keeps line feeds and string contents, and leaves a raw line feed
     /// inside a string (invalid JSON) in place to be refused.
+    /// UTF-8 is checked on the copy without indentation; the error still names the offset in
+    /// the input as given, and dropping indentation never changes whether bytes are UTF-8.
+    #[test]
+    fn read_checks_utf8_once_and_names_the_offset_as_written() {
+        let bad = b"{\n    \"resourceType\": \"Bundle\",\n    \"id\": \"a\xff\"\n}";
+        let offset = bad.iter().position(|&b| b == 0xff).unwrap();
+        let mut buffer = String::new();
+        let refused = Bundle::read(bad, &mut buffer).unwrap_err();
+        let message = &refused.issues[0].diagnostics;
+        assert!(
+            message.contains(&format!("invalid byte at offset {offset}")),
+            "{message}"
+        );
+        // A lead byte before a line feed, a continuation byte after indentation, and valid
+        // multi-byte characters on both sides of a cut.
+        let cases: [&[u8]; 4] = [
+            b"\"\xc3\n   \xa9\"",
+            b"\"a\n \t\r\xa9\"",
+            "\"\u{e9}\n  \u{1F600}\"".as_bytes(),
+            b"\xe2\x82\n  \xac",
+        ];
+        for bytes in cases {
+            let mut out = Vec::new();
+            assert!(super::drop_indentation(bytes, &mut out));
+            assert_eq!(
+                std::str::from_utf8(bytes).is_ok(),
+                std::str::from_utf8(&out).is_ok(),
+                "{bytes:?}"
+            );
+        }
+    }
+
     #[test]
     fn without_indentation_keeps_meaning_and_invalidity() {
         let mut buffer = String::new();

@@ -117,9 +117,8 @@ pub fn prepare(
     algorithm: DigestAlgorithm,
     ctx: &Context,
 ) -> Result<Prepared, Rejection> {
-    let text = crate::fhir::input_text(input)?;
     let mut buffer = String::new();
-    let (bundle, text) = Bundle::parse_unindented(text, &mut buffer)?;
+    let (bundle, text) = Bundle::read(input, &mut buffer)?;
     let code = bundle.entries.iter().find_map(|e| match &e.resource {
         Resource::MessageHeader(m) => Some(
             m.event_coding

@@ -189,9 +189,8 @@ pub fn translate_bundle(bundle: &Bundle<'_>, text: &str, ctx: &Context) -> Resul
 
 /// FHIR Bundle bytes → HL7 v3 XML, with warnings and the paths not carried over.
 pub fn convert(input: &[u8], ctx: &Context) -> Result<Translation> {
-    let text = crate::fhir::input_text(input)?;
     let mut buffer = String::new();
-    let (bundle, text) = Bundle::parse_unindented(text, &mut buffer)?;
+    let (bundle, text) = Bundle::read(input, &mut buffer)?;
     let translated = translate_bundle(&bundle, text, ctx)?;
     let (xml, suspect) = writer::write_document_screened(&translated.root);
     if suspect {
