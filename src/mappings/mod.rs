@@ -3,7 +3,7 @@
 //! Each file is tab-separated `key<TAB>value[<TAB>more…]`; `#` starts a comment line. A
 //! mapping change is a data change: edit the file, regenerate the goldens, review the diff.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::OnceLock;
 
 /// The tables in `mappings/`.
@@ -79,7 +79,8 @@ impl Table {
 #[derive(Debug)]
 pub struct Loaded {
     pub rows: Vec<Vec<&'static str>>,
-    index: HashMap<&'static str, usize>,
+    /// Keyed by the short ASCII codes of the files, which need no DoS-resistant hash.
+    index: FxHashMap<&'static str, usize>,
 }
 
 impl Loaded {
@@ -96,7 +97,7 @@ impl Loaded {
 
 fn parse(source: &'static str) -> Loaded {
     let mut rows = Vec::new();
-    let mut index = HashMap::new();
+    let mut index = FxHashMap::default();
     for line in source.lines() {
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
@@ -110,9 +111,11 @@ fn parse(source: &'static str) -> Loaded {
 
 /// A table, loaded on first use.
 pub fn table(t: Table) -> &'static Loaded {
-    static TABLES: OnceLock<HashMap<Table, Loaded>> = OnceLock::new();
-    let all = TABLES.get_or_init(|| Table::ALL.iter().map(|&t| (t, parse(t.source()))).collect());
-    &all[&t]
+    static TABLES: OnceLock<Vec<Loaded>> = OnceLock::new();
+    // `Table::ALL` lists the tables in declaration order, so a table's discriminant is its
+    // place (`tables_are_listed_in_declaration_order` checks it).
+    let all = TABLES.get_or_init(|| Table::ALL.iter().map(|&t| parse(t.source())).collect());
+    &all[t as usize]
 }
 
 /// Column 1 of a table for a key.
@@ -123,6 +126,14 @@ pub fn lookup(t: Table, key: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tables_are_listed_in_declaration_order() {
+        for (i, t) in Table::ALL.iter().enumerate() {
+            assert_eq!(*t as usize, i, "{t:?}");
+            assert_eq!(table(*t).rows, parse(t.source()).rows, "{t:?}");
+        }
+    }
 
     #[test]
     fn every_table_loads_with_two_columns() {
