@@ -264,6 +264,45 @@ mod tests {
     use super::*;
     use std::borrow::Cow;
 
+    /// Every `Option<Str>` and `Vec<Str>` field of a deserialized struct reads through
+    /// [`borrowed`]: with `#[serde(borrow)]` alone it would compile, work, and copy.
+    #[test]
+    fn every_string_field_reads_through_the_borrowing_deserializer() {
+        let sources = [
+            include_str!("datatypes.rs"),
+            include_str!("resources.rs"),
+            include_str!("mod.rs"),
+        ];
+        let mut checked = 0;
+        for source in sources {
+            // Inside the braces of a struct that derives Deserialize; the field attributes so far.
+            let (mut derives, mut inside, mut attributes) = (false, false, String::new());
+            for line in source.lines() {
+                let code = line.trim();
+                if code.starts_with("#[derive(") {
+                    derives = code.contains("Deserialize");
+                } else if code.contains("struct ") && code.ends_with('{') {
+                    inside = derives;
+                } else if line == "}" {
+                    (derives, inside) = (false, false);
+                } else if inside
+                    && code.ends_with(',')
+                    && code.contains(": ")
+                    && !code.starts_with('#')
+                {
+                    if code.contains("Option<Str<'a>>") || code.contains("Vec<Str<'a>>") {
+                        checked += 1;
+                        assert!(attributes.contains("borrowed::"), "{code}: {attributes}");
+                    }
+                    attributes.clear();
+                } else if inside {
+                    attributes.push_str(code);
+                }
+            }
+        }
+        assert!(checked > 60, "only {checked} fields found");
+    }
+
     #[test]
     fn strings_borrow_from_the_input_unless_escaped() {
         let text = r#"{"family":"Smith","given":["Ann","J\u00e9"],"text":"a\"b"}"#;

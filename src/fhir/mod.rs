@@ -516,8 +516,6 @@ fn resource_id<'r>(resource: &'r Resource<'_>) -> Option<&'r str> {
 mod tests {
     use super::Bundle;
 
-    /// Dropping indentation keeps line feeds and string contents, and leaves a raw line feed
-    /// inside a string (invalid JSON) in place to be refused.
     /// UTF-8 is checked on the copy without indentation; the error still names the offset in
     /// the input as given, and dropping indentation never changes whether bytes are UTF-8.
     #[test]
@@ -550,6 +548,8 @@ mod tests {
         }
     }
 
+    /// Dropping indentation keeps line feeds and string contents, and leaves a raw line feed
+    /// inside a string (invalid JSON) in place to be refused.
     #[test]
     fn without_indentation_keeps_meaning_and_invalidity() {
         let mut buffer = String::new();

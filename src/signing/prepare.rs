@@ -167,9 +167,9 @@ pub fn prepare(
 }
 
 /// The `Parameters` resource `$prepare` returns, laid out as serde_json's pretty printer lays
-/// it out (two-space indent, members in this order), written straight into a string: building
-/// a `serde_json::Value` for three strings took ~29 K instructions, a third as much again as
-/// hashing the fragments. Each value is quoted and escaped by serde_json.
+/// it out (two-space indent, members in this order), written straight into a string rather
+/// than through a `serde_json::Value` built for three strings (~9 K instructions a call on
+/// the largest corpus Send). Each value is quoted and escaped by serde_json.
 fn parameters_json(digest: &str, timestamp: &str, algorithm: &str) -> String {
     let quoted = |value: &str| serde_json::to_string(value).unwrap_or_default();
     let mut out = String::with_capacity(256 + digest.len());
@@ -196,7 +196,7 @@ fn parameters_json(digest: &str, timestamp: &str, algorithm: &str) -> String {
 }
 
 #[cfg(test)]
-mod parameters_tests {
+mod tests {
     use super::parameters_json;
     use serde_json::json;
 
