@@ -78,11 +78,25 @@ fn check(bundles: &[PathBuf]) -> usize {
     let mut checked = 0;
     for path in bundles {
         let bytes = std::fs::read(path).unwrap();
-        let (Ok(converted), Ok(prepared)) = (
+        // Prepare builds only the signed parts of the tree; it must refuse exactly the
+        // prescription-order Bundles convert refuses (it refuses every other kind).
+        let (converted, prepared) = match (
             convert(&bytes, &ctx),
             prepare(&bytes, DigestAlgorithm::Sha256, &ctx),
-        ) else {
-            continue;
+        ) {
+            (Ok(converted), Ok(prepared)) => (converted, prepared),
+            (Err(_), Err(_)) => continue,
+            (Ok(_), Err(refused))
+                if refused.to_string().contains("must be 'prescription-order'") =>
+            {
+                continue
+            }
+            (converted, prepared) => panic!(
+                "{}: convert and prepare disagree: convert {:?}, prepare {:?}",
+                path.display(),
+                converted.err(),
+                prepared.err()
+            ),
         };
         let from_model = String::from_utf8(prepared.fragments_c14n).unwrap();
         assert_eq!(
@@ -96,6 +110,53 @@ fn check(bundles: &[PathBuf]) -> usize {
     checked
 }
 
+/// The tree prepare builds is the whole message's ParentPrescription less its author's
+/// `signatureText`, for every Bundle both accept.
+fn check_signed_parts_tree(bundles: &[PathBuf]) -> usize {
+    use eps_translator::fhir::Bundle;
+    use eps_translator::hl7v3::Content;
+    use eps_translator::signing::fragments::parent_prescription;
+    use eps_translator::translate::{translate_bundle, translate_scoped, Scope};
+    let ctx = common::corpus_context(NOW);
+    let mut signed = 0;
+    for path in bundles {
+        let text = std::fs::read_to_string(path).unwrap();
+        let Ok(bundle) = Bundle::parse(&text) else {
+            continue;
+        };
+        let (Ok(whole), Ok(parts)) = (
+            translate_bundle(&bundle, &text, &ctx),
+            translate_scoped(&bundle, &text, &ctx, Scope::SignedParts),
+        ) else {
+            continue;
+        };
+        let Ok(whole_parent) = parent_prescription(&whole.root) else {
+            continue;
+        };
+        assert_eq!(parts.root.name, "ParentPrescription", "{}", path.display());
+        let mut expected = whole_parent.clone();
+        let author = find_mut(&mut expected, "author").unwrap();
+        let Content::Children(children) = &mut author.content else {
+            panic!("{}: author has no children", path.display());
+        };
+        let before = children.len();
+        children.retain(|c| c.name != "signatureText");
+        assert_eq!(children.len(), before - 1, "{}", path.display());
+        if whole_parent
+            .find("pertinentInformation1")
+            .and_then(|p| p.find("pertinentPrescription"))
+            .and_then(|p| p.find("author"))
+            .and_then(|a| a.find("signatureText"))
+            .is_some_and(|s| s.get_attr("nullFlavor").is_none())
+        {
+            signed += 1;
+        }
+        assert_eq!(parts.root, expected, "{}", path.display());
+        assert_eq!(parts.issues, whole.issues, "{}", path.display());
+    }
+    signed
+}
+
 #[test]
 fn golden_bundles_canonical_fragments_equal_c14n_of_convert_output() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/convert");
@@ -105,6 +166,8 @@ fn golden_bundles_canonical_fragments_equal_c14n_of_convert_output() {
     let checked = check(&bundles);
     println!("golden fragments property: {checked} bundles");
     assert!(checked >= 6);
+    let signed = check_signed_parts_tree(&bundles);
+    assert!(signed >= 1, "no golden Bundle carries a signature");
 }
 
 #[test]
@@ -130,6 +193,9 @@ fn corpus_and_variant_canonical_fragments_equal_c14n_of_convert_output() {
     let checked = check(&bundles);
     println!("corpus fragments property: {checked} bundles");
     assert!(checked >= 150, "only {checked} bundles checked");
+    let signed = check_signed_parts_tree(&bundles);
+    println!("corpus signed-parts tree: {signed} Bundles carried a signature");
+    assert!(signed >= 1, "no corpus Bundle carries a signature");
 }
 
 /// Finds the first element named `name` below `el`, mutably.
@@ -219,5 +285,35 @@ fn digest_follows_signed_fields_only() {
             original,
             "changing {element} must change the digest"
         );
+    }
+}
+
+/// Prepare leaves the carried signature out of its tree but still reads it: a signature that
+/// is not base64, or not well-formed XML, is refused by prepare with convert's error.
+#[test]
+fn prepare_refuses_an_unreadable_signature_as_convert_does() {
+    use base64::Engine;
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/convert/signed_with_offset_time.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut bundle: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let ctx = common::corpus_context(NOW);
+    let not_xml = base64::engine::general_purpose::STANDARD.encode("<Signature><open></Signature>");
+    for bad in ["not base64!", not_xml.as_str()] {
+        let provenance = bundle["entry"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|e| e["resource"]["resourceType"] == "Provenance")
+            .unwrap();
+        provenance["resource"]["signature"][0]["data"] = bad.into();
+        let bytes = serde_json::to_vec(&bundle).unwrap();
+        let converted = convert(&bytes, &ctx).unwrap_err();
+        let prepared = prepare(&bytes, DigestAlgorithm::Sha256, &ctx).unwrap_err();
+        assert!(
+            converted.to_string().contains("Invalid signature format"),
+            "{converted}"
+        );
+        assert_eq!(prepared.to_string(), converted.to_string());
     }
 }

@@ -150,9 +150,10 @@ fn attr_order(name: &str) -> (bool, &str) {
 
 /// A common HL7 v3 shape: `<name root=".." extension=".."/>`.
 pub fn id_element(name: &'static str, root: &'static str, extension: impl Into<Value>) -> Element {
+    // In name order, so each is appended rather than inserted.
     Element::new(name)
-        .attr("root", root)
         .attr("extension", extension)
+        .attr("root", root)
 }
 
 /// `<name code=".." codeSystem=".."/>`.

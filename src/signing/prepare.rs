@@ -9,7 +9,7 @@ use super::fragments::{canonical_fragments, parent_prescription};
 use crate::context::Context;
 use crate::error::{Issue, IssueCode, Rejection};
 use crate::fhir::{Bundle, Resource};
-use crate::translate::{self, report, PRESCRIPTION_ORDER};
+use crate::translate::{self, report, Scope, PRESCRIPTION_ORDER};
 use base64::Engine;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -134,7 +134,7 @@ pub fn prepare(
             "MessageHeader.eventCoding.code must be 'prescription-order'.",
         ));
     }
-    let translated = translate::translate_bundle(&bundle, text, ctx)?;
+    let translated = translate::translate_scoped(&bundle, text, ctx, Scope::SignedParts)?;
     report::refuse_non_xml(&translated.root, text)?;
     let parent = parent_prescription(&translated.root)
         .map_err(|e| Rejection::single(Issue::error(IssueCode::Processing, e.to_string(), None)))?;

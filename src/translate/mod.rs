@@ -47,12 +47,26 @@ pub struct Translated {
     pub issues: Vec<Issue>,
 }
 
+/// How much of the message a translation builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole message, as `convert` writes it.
+    Message,
+    /// What `$prepare` reads: for a prescription-order, the `ParentPrescription` alone (no
+    /// send wrapper), with no `signatureText` under its author. A signature the Bundle
+    /// already carries is still decoded and parsed, so every Bundle `convert` refuses for
+    /// it is refused here too; it is only not built into the tree, which is not a
+    /// complete message and is never written.
+    SignedParts,
+}
+
 /// The Bundle with lookups that fail with a FHIRPath.
 pub struct Input<'b, 'a> {
     pub bundle: &'b Bundle<'a>,
     /// The Bundle's JSON text, for the rare checks that need the input as written.
     pub text: &'b str,
     pub ctx: &'b Context,
+    pub scope: Scope,
 }
 
 impl<'b, 'a> Input<'b, 'a> {
@@ -168,7 +182,23 @@ impl<'b, 'a> Input<'b, 'a> {
 
 /// Translates a parsed Bundle into its HL7 v3 message tree.
 pub fn translate_bundle(bundle: &Bundle<'_>, text: &str, ctx: &Context) -> Result<Translated> {
-    let input = Input { bundle, text, ctx };
+    translate_scoped(bundle, text, ctx, Scope::Message)
+}
+
+/// Translates a parsed Bundle, building the part of the tree `scope` asks for. The same
+/// checks run, and the same Bundles are refused, whatever the scope.
+pub fn translate_scoped(
+    bundle: &Bundle<'_>,
+    text: &str,
+    ctx: &Context,
+    scope: Scope,
+) -> Result<Translated> {
+    let input = Input {
+        bundle,
+        text,
+        ctx,
+        scope,
+    };
     let (index, header) = input.message_header()?;
     let path = format!("Bundle.entry[{index}].resource.eventCoding.code");
     let code = header

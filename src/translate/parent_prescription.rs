@@ -2,7 +2,7 @@
 //! record element category listing the line items.
 
 use super::common::*;
-use super::{message, patient, prescription, validation, Input, Translated};
+use super::{message, patient, prescription, validation, Input, Scope, Translated};
 use crate::hl7v3::element::{code_element, id_element, Element};
 
 const INTERACTION: &str = "PORX_IN020101SM31";
@@ -101,6 +101,11 @@ pub fn translate(input: &Input<'_, '_>) -> Result<Translated> {
                 ))
                 .child(category),
         );
-    let root = message::send_message(INTERACTION, &message_id(input, &id), input.ctx, parent);
+    let root = match input.scope {
+        Scope::Message => {
+            message::send_message(INTERACTION, &message_id(input, &id), input.ctx, parent)
+        }
+        Scope::SignedParts => parent,
+    };
     Ok(Translated { root, issues })
 }

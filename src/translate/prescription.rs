@@ -9,7 +9,7 @@ use super::agent_person::{agent_person, Role};
 use super::common::*;
 use super::line_item::{self, SharedInstructions};
 use super::signature;
-use super::Input;
+use super::{Input, Scope};
 use crate::error::Issue;
 use crate::fhir::*;
 use crate::hl7v3::element::{code_element, id_element, Element};
@@ -404,26 +404,31 @@ fn author<'b, 'a: 'b>(
     )?;
     let _ = mr0;
     let found = signature::find(input, requester_ref, warnings)?;
-    let (time, signature_text) = match found {
-        Some(sig) => {
-            let time = timestamp(sig.when, &sig.when_path)?;
-            let text = match sig.data {
-                Some(data) => Element::new("signatureText")
-                    .child(signature::signature_xml(data, &sig.data_path)?),
-                None => Element::new("signatureText").attr("nullFlavor", "NA"),
-            };
-            (time, text)
+    let time = match &found {
+        Some(sig) => timestamp(sig.when, &sig.when_path)?,
+        None => input.ctx.now.hl7(),
+    };
+    let data = found
+        .as_ref()
+        .and_then(|sig| Some((sig.data?, sig.data_path.as_str())));
+    // The signature the Bundle carries, or "none" (nullFlavor NA). `$prepare` leaves it out
+    // of the tree, since it signs the message anew, but still refuses one that is unreadable.
+    let signature_text = match (data, input.scope) {
+        (Some((data, path)), Scope::Message) => {
+            Some(Element::new("signatureText").child(signature::signature_xml(data, path)?))
         }
-        None => (
-            input.ctx.now.hl7(),
-            Element::new("signatureText").attr("nullFlavor", "NA"),
-        ),
+        (None, Scope::Message) => Some(Element::new("signatureText").attr("nullFlavor", "NA")),
+        (Some((data, path)), Scope::SignedParts) => {
+            signature::check_signature_xml(data, path)?;
+            None
+        }
+        (None, Scope::SignedParts) => None,
     };
     let el = Element::new("author")
         .attr("contextControlCode", "OP")
         .attr("typeCode", "AUT")
         .child(Element::new("time").attr("value", time.clone()))
-        .child(signature_text)
+        .child_opt(signature_text)
         .child(agent_person(
             input,
             requester,

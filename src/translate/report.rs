@@ -10,6 +10,7 @@ use crate::hl7v3::{Content, Element};
 use crate::json_skim::{bytes_below_space, word_at, zero_bytes, Skim};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt::Write;
 use std::sync::OnceLock;
 
@@ -277,6 +278,11 @@ pub fn refuse_non_xml(root: &Element, bundle_json: &str) -> Result<(), Rejection
 
 fn first_non_xml(el: &Element) -> Option<char> {
     for (_, value) in &el.attrs {
+        // A borrowed value is a `'static` string of the program's own (a code, an OID, a
+        // mapping table entry): only values built at run time can hold input characters.
+        let Cow::Owned(value) = value else {
+            continue;
+        };
         // Attribute values are written with tab and form feed runs as spaces.
         if may_hold_non_xml(value) {
             if let Some(c) = value.chars().find(|c| *c != '\u{c}' && !is_xml_char(*c)) {
@@ -363,7 +369,11 @@ mod tests {
             err.issues[0].expression.as_deref(),
             Some("Bundle.entry[0].resource.name")
         );
-        let form_feed_attribute = Element::new("a").attr("v", "x\u{c}y");
+        // Values built at run time are read; a form feed is written as a space, so passes.
+        let form_feed_attribute = Element::new("a").attr("v", String::from("x\u{c}y"));
         assert!(refuse_non_xml(&form_feed_attribute, "{}").is_ok());
+        let control_attribute =
+            Element::new("a").child(Element::new("b").attr("v", String::from("x\u{1}y")));
+        assert!(refuse_non_xml(&control_attribute, "{}").is_err());
     }
 }

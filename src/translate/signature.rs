@@ -70,6 +70,22 @@ pub fn find<'b, 'a: 'b>(
 /// Decodes the base64 `Signature` XML into an element tree, as the reference re-serialises it:
 /// whitespace-only text between elements dropped, namespace declarations kept as attributes.
 pub fn signature_xml(data: &str, path: &str) -> Result<Element> {
+    with_signature_document(data, path, |doc| {
+        crate::hl7v3::reader::read_element(doc.root_element())
+    })
+}
+
+/// Refuses exactly what [`signature_xml`] refuses, without building the tree.
+pub fn check_signature_xml(data: &str, path: &str) -> Result<()> {
+    with_signature_document(data, path, |_| ())
+}
+
+/// Decodes and parses the base64 `Signature` XML, then reads the parsed document with `read`.
+fn with_signature_document<T>(
+    data: &str,
+    path: &str,
+    read: impl FnOnce(&roxmltree::Document<'_>) -> T,
+) -> Result<T> {
     let bad = || invalid(path, "Invalid signature format.");
     // Base64 is ASCII: line breaks are dropped byte by byte, and only when there are any.
     let compact: Cow<[u8]> = if data.bytes().any(|b| b.is_ascii_whitespace()) {
@@ -85,5 +101,5 @@ pub fn signature_xml(data: &str, path: &str) -> Result<Element> {
     let normalized = crate::c14n::normalize_line_ends(&text);
     let doc = crate::c14n::parse_document(&normalized)
         .map_err(|e| invalid(path, format!("Invalid signature format: {e}")))?;
-    Ok(crate::hl7v3::reader::read_element(doc.root_element()))
+    Ok(read(&doc))
 }
