@@ -46,7 +46,9 @@ fn write_at(
     out.push(b'<');
     out.extend_from_slice(el.name.as_bytes());
     let mut default_ns = inherited_default;
-    if let Some(ns) = own_default.or_else(|| el.get_attr("xmlns")) {
+    // Declarations sort first among an element's attributes, so a default one is first.
+    let declared = el.attrs.first().filter(|(name, _)| name == "xmlns");
+    if let Some(ns) = own_default.or(declared.map(|(_, value)| value.as_ref())) {
         if ns != inherited_default {
             out.extend_from_slice(b" xmlns=\"");
             escape_attribute(ns, out);
