@@ -196,13 +196,15 @@ pub fn date(text: &str, path: &str) -> Result<String> {
     datetime::to_hl7_date(text).map_err(|e| invalid(path, e))
 }
 
-/// The one identifier value with a system, or an error at `path`.
-pub fn identifier_value<'v>(
-    ids: &'v [Identifier<'_>],
+/// The one item whose system is `system` (by `system_of`), or the reference's error at `path`
+/// when there is none or more than one.
+pub fn exactly_one_with_system<'v, T>(
+    items: &'v [T],
+    system_of: impl Fn(&T) -> Option<&str>,
     system: &str,
     path: &str,
-) -> Result<&'v str> {
-    let mut hits = ids.iter().filter(|i| i.system.as_deref() == Some(system));
+) -> Result<&'v T> {
+    let mut hits = items.iter().filter(|item| system_of(item) == Some(system));
     let first = hits.next().ok_or_else(|| {
         Rejection::at(
             IssueCode::Required,
@@ -216,7 +218,16 @@ pub fn identifier_value<'v>(
             format!("Too many values submitted. Expected 1 element where system == '{system}'."),
         ));
     }
-    first
+    Ok(first)
+}
+
+/// The one identifier value with a system, or an error at `path`.
+pub fn identifier_value<'v>(
+    ids: &'v [Identifier<'_>],
+    system: &str,
+    path: &str,
+) -> Result<&'v str> {
+    exactly_one_with_system(ids, |i| i.system.as_deref(), system, path)?
         .value
         .as_deref()
         .ok_or_else(|| missing(join(path, ".value")))

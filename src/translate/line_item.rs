@@ -117,23 +117,8 @@ pub fn line_item<'b, 'a: 'b>(
 
 /// The code of the one coding with `system`.
 fn only_coding<'c>(codings: &'c [Coding<'_>], system: &str, path: &str) -> Result<&'c str> {
-    let mut hits = codings
-        .iter()
-        .filter(|c| c.system.as_deref() == Some(system));
-    let first = hits.next().ok_or_else(|| {
-        crate::error::Rejection::at(
-            crate::error::IssueCode::Required,
-            path,
-            format!("Too few values submitted. Expected 1 element where system == '{system}'."),
-        )
-    })?;
-    if hits.next().is_some() {
-        return Err(invalid(
-            path,
-            format!("Too many values submitted. Expected 1 element where system == '{system}'."),
-        ));
-    }
-    code_of(first, path)
+    let coding = exactly_one_with_system(codings, |c| c.system.as_deref(), system, path)?;
+    code_of(coding, path)
 }
 
 fn product<'b, 'a: 'b>(
