@@ -6,9 +6,9 @@
 
 mod common;
 
+use common::Sweep;
 use eps_translator::to_fhir::to_fhir;
 use std::ops::Range;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
 /// Text edits: replace `range` of the document with `with`.
@@ -108,55 +108,26 @@ fn inputs() -> Vec<PathBuf> {
 
 #[test]
 fn mutated_messages_are_translated_or_refused_never_crash() {
-    std::panic::set_hook(Box::new(|_| {}));
-    let (mut runs, mut accepted, mut failures) = (0, 0, Vec::new());
+    let mut sweep = Sweep::new();
     for path in inputs() {
         let xml = std::fs::read_to_string(&path).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let region = message_region(&xml);
         for edit in edits(&xml) {
             let mut input = xml.clone();
-            let region = message_region(&xml);
             let range = edit.range.start + region.start..edit.range.end + region.start;
             input.replace_range(range, &edit.with);
             let what = format!("{name}: {}", edit.what);
-            runs += 1;
-            match catch_unwind(AssertUnwindSafe(|| to_fhir(input.as_bytes()))) {
-                Err(payload) => {
-                    let message = payload
-                        .downcast_ref::<String>()
-                        .map(String::as_str)
-                        .or_else(|| payload.downcast_ref::<&str>().copied())
-                        .unwrap_or("(no message)");
-                    failures.push(format!("{what}: panicked: {message}"));
-                }
-                Ok(Ok(json)) => {
-                    accepted += 1;
-                    if let Err(e) = serde_json::from_str::<serde_json::Value>(&json) {
-                        failures.push(format!("{what}: wrote JSON that does not parse: {e}"));
-                    }
-                }
-                Ok(Err(r)) => {
-                    if r.issues.is_empty()
-                        || r.issues.iter().any(|i| i.diagnostics.trim().is_empty())
-                    {
-                        failures.push(format!("{what}: refused without saying why: {r:?}"));
-                    }
+            sweep.runs += 1;
+            if let Some(Ok(json)) = sweep.run(&what, || to_fhir(input.as_bytes())) {
+                sweep.accepted += 1;
+                if let Err(e) = serde_json::from_str::<serde_json::Value>(&json) {
+                    sweep
+                        .failures
+                        .push(format!("{what}: wrote JSON that does not parse: {e}"));
                 }
             }
         }
     }
-    let _ = std::panic::take_hook();
-    println!("to_fhir_mutations: {runs} mutated messages, {accepted} translated, the rest refused; {} failures", failures.len());
-    assert!(runs > 1000, "too few mutations to mean anything: {runs}");
-    assert!(
-        failures.is_empty(),
-        "{} failures, first ones:\n{}",
-        failures.len(),
-        failures
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    sweep.finish("to_fhir_mutations");
 }

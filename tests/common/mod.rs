@@ -102,3 +102,81 @@ pub fn example_number(path: &Path) -> &str {
     let name = path.file_name().unwrap().to_str().unwrap();
     name.split('-').next().unwrap()
 }
+
+/// A mutation sweep's tally: how many inputs ran, how many were translated, and what went
+/// wrong (a panic, output that does not parse, a refusal that gives no reason).
+pub struct Sweep {
+    pub runs: usize,
+    pub accepted: usize,
+    pub failures: Vec<String>,
+}
+
+impl Sweep {
+    /// Starts a sweep. Until [`Sweep::finish`], panics are not printed as they happen: each is
+    /// reported once, with the input that caused it.
+    pub fn new() -> Sweep {
+        std::panic::set_hook(Box::new(|_| {}));
+        Sweep {
+            runs: 0,
+            accepted: 0,
+            failures: Vec::new(),
+        }
+    }
+
+    /// Runs `op` on one input called `what`, catching a panic (recorded with its message).
+    pub fn run<T>(
+        &mut self,
+        what: &str,
+        op: impl FnOnce() -> Result<T, eps_translator::Rejection>,
+    ) -> Option<Result<T, eps_translator::Rejection>> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(op)) {
+            Ok(result) => {
+                if let Err(r) = &result {
+                    if r.issues.is_empty()
+                        || r.issues.iter().any(|i| i.diagnostics.trim().is_empty())
+                    {
+                        self.failures
+                            .push(format!("{what}: refused without saying why: {r:?}"));
+                    }
+                }
+                Some(result)
+            }
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| payload.downcast_ref::<&str>().copied())
+                    .unwrap_or("(no message)");
+                self.failures.push(format!("{what}: panicked: {message}"));
+                None
+            }
+        }
+    }
+
+    /// Prints the counts and fails on any failure, or on too few inputs to mean anything.
+    pub fn finish(self, name: &str) {
+        let _ = std::panic::take_hook();
+        println!(
+            "{name}: {} mutated inputs, {} translated, the rest refused; {} failures",
+            self.runs,
+            self.accepted,
+            self.failures.len()
+        );
+        assert!(
+            self.runs > 1000,
+            "too few mutations to mean anything: {}",
+            self.runs
+        );
+        assert!(
+            self.failures.is_empty(),
+            "{} failures, first ones:\n{}",
+            self.failures.len(),
+            self.failures
+                .iter()
+                .take(20)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
