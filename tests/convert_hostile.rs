@@ -42,24 +42,30 @@ fn places(value: &Value, here: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
     }
 }
 
-/// What a value is replaced by (`None`: removed).
-fn replacements() -> Vec<Option<Value>> {
+/// What a value is replaced by (`None`: removed), each with a name for failure messages.
+fn replacements() -> Vec<(&'static str, Option<Value>)> {
     let mut deep = Value::Array(vec![]);
     for _ in 0..300 {
         deep = Value::Array(vec![deep]);
     }
     vec![
-        None,
-        Some(Value::Null),
-        Some(Value::Bool(true)),
-        Some(Value::from(0)),
-        Some(Value::String(String::new())),
-        Some(Value::String("\u{1}<&\"'>\u{fffe}".into())),
-        Some(Value::String("2022-02-30T25:61:00+99:00".into())),
-        Some(serde_json::from_str("-1e400").unwrap()),
-        Some(Value::Object(Map::new())),
-        Some(Value::Array(vec![])),
-        Some(deep),
+        ("removed", None),
+        ("null", Some(Value::Null)),
+        ("true", Some(Value::Bool(true))),
+        ("0", Some(Value::from(0))),
+        ("\"\"", Some(Value::String(String::new()))),
+        (
+            "control and markup characters",
+            Some(Value::String("\u{1}<&\"'>\u{fffe}".into())),
+        ),
+        (
+            "impossible date",
+            Some(Value::String("2022-02-30T25:61:00+99:00".into())),
+        ),
+        ("-1e400", Some(serde_json::from_str("-1e400").unwrap())),
+        ("{}", Some(Value::Object(Map::new()))),
+        ("[]", Some(Value::Array(vec![]))),
+        ("300-deep array", Some(deep)),
     ]
 }
 
@@ -151,9 +157,9 @@ fn mutated_bundles_are_translated_or_refused_never_crash() {
         places(&bundle, &mut Vec::new(), &mut all);
         let name = path.file_name().unwrap().to_string_lossy();
         for place in &all {
-            for with in &replacements {
+            for (label, with) in &replacements {
                 let input = serde_json::to_vec_pretty(&mutated(&bundle, place, with)).unwrap();
-                let what = format!("{name} {place:?} -> {with:.40?}");
+                let what = format!("{name} {place:?}: {label}");
                 let (converted, prepared) = outcome(&input, &ctx, &what, &mut sweep);
                 sweep.runs += 1;
                 sweep.accepted += usize::from(converted);

@@ -47,7 +47,12 @@ fn edits(text: &str) -> Vec<Edit> {
     for node in doc.descendants().filter(|n| n.is_element()) {
         let range = node.range();
         let name = node.tag_name().name();
-        let start_tag_end = xml[range.start..range.end].find('>').unwrap() + range.start + 1;
+        // The start tag ends at the first `>` after its last attribute (a value may hold `>`).
+        let after_attributes = node
+            .attributes()
+            .last()
+            .map_or(range.start, |a| a.range().end);
+        let start_tag_end = xml[after_attributes..].find('>').unwrap() + after_attributes + 1;
         out.push(Edit {
             range: range.clone(),
             with: String::new(),
