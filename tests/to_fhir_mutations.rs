@@ -50,7 +50,7 @@ fn edits(text: &str) -> Vec<Edit> {
         // The start tag ends at the first `>` after its last attribute (a value may hold `>`).
         let after_attributes = node
             .attributes()
-            .last()
+            .next_back()
             .map_or(range.start, |a| a.range().end);
         let start_tag_end = xml[after_attributes..].find('>').unwrap() + after_attributes + 1;
         out.push(Edit {
