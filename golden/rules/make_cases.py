@@ -230,6 +230,25 @@ b = base(); res(b, "MedicationRequest")["dosageInstruction"] = [{"text": "a"}, {
 cases["dosage_without_sequence"] = b
 b = cancellation(base()); res(b, "MedicationRequest")["status"] = "active"; cases["cancellation_status_not_cancelled"] = b
 
+# --- Empty values the reference reads as absent, and further validator exceptions ---
+b = base(); res(b, "Patient")["name"] = [{"text": ""}]; cases["name_text_empty"] = b
+b = base(); res(b, "Patient")["address"][0]["use"] = ""; res(b, "Patient")["name"][0]["use"] = ""
+res(b, "Organization")["telecom"][0]["use"] = "work"; cases["use_empty"] = b
+b = base(); del res(b, "Patient")["gender"]; cases["gender_absent"] = b
+b = base(); m = res(b, "MedicationRequest"); m["dispenseRequest"]["extension"].append(copy.deepcopy(m["dispenseRequest"]["extension"][0]))
+cases["performer_site_type_twice"] = b
+b = base(); m = res(b, "MedicationRequest"); m["category"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category", "code": "outpatient"}]},
+                                                           {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category", "code": "community"}]}]
+cases["category_two_values"] = b
+b = base(); m = res(b, "MedicationRequest"); m["category"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/medicationrequest-category", "code": "outpatient"}]}]
+m2 = add_mr(b, "b0000000-0000-4000-8000-000000000003"); m2["category"] = m["category"] * 2
+cases["category_repeated_value_agrees"] = b
+b = base(); dup = copy.deepcopy([e for e in b["entry"] if e["resource"]["resourceType"] == "Organization"][0]); b["entry"].append(dup)
+cases["duplicate_full_url"] = b
+b = base(); r = second_role(b); r["identifier"] = [{"system": "https://example.org/other", "value": "1"}]; cases["unreferenced_role_without_role_profile_id"] = b
+b = base(); res(b, "Practitioner")["identifier"].append({"system": "https://fhir.nhs.uk/Id/sds-user-id", "value": "100000000009"})
+cases["practitioner_two_sds_user_ids"] = b
+
 if __name__ == "__main__":
     for f in os.listdir(HERE):
         if f.endswith(".json") and "." not in f[:-5]:

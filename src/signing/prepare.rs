@@ -138,8 +138,12 @@ pub fn prepare(
         return Err(translate::unknown_event_code());
     }
     if code != Some(PRESCRIPTION_ORDER) {
+        // A cancellation is validated as one first, so its own errors come before this one.
+        if code == Some(translate::PRESCRIPTION_ORDER_UPDATE) {
+            translate::validate(&bundle, text, ctx)?;
+        }
         return Err(Rejection::at(
-            IssueCode::Value,
+            IssueCode::Invalid,
             "Bundle.entry.resource.ofType(MessageHeader).eventCoding.code",
             "MessageHeader.eventCoding.code must be 'prescription-order'.",
         ));

@@ -140,7 +140,7 @@ fn job_role_code<'r>(pr: &'r PractitionerRole<'r>, path: &str) -> Result<&'r str
                 return Err(invalid(
                     join(path, ".code"),
                     format!(
-                        "Too many values submitted. Expected 1 element where system == '{system}'."
+                        "Too many values submitted. Expected at most 1 element where system == '{system}'."
                     ),
                 ));
             }
@@ -406,7 +406,9 @@ fn single_identifier<'r>(
     if hits.next().is_some() {
         return Err(invalid(
             path,
-            format!("Too many values submitted. Expected 1 element where system == '{system}'."),
+            format!(
+                "Too many values submitted. Expected at most 1 element where system == '{system}'."
+            ),
         ));
     }
     Ok(first.and_then(|i| i.value.as_deref()))
@@ -465,17 +467,30 @@ fn responsible_party_code(
 }
 
 fn organisation_head(org: &Org<'_>, name_el: &'static str) -> Result<Element> {
-    let ods = single_identifier(
-        &org.identifiers,
-        ODS_SYSTEM,
-        &join(&org.path, ".identifier"),
-    )?
-    .ok_or_else(|| {
-        missing_with(
-            join(&org.path, ".identifier"),
-            format!("Too few values submitted. Expected 1 element where system == '{ODS_SYSTEM}'."),
-        )
-    })?;
+    let ods_path = join(&org.path, ".identifier");
+    let mut hits = org
+        .identifiers
+        .iter()
+        .filter(|i| i.system.as_deref() == Some(ODS_SYSTEM));
+    let ods =
+        match (hits.next(), hits.next()) {
+            (Some(one), None) => one
+                .value
+                .as_deref()
+                .ok_or_else(|| missing(join(&ods_path, ".value")))?,
+            (None, _) => return Err(missing_with(
+                ods_path,
+                format!(
+                    "Too few values submitted. Expected 1 element where system == '{ODS_SYSTEM}'."
+                ),
+            )),
+            (Some(_), Some(_)) => return Err(invalid(
+                ods_path,
+                format!(
+                    "Too many values submitted. Expected 1 element where system == '{ODS_SYSTEM}'."
+                ),
+            )),
+        };
     let name_text = org
         .name
         .filter(|n| !n.is_empty())

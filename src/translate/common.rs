@@ -47,9 +47,10 @@ pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Rejection
     Rejection::at(IssueCode::Invalid, path, message)
 }
 
-/// A `required` error at a FHIRPath.
+/// A missing member, refused in the reference's words (code `invalid`, "Required field
+/// missing."), at the member's FHIRPath.
 pub fn missing(path: impl Into<String>) -> Rejection {
-    Rejection::at(IssueCode::Required, path, "required field missing")
+    Rejection::at(IssueCode::Invalid, path, "Required field missing.")
 }
 
 /// Unwraps an optional element or fails with "required field missing" at `path`.
@@ -95,7 +96,8 @@ pub fn global_id(value: &str) -> String {
 /// `<name>` from a FHIR HumanName: prefix*, given*, family, suffix*.
 pub fn name(n: &HumanName<'_>, path: &str) -> Result<Element> {
     let mut el = Element::new("name");
-    if let Some(u) = n.use_.as_deref() {
+    // An empty use is no use, as the reference reads it.
+    if let Some(u) = n.use_.as_deref().filter(|u| !u.is_empty()) {
         let code = lookup(Table::NameUse, u)
             .ok_or_else(|| invalid(join(path, ".use"), format!("Unhandled name use '{u}'.")))?;
         el = el.attr("use", code);
@@ -105,8 +107,9 @@ pub fn name(n: &HumanName<'_>, path: &str) -> Result<Element> {
         && n.family.as_deref().is_none_or(str::is_empty)
         && n.suffix.is_empty();
     if let (true, Some(text)) = (no_parts, n.text.as_deref()) {
-        // A name given only as text (as HL7 v3 can hold it) is written as text, not dropped.
-        return Ok(el.text(text));
+        // A name given only as text (as HL7 v3 can hold it) is written as text, not dropped;
+        // an empty text is an empty name.
+        return Ok(if text.is_empty() { el } else { el.text(text) });
     }
     for p in &n.prefix {
         el.push(Element::new("prefix").text(p.as_ref()));
@@ -126,7 +129,8 @@ pub fn name(n: &HumanName<'_>, path: &str) -> Result<Element> {
 /// `<telecom use value>`: whitespace removed, `tel:` prefixed.
 pub fn telecom(t: &ContactPoint<'_>, path: &str) -> Result<Element> {
     let mut el = Element::new("telecom");
-    if let Some(u) = t.use_.as_deref() {
+    // An empty use is no use, as the reference reads it.
+    if let Some(u) = t.use_.as_deref().filter(|u| !u.is_empty()) {
         let code = lookup(Table::TelecomUse, u)
             .ok_or_else(|| invalid(join(path, ".use"), format!("Unhandled telecom use '{u}'.")))?;
         el = el.attr("use", code);
@@ -164,7 +168,8 @@ pub fn is_js_whitespace(c: char) -> bool {
 /// `<addr use>`: street lines from line*, city, district, state; then postalCode.
 pub fn address(a: &Address<'_>, path: &str) -> Result<Element> {
     let mut el = Element::new("addr");
-    if let Some(u) = a.use_.as_deref() {
+    // An empty use is no use, as the reference reads it.
+    if let Some(u) = a.use_.as_deref().filter(|u| !u.is_empty()) {
         let code = lookup(Table::AddressUse, u)
             .ok_or_else(|| invalid(join(path, ".use"), format!("Unhandled address use '{u}'.")))?;
         el = el.attr("use", code);

@@ -136,6 +136,21 @@ impl<'b, 'a> Input<'b, 'a> {
         reference: &Reference<'_>,
         path: &str,
     ) -> Result<(usize, &'b Resource<'a>)> {
+        if let Some(url) = reference.reference.as_deref() {
+            let same_url = self.bundle.entries.iter();
+            if same_url
+                .filter(|e| e.full_url.as_deref() == Some(url))
+                .count()
+                > 1
+            {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "Too many values submitted. Expected 1 element where fullUrl == '{url}'."
+                    ),
+                ));
+            }
+        }
         self.bundle.resolve(reference).ok_or_else(|| {
             let what = reference
                 .reference
@@ -210,6 +225,24 @@ pub fn translate_scoped(
             path,
             "a dispense-notification is an EPS dispensing message, which is not translated: expected 'prescription-order' or 'prescription-order-update'",
         )),
+        _ => Err(unknown_event_code()),
+    }
+}
+
+/// Runs only the validation of a prescription-order or prescription-order-update Bundle (no
+/// translation): its warnings, or the refusal.
+pub fn validate(bundle: &Bundle<'_>, text: &str, ctx: &Context) -> Result<Vec<Issue>> {
+    let input = Input {
+        bundle,
+        text,
+        ctx,
+        scope: Scope::SignedParts,
+    };
+    message_bundle(bundle)?;
+    let (_, header) = input.message_header()?;
+    match header.event_coding.as_ref().and_then(|c| c.code.as_deref()) {
+        Some(PRESCRIPTION_ORDER) => validation::prescription_order(&input),
+        Some(PRESCRIPTION_ORDER_UPDATE) => validation::cancellation(&input),
         _ => Err(unknown_event_code()),
     }
 }

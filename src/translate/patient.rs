@@ -52,7 +52,8 @@ fn patient_person(p: &Patient<'_>, path: &str) -> Result<Element> {
     for (i, n) in p.name.iter().enumerate() {
         person.push(name(n, &format!("{path}.name[{i}]"))?);
     }
-    let gender = required(p.gender.as_deref(), join(path, ".gender"))?;
+    // An absent gender is an unhandled one, in the reference's words.
+    let gender = p.gender.as_deref().unwrap_or("undefined");
     let gender_code = lookup(Table::Gender, gender).ok_or_else(|| {
         invalid(
             join(path, ".gender"),

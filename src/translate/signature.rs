@@ -43,7 +43,7 @@ pub fn find<'b, 'a: 'b>(
     if exact.len() > 1 {
         return Err(invalid(
             "Bundle.entry.resource.ofType(Provenance).signature",
-            format!("Too many values submitted. Expected 1 element where who.reference == '{requester}'."),
+            format!("Too many values submitted. Expected at most 1 element where who.reference == '{requester}'."),
         ));
     }
     let Some((path, sig)) = exact.pop() else {

@@ -39,8 +39,12 @@ const REPEAT_INFORMATION_URL: &str =
     "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationRepeatInformation";
 const RESPONSIBLE_PRACTITIONER_URL: &str =
     "https://fhir.nhs.uk/StructureDefinition/Extension-DM-ResponsiblePractitioner";
+const PERFORMER_SITE_TYPE_URL: &str =
+    "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PerformerSiteType";
 const PRESCRIPTION_TYPE_URL: &str =
     "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionType";
+const SDS_USER_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-user-id";
+const SDS_ROLE_PROFILE_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-role-profile-id";
 /// A prescriber's GMP number, which the reference refuses as the author's professional code.
 const GMP_NUMBER_SYSTEM: &str = "https://fhir.hl7.org.uk/Id/gmp-number";
 
@@ -65,7 +69,11 @@ fn typed_agree<'m, 'a>(path: &str, mrs: &[(usize, &'m MedicationRequest<'a>)]) -
     }
     match path {
         "groupIdentifier" => all_same(mrs, |mr| mr.group_identifier.as_ref()),
-        "category" => all_same(mrs, |mr| &mr.category),
+        // Every item of every list is one value: lists of more than one item are decided on
+        // the JSON (see `select`), where one MedicationRequest's two categories disagree.
+        "category" => {
+            mrs.iter().all(|(_, mr)| mr.category.len() <= 1) && all_same(mrs, |mr| &mr.category)
+        }
         "authoredOn" => all_same(mrs, |mr| mr.authored_on.as_ref()),
         "subject" => all_same(mrs, |mr| mr.subject.as_ref()),
         "requester" => all_same(mrs, |mr| mr.requester.as_ref()),
@@ -104,26 +112,35 @@ fn error(code: IssueCode, diagnostics: &str, expression: Option<&str>) -> Issue 
     Issue::error(code, diagnostics, expression.map(str::to_string))
 }
 
-/// Values at a simple FHIRPath (`a.b`, `extension("url")`) below a JSON resource, flattened.
-fn select<'v>(resource: &'v Value, path: &str) -> Vec<&'v Value> {
-    let mut current = vec![resource];
+/// The values a simple FHIRPath (`a.b`, `extension("url")`) gives over every MedicationRequest
+/// at once, as the reference evaluates it: each member step takes the member of every value so
+/// far, an array contributing each of its items and an absent member contributing one
+/// "undefined" (`None`); an `extension("url")` step contributes the extension with that url,
+/// or `null` when there is none.
+fn select<'v>(resources: &[&'v Value], path: &str) -> Vec<Option<&'v Value>> {
+    let mut current: Vec<Option<&Value>> = resources.iter().map(|r| Some(*r)).collect();
     for step in split_path(path) {
         let mut next = Vec::new();
         for v in current {
-            let (member, url) = match step.split_once("(\"") {
-                Some((m, rest)) => (m, Some(rest.trim_end_matches("\")"))),
-                None => (step, None),
+            let Some(v) = v else {
+                next.push(None);
+                continue;
             };
-            let Some(found) = v.get(member) else { continue };
-            let items: Vec<&Value> = match found {
-                Value::Array(a) => a.iter().collect(),
-                other => vec![other],
-            };
-            next.extend(
-                items.into_iter().filter(|i| {
-                    url.is_none_or(|u| i.get("url").and_then(Value::as_str) == Some(u))
-                }),
-            );
+            match step.split_once("(\"") {
+                Some((member, rest)) => {
+                    let url = rest.trim_end_matches("\")");
+                    let found = v.get(member).and_then(Value::as_array).and_then(|list| {
+                        list.iter()
+                            .find(|i| i.get("url").and_then(Value::as_str) == Some(url))
+                    });
+                    next.push(Some(found.unwrap_or(&Value::Null)));
+                }
+                None => match v.get(step) {
+                    Some(Value::Array(items)) => next.extend(items.iter().map(Some)),
+                    Some(one) => next.push(Some(one)),
+                    None => next.push(None),
+                },
+            }
         }
         current = next;
     }
@@ -165,26 +182,49 @@ fn medication_requests_json(raw: &Value) -> Vec<&Value> {
 }
 
 fn agreement_issue(mrs: &[&Value], path: &str) -> Option<Issue> {
-    let mut distinct: Vec<Value> = Vec::new();
-    for mr in mrs {
-        let found = select(mr, path);
-        let value = match found.as_slice() {
-            [] => Value::Null,
-            [one] => (*one).clone(),
-            many => Value::Array(many.iter().map(|v| (*v).clone()).collect()),
-        };
+    let mut distinct: Vec<Option<&Value>> = Vec::new();
+    for value in select(mrs, path) {
         if !distinct.contains(&value) {
             distinct.push(value);
         }
     }
     (distinct.len() > 1).then(|| {
-        let received = serde_json::to_string(&distinct).unwrap_or_default();
+        // Written as the reference writes the list: "undefined" as null.
+        let shown: Vec<&Value> = distinct.iter().map(|v| v.unwrap_or(&Value::Null)).collect();
+        let received = serde_json::to_string(&shown).unwrap_or_default();
         Issue::error(
             IssueCode::Value,
             format!("Expected all MedicationRequests to have the same value for {path}. Received {received}."),
             Some(format!("{MR_PATH}.{path}")),
         )
     })
+}
+
+/// The extensions the agreement checks read must each appear at most once on a
+/// MedicationRequest (the reference stops with this error before comparing).
+fn one_extension_each(mrs: &[(usize, &MedicationRequest<'_>)]) -> Result<()> {
+    for url in [
+        PERFORMER_SITE_TYPE_URL,
+        PRESCRIPTION_TYPE_URL,
+        RESPONSIBLE_PRACTITIONER_URL,
+    ] {
+        for (index, mr) in mrs {
+            let list = if url == PERFORMER_SITE_TYPE_URL {
+                mr.dispense_request
+                    .as_ref()
+                    .map_or(&[][..], |d| d.extension.as_slice())
+            } else {
+                mr.extension.as_slice()
+            };
+            if list.iter().filter(|e| e.url == url).count() > 1 {
+                return Err(invalid(
+                    join(&entry_path(*index), ".extension"),
+                    format!("Too many values submitted. Expected at most 1 element where url == '{url}'."),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One issue for each path at which the MedicationRequests disagree (the JSON is read only
@@ -200,8 +240,10 @@ fn agreement_issues(input: &Input<'_, '_>, disagreeing: &[&str], issues: &mut Ve
     }
 }
 
-/// Checks shared by every prescribing message.
-fn common(input: &Input<'_, '_>, issues: &mut Vec<Issue>) {
+/// Checks shared by every prescribing message. Most add an issue and go on; a role's
+/// practitioner that does not resolve, and ambiguous SDS ids, end the checks with that one
+/// error, as they end the reference's.
+fn common(input: &Input<'_, '_>, issues: &mut Vec<Issue>) -> Result<()> {
     let mrs = input.medication_requests();
     if mrs
         .iter()
@@ -213,14 +255,15 @@ fn common(input: &Input<'_, '_>, issues: &mut Vec<Issue>) {
             Some(&format!("{MR_PATH}.intent")),
         ));
     }
-    for (index, mr) in &mrs {
-        if mr.medication_codeable_concept.is_some() && mr.medication_reference.is_some() {
-            issues.push(Issue::error(
-                IssueCode::Structure,
-                "MedicationRequest cannot contain both medicationReference and medicationCodeableConcept fields.",
-                Some(format!("Bundle.entry[{index}].resource.medication[x]")),
-            ));
-        }
+    // One issue for the Bundle, naming the first MedicationRequest that has both.
+    if let Some((index, _)) = mrs.iter().find(|(_, mr)| {
+        mr.medication_codeable_concept.is_some() && mr.medication_reference.is_some()
+    }) {
+        issues.push(Issue::error(
+            IssueCode::Structure,
+            "MedicationRequest cannot contain both medicationReference and medicationCodeableConcept fields.",
+            Some(format!("Bundle.entry[{index}].resource.medication[x]")),
+        ));
     }
     telecoms(input, issues);
     for (index, entry) in input.bundle.entries.iter().enumerate() {
@@ -229,9 +272,10 @@ fn common(input: &Input<'_, '_>, issues: &mut Vec<Issue>) {
                 .full_url
                 .as_deref()
                 .is_some_and(|url| responsible_practitioner_urls(&mrs).contains(&url));
-            practitioner_role(role, index, responsible, issues);
+            practitioner_role(input, role, index, responsible, issues)?;
         }
     }
+    Ok(())
 }
 
 /// A reference given as a `reference` string (not empty), as opposed to an identifier.
@@ -296,11 +340,12 @@ fn responsible_practitioner_urls<'m>(mrs: &[(usize, &'m MedicationRequest<'_>)])
 /// responsible practitioner's role, where it is either a reference or an identifier (not both,
 /// not neither).
 fn practitioner_role(
+    input: &Input<'_, '_>,
     role: &crate::fhir::PractitionerRole<'_>,
     index: usize,
     responsible: bool,
     issues: &mut Vec<Issue>,
-) {
+) -> Result<()> {
     let path = entry_path(index);
     if let Some(p) = &role.practitioner {
         if !responsible {
@@ -332,6 +377,32 @@ fn practitioner_role(
             ));
         }
     }
+    // The SDS ids are compared with the caller's (a warning at most), so each must be one.
+    if let Some(p) = role.practitioner.as_ref().filter(|p| is_literal(p)) {
+        let practitioner_path = join(&path, ".practitioner");
+        if let (i, Resource::Practitioner(practitioner)) = input.resolve(p, &practitioner_path)? {
+            let users = practitioner.identifier.iter();
+            if users
+                .filter(|id| id.system.as_deref() == Some(SDS_USER_SYSTEM))
+                .count()
+                > 1
+            {
+                return Err(invalid(
+                    join(&entry_path(i), ".identifier"),
+                    format!("Too many values submitted. Expected at most 1 element where system == '{SDS_USER_SYSTEM}'."),
+                ));
+            }
+        }
+    }
+    if let Some(identifiers) = &role.identifier {
+        exactly_one_with_system(
+            identifiers,
+            |i| i.system.as_deref(),
+            SDS_ROLE_PROFILE_SYSTEM,
+            &join(&path, ".identifier"),
+        )?;
+    }
+    Ok(())
 }
 
 /// The requester's organisation rules: the organisation is given by reference and, for a
@@ -414,9 +485,10 @@ fn requester(input: &Input<'_, '_>, issues: &mut Vec<Issue>) -> Result<()> {
 /// Validates a prescription-order Bundle; returns warnings, or refuses with every error.
 pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
     let mut issues = Vec::new();
-    common(input, &mut issues);
+    common(input, &mut issues)?;
     let mrs = input.medication_requests();
     // Compared on the typed model (cheap); the JSON is read only to describe a disagreement.
+    one_extension_each(&mrs)?;
     let disagreeing: Vec<&str> = MUST_AGREE
         .iter()
         .copied()
@@ -527,7 +599,7 @@ pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
 /// Validates a prescription-order-update (cancellation) Bundle.
 pub fn cancellation(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
     let mut issues = Vec::new();
-    common(input, &mut issues);
+    common(input, &mut issues)?;
     let mrs = input.medication_requests();
     if mrs.len() != 1 {
         issues.push(error(
@@ -612,7 +684,28 @@ mod tests {
     fn select_follows_extension_urls() {
         let v: Value =
             serde_json::from_str(r#"{"extension":[{"url":"a","x":1},{"url":"b","x":2}]}"#).unwrap();
-        assert_eq!(select(&v, "extension(\"b\")").len(), 1);
-        assert_eq!(select(&v, "extension(\"b\").x")[0], &Value::from(2));
+        assert_eq!(select(&[&v], "extension(\"b\")").len(), 1);
+        assert_eq!(
+            select(&[&v], "extension(\"b\").x")[0],
+            Some(&Value::from(2))
+        );
+        assert_eq!(select(&[&v], "extension(\"c\")")[0], Some(&Value::Null));
+        assert_eq!(select(&[&v], "category"), vec![None]);
+    }
+
+    #[test]
+    fn agreement_is_over_every_value_of_every_medication_request() {
+        let one: Value = serde_json::from_str(r#"{"category":[{"a":1}]}"#).unwrap();
+        let two_same: Value = serde_json::from_str(r#"{"category":[{"a":1},{"a":1}]}"#).unwrap();
+        let two_differ: Value = serde_json::from_str(r#"{"category":[{"a":1},{"a":2}]}"#).unwrap();
+        let none: Value = serde_json::from_str("{}").unwrap();
+        assert!(agreement_issue(&[&one, &two_same], "category").is_none());
+        assert!(agreement_issue(&[&two_differ], "category").is_some());
+        let issue = agreement_issue(&[&one, &none], "category").unwrap();
+        assert!(
+            issue.diagnostics.ends_with(r#"Received [{"a":1},null]."#),
+            "{}",
+            issue.diagnostics
+        );
     }
 }
