@@ -249,6 +249,266 @@ b = base(); r = second_role(b); r["identifier"] = [{"system": "https://example.o
 b = base(); res(b, "Practitioner")["identifier"].append({"system": "https://fhir.nhs.uk/Id/sds-user-id", "value": "100000000009"})
 cases["practitioner_two_sds_user_ids"] = b
 
+# ===== Mapping rules (request translation), one case per rule or a few per lookup table =====
+ENDORSEMENT = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionEndorsement"
+CONTROLLED_DRUG = "https://fhir.nhs.uk/StructureDefinition/Extension-DM-ControlledDrug"
+EPS_REPEAT_INFO = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation"
+JOB_ROLE_CODE = "https://fhir.nhs.uk/CodeSystem/NHSDigital-SDS-JobRoleCode"
+JOB_ROLE_NAME = "https://fhir.hl7.org.uk/CodeSystem/UKCore-SDSJobRoleName"
+
+
+def prescriber_ids(b, ids):
+    """The requester's Practitioner: its SDS user id, then the given professional codes."""
+    p = res(b, "Practitioner"); p["identifier"] = p["identifier"][:1] + ids
+
+
+# --- Patient: lookup tables (gender, name use, address use, telecom use) ---
+for g in ["male", "female", "other"]:
+    b = base(); res(b, "Patient")["gender"] = g; cases[f"patient_gender_{g}"] = b
+b = base(); res(b, "Patient")["gender"] = "intersex"; cases["patient_gender_not_in_table"] = b
+b = base(); res(b, "Patient")["name"] = [{"use": u, "family": "EXAMPLE", "given": [u.upper()]} for u in
+                                        ["usual", "official", "temp", "anonymous", "nickname", "old", "maiden"]]
+cases["patient_name_use_table"] = b
+b = base(); res(b, "Patient")["name"][0]["use"] = "unknown-use"; cases["patient_name_use_not_in_table"] = b
+b = base(); res(b, "Patient")["address"] = [{"use": u, "line": [f"{i} TEST STREET"], "postalCode": "ZZ1 1ZZ"}
+                                           for i, u in enumerate(["home", "work", "temp", "billing"], 1)]
+cases["patient_address_use_table"] = b
+b = base(); res(b, "Patient")["address"][0]["use"] = "old"; cases["patient_address_use_not_in_table"] = b
+b = base(); res(b, "Patient")["telecom"] = [{"system": "phone", "use": u, "value": f"0100000000{i}"}
+                                           for i, u in enumerate(["home", "work", "temp", "mobile"], 1)]
+cases["patient_telecom_use_table"] = b
+b = base(); res(b, "Patient")["telecom"] = [{"system": "phone", "use": "old", "value": "01000000001"}]
+cases["patient_telecom_use_not_in_table"] = b
+b = base(); res(b, "Patient")["telecom"] = [{"system": "phone", "value": "01000000001"}]; cases["patient_telecom_without_use"] = b
+
+# --- Names: parts and text ---
+b = base(); res(b, "Patient")["name"] = [{"use": "official", "family": "EXAMPLE", "given": ["ALEX", "JO"],
+                                         "prefix": ["MX", "DR"], "suffix": ["PHD", "OBE"], "text": "IGNORED"}]
+cases["name_all_parts"] = b
+b = base(); res(b, "Patient")["name"] = [{"use": "usual", "text": "ALEX EXAMPLE"}]; cases["name_text_only"] = b
+b = base(); res(b, "Patient")["name"] = [{"family": "EXAMPLE"}]; cases["name_without_use"] = b
+
+# --- Addresses: line assembly ---
+b = base(); res(b, "Patient")["address"] = [{"use": "home", "line": ["1 TEST STREET", "FLAT 2"], "city": "TESTTOWN",
+                                            "district": "TESTSHIRE", "state": "TESTSTATE", "postalCode": "ZZ1 1ZZ",
+                                            "country": "GB", "text": "IGNORED"}]
+cases["address_line_city_district_state_postcode"] = b
+b = base(); res(b, "Patient")["address"] = [{"use": "home", "city": "TESTTOWN"}]; cases["address_city_only"] = b
+b = base(); res(b, "Patient")["address"] = [{"line": ["1 TEST STREET"], "postalCode": "ZZ1 1ZZ"}]; cases["address_without_use"] = b
+
+# --- Telecom values: whitespace removed, tel: prefix ---
+b = base(); res(b, "Patient")["telecom"] = [{"system": "phone", "use": "home", "value": " 01000\t000 001 "}]
+cases["telecom_value_whitespace_removed"] = b
+b = base(); res(b, "Patient")["telecom"] = [{"system": "phone", "use": "home", "value": "tel:01000000001"}]
+cases["telecom_value_tel_prefix_kept"] = b
+b = base(); res(b, "Patient")["telecom"] = [{"system": "phone", "use": "home", "value": "TEL:01000000001"}]
+cases["telecom_value_upper_case_tel_prefixed"] = b
+b = base(); res(b, "Patient")["telecom"] = [{"system": "email", "use": "home", "value": "alex@example.org"}]
+cases["telecom_value_email_prefixed"] = b
+
+# --- Patient: identifiers and birth date ---
+b = base(); res(b, "Patient")["identifier"].insert(0, {"system": "https://example.org/local", "value": "L1"})
+cases["patient_nhs_number_among_other_identifiers"] = b
+b = base(); res(b, "Patient")["birthDate"] = "1990-01"; cases["patient_birth_date_year_month"] = b
+
+# --- ParentPrescription: effectiveTime ---
+b = base(); res(b, "MedicationRequest")["dispenseRequest"]["validityPeriod"] = {"start": "2022-01-21", "end": "2022-04-21"}
+cases["effective_time_from_validity_start"] = b
+b = base(); res(b, "MedicationRequest")["dispenseRequest"]["validityPeriod"] = {"start": "2022-01-21T23:30:00+01:00"}
+cases["effective_time_from_validity_start_with_offset"] = b
+b = signed(base(), SIG.format(inner="")); res(b, "Provenance")["signature"][0]["when"] = "2022-01-31T23:47:00+01:00"
+cases["author_time_from_signature_in_utc"] = b
+b = signed(base(), SIG.format(inner="")); res(b, "Provenance")["signature"][0]["who"] = {"reference": U(10)}
+cases["author_signature_of_another_role_ignored"] = b
+
+# --- Prescription: course of therapy → treatment type, repeat number, days supply, review date ---
+b = base(); res(b, "MedicationRequest")["courseOfTherapyType"]["coding"][0]["code"] = "continuous"
+cases["course_of_therapy_continuous"] = b
+cases["course_of_therapy_repeat_dispensing"] = repeat_dispensing(base())
+b = base(); res(b, "MedicationRequest")["courseOfTherapyType"]["coding"][0]["code"] = "seasonal"
+cases["course_of_therapy_not_in_table"] = b
+b = repeat_dispensing(base())
+for m in [e["resource"] for e in b["entry"] if e["resource"]["resourceType"] == "MedicationRequest"]:
+    m["basedOn"] = [{"extension": [{"url": EPS_REPEAT_INFO, "extension": [{"url": "numberOfRepeatsAllowed", "valueInteger": 2}]}],
+                     "reference": "urn:uuid:00000000-0000-4000-8000-000000000099"}]
+cases["repeat_number_from_based_on_repeat_information"] = b
+b = repeat_dispensing(base()); res(b, "MedicationRequest")["dispenseRequest"]["numberOfRepeatsAllowed"] = 0
+cases["repeat_number_zero_repeats_allowed"] = b
+b = repeat_dispensing(base()); del res(b, "MedicationRequest")["dispenseRequest"]["numberOfRepeatsAllowed"]
+cases["repeat_number_repeats_allowed_absent"] = b
+b = repeat_dispensing(base()); res(b, "MedicationRequest")["dispenseRequest"]["expectedSupplyDuration"] = {
+    "value": 4, "unit": "week", "system": "http://unitsofmeasure.org", "code": "wk"}
+cases["days_supply_not_in_days"] = b
+b = repeat_dispensing(base()); res(b, "MedicationRequest")["dispenseRequest"]["expectedSupplyDuration"]["value"] = 28.0
+cases["days_supply_number_text_kept"] = b
+b = base(); res(b, "MedicationRequest")["extension"].append({"url": REPEAT_INFO, "extension": [
+    {"url": "authorisationExpiryDate", "valueDateTime": "2022-07-20"}]}); cases["review_date_from_repeat_information"] = b
+b = base(); res(b, "MedicationRequest")["extension"].append({"url": REPEAT_INFO, "extension": [
+    {"url": "authorisationExpiryDate", "valueDateTime": "2022-07-20T00:00:00+00:00"}]}); cases["review_date_date_time_refused"] = b
+
+# --- Prescription: prescription type, dispensing site preference, performer ---
+for t in ["1004", "0108"]:
+    b = base(); res(b, "MedicationRequest")["extension"][0]["valueCoding"]["code"] = t
+    if t == "1004": del res(b, "Organization")["partOf"]
+    cases[f"prescription_type_{t}"] = b
+for site in ["P2", "P3"]:
+    b = base(); res(b, "MedicationRequest")["dispenseRequest"]["extension"][0]["valueCoding"]["code"] = site
+    cases[f"dispensing_site_preference_{site.lower()}"] = b
+b = base(); del res(b, "MedicationRequest")["dispenseRequest"]["performer"]; cases["performer_absent"] = b
+b = base(); res(b, "MedicationRequest")["dispenseRequest"]["performer"]["identifier"]["system"] = "https://example.org/other"
+cases["performer_other_system"] = b
+
+# --- AgentPerson: job role code systems ---
+b = base(); res(b, "PractitionerRole")["code"] = [{"coding": [{"system": JOB_ROLE_NAME, "code": "R8000"}]}]
+cases["job_role_name_system"] = b
+b = base(); res(b, "PractitionerRole")["code"] = [{"coding": [{"system": JOB_ROLE_NAME, "code": "R8000"},
+                                                             {"system": JOB_ROLE_CODE, "code": "S8000:G8000:R8000"}]}]
+cases["job_role_code_preferred_to_name"] = b
+b = base(); res(b, "PractitionerRole")["code"] = [{"coding": [{"system": "https://example.org/other", "code": "X"}]}]
+cases["job_role_other_system_only"] = b
+
+# --- AgentPerson: professional codes (author) and responsible party codes ---
+for sysname, value in [("nmc-number", "12A3456B"), ("gphc-number", "2083469"), ("hcpc-number", "PA12345"),
+                       ("professional-code", "P123456")]:
+    b = base(); prescriber_ids(b, [{"system": f"https://fhir.hl7.org.uk/Id/{sysname}", "value": value}])
+    cases[f"professional_code_{sysname.replace('-number', '').replace('-', '_')}"] = b
+b = base(); prescriber_ids(b, [{"system": "https://fhir.hl7.org.uk/Id/gmc-number", "value": "c1234567"}])
+cases["professional_code_gmc_lower_case_c"] = b
+b = base(); prescriber_ids(b, [{"system": "https://fhir.hl7.org.uk/Id/gmc-number", "value": "1234567"}])
+cases["professional_code_gmc_without_c"] = b
+b = base(); prescriber_ids(b, [{"system": "https://fhir.hl7.org.uk/Id/gmc-number", "value": "C1234567"},
+                               {"system": "https://fhir.hl7.org.uk/Id/nmc-number", "value": "12A3456B"}])
+cases["professional_code_two_kinds"] = b
+b = base(); prescriber_ids(b, []); cases["professional_code_none"] = b
+b = base(); prescriber_ids(b, [{"system": "https://fhir.hl7.org.uk/Id/din-number", "value": "977677"}])
+cases["professional_code_din_only_author"] = b
+b = base(); res(b, "Practitioner")["identifier"].append({"system": "https://fhir.hl7.org.uk/Id/din-number", "value": "977677"})
+r = second_role(b); responsible_practitioner(b, 10); cases["responsible_party_din"] = b
+b = base(); res(b, "Practitioner")["identifier"].append({"system": "https://fhir.hl7.org.uk/Id/din-number", "value": "977677"})
+r = second_role(b); r["identifier"].append({"system": "https://fhir.hl7.org.uk/Id/nhsbsa-spurious-code", "value": "SP1234"})
+responsible_practitioner(b, 10); cases["responsible_party_spurious_code_before_din"] = b
+
+# --- AgentPerson: telecom fallback (role, then practitioner, then organisation) ---
+b = base(); del res(b, "PractitionerRole")["telecom"]
+res(b, "Practitioner")["telecom"] = [{"system": "phone", "value": "01000 000004", "use": "mobile"}]
+cases["telecom_from_practitioner"] = b
+b = base(); del res(b, "PractitionerRole")["telecom"]; cases["telecom_none_on_role_or_practitioner"] = b
+b = base(); r = second_role(b); del r["telecom"]
+r["practitioner"] = {"identifier": {"system": "https://fhir.hl7.org.uk/Id/gmc-number", "value": "C7654321"}, "display": "DR RESP"}
+responsible_practitioner(b, 10); cases["telecom_from_organization_for_identifier_practitioner"] = b
+b = base(); res(b, "PractitionerRole")["telecom"] = [{"system": "phone", "value": "01000 000000", "use": "work"},
+                                                    {"system": "phone", "value": "01000 000008", "use": "temp"}]
+cases["telecom_role_two"] = b
+
+# --- Organisations: Organization vs HealthcareService cost centre, Location address, licensing organisation ---
+def healthcare_service(b):
+    secondary_care(b)
+    res(b, "PractitionerRole")["healthcareService"] = [{"reference": U(15)}]
+    add_entry(b, 15, {"resourceType": "HealthcareService",
+                      "identifier": [{"use": "usual", "system": ODS, "value": "X00015"}],
+                      "providedBy": {"identifier": {"system": ODS, "value": "X00001"}},
+                      "location": [{"reference": U(16)}], "name": "TEST CLINIC",
+                      "telecom": [{"system": "phone", "value": "01000 000015", "use": "work"}]})
+    add_entry(b, 16, {"resourceType": "Location", "status": "active", "mode": "instance",
+                      "address": {"use": "work", "line": ["3 TEST HOSPITAL ROAD"], "city": "TESTTOWN", "postalCode": "ZZ1 1ZX"}})
+    return b
+
+cases["cost_centre_healthcare_service"] = healthcare_service(base())
+b = healthcare_service(base()); del res(b, "Organization")["partOf"]; cases["cost_centre_healthcare_service_no_part_of"] = b
+b = healthcare_service(base()); hs2 = copy.deepcopy(res(b, "HealthcareService")); hs2["identifier"][0]["value"] = "X00020"
+hs2["name"] = "SECOND CLINIC"; add_entry(b, 20, hs2); res(b, "PractitionerRole")["healthcareService"].append({"reference": U(20)})
+cases["cost_centre_first_healthcare_service"] = b
+b = healthcare_service(base()); res(b, "HealthcareService")["location"] = []; cases["cost_centre_healthcare_service_no_location"] = b
+b = healthcare_service(base()); del res(b, "Location")["address"]; cases["cost_centre_location_without_address"] = b
+b = healthcare_service(base()); del res(b, "HealthcareService")["name"]; cases["cost_centre_healthcare_service_without_name"] = b
+b = base(); parent = copy.deepcopy(res(b, "Organization")); del parent["partOf"]
+parent["identifier"][0]["value"] = "X0A"; parent["name"] = "TEST ICB BY REFERENCE"; add_entry(b, 17, parent)
+res(b, "Organization")["partOf"] = {"reference": U(17)}; cases["licensing_organization_part_of_reference"] = b
+b = base(); del res(b, "Organization")["partOf"]["display"]; cases["licensing_organization_part_of_without_display"] = b
+b = secondary_care(base()); cases["licensing_organization_secondary_care_part_of"] = b
+b = base(); res(b, "Organization")["address"][0] = {"use": "temp", "line": ["2 TEST ROAD", "UNIT 4"], "city": "TESTTOWN",
+                                                   "district": "TESTSHIRE", "postalCode": "ZZ1 1ZY"}
+cases["organization_address_lines"] = b
+b = base(); res(b, "Organization")["telecom"][0]["use"] = "temp"; cases["organization_telecom_use_temp"] = b
+b = base(); del res(b, "Organization")["name"]; cases["organization_without_name"] = b
+
+# --- Line item: medication, quantity ---
+b = base(); m = res(b, "MedicationRequest"); med = m.pop("medicationCodeableConcept")
+m["medicationReference"] = {"reference": U(18)}
+add_entry(b, 18, {"resourceType": "Medication", "code": med}); cases["medication_from_medication_resource"] = b
+b = base(); res(b, "MedicationRequest")["medicationCodeableConcept"]["coding"].insert(
+    0, {"system": "https://example.org/local-drugs", "code": "L1", "display": "Local"})
+cases["medication_snomed_coding_among_others"] = b
+b = base(); del res(b, "MedicationRequest")["medicationCodeableConcept"]["coding"][0]["display"]; cases["medication_without_display"] = b
+b = base(); res(b, "MedicationRequest")["dispenseRequest"]["quantity"]["value"] = 10.50; cases["quantity_decimal"] = b
+b = base(); q = res(b, "MedicationRequest")["dispenseRequest"]["quantity"]; q["unit"] = "tablet"; q["code"] = "428673006"
+cases["quantity_unit_and_code"] = b
+b = base(); del res(b, "MedicationRequest")["dispenseRequest"]["quantity"]["unit"]; cases["quantity_without_unit"] = b
+
+# --- Line item: endorsements ---
+def endorse(b, *codes, system="https://fhir.nhs.uk/CodeSystem/medicationrequest-endorsement"):
+    for c in codes:
+        res(b, "MedicationRequest")["extension"].append({"url": ENDORSEMENT, "valueCodeableConcept": {
+            "coding": [{"system": system, "code": c}]}})
+    return b
+
+cases["endorsement_one"] = endorse(base(), "SLS")
+cases["endorsement_two"] = endorse(base(), "SLS", "FS")
+cases["endorsement_other_system"] = endorse(base(), "SLS", system="https://example.org/other")
+
+# --- Line item: additional instructions (controlled drug words, note, CommunicationRequest text and List) ---
+b = base(); res(b, "MedicationRequest")["extension"].append({"url": CONTROLLED_DRUG, "extension": [
+    {"url": "quantityWords", "valueString": "twenty one"}, {"url": "schedule", "valueCoding": {"code": "CD2"}}]})
+cases["instructions_controlled_drug_words"] = b
+b = base(); res(b, "MedicationRequest")["note"] = [{"text": "Review in 7 days"}]; cases["instructions_note"] = b
+b = base(); res(b, "MedicationRequest")["note"] = [{"text": "A & <B>"}]; cases["instructions_note_escaped"] = b
+b = with_communication(base(), [{"contentString": "Take with food"}, {"contentReference": {"reference": U(12)}}])
+res(b, "MedicationRequest")["extension"].append({"url": CONTROLLED_DRUG, "extension": [{"url": "quantityWords", "valueString": "twenty one"}]})
+res(b, "MedicationRequest")["note"] = [{"text": "Review in 7 days"}]; cases["instructions_all_parts_joined"] = b
+b = with_communication(base(), [{"contentString": "Take with food"}])
+add_mr(b, "b0000000-0000-4000-8000-000000000003"); cases["instructions_communication_first_line_item_only"] = b
+b = with_communication(base(), [{"contentString": "First"}])
+add_entry(b, 19, {"resourceType": "CommunicationRequest", "status": "unknown", "subject": {"reference": U(3)},
+                  "payload": [{"contentString": "Second"}], "requester": {"reference": U(5)}, "recipient": [{"reference": U(3)}]})
+cases["instructions_two_communication_requests"] = b
+
+# --- Line item: dosage text ---
+b = base(); res(b, "MedicationRequest")["dosageInstruction"] = [
+    {"text": "b", "sequence": 2}, {"text": "a1", "sequence": 1}, {"text": "a2", "sequence": 1}, {"text": "c", "sequence": 3}]
+cases["dosage_joined_by_sequence"] = b
+b = base(); res(b, "MedicationRequest")["dosageInstruction"] = [{"sequence": 1}]; cases["dosage_single_without_text"] = b
+b = base(); res(b, "MedicationRequest")["dosageInstruction"] = [{"text": "a", "sequence": 1.5}, {"text": "b", "sequence": 1}]
+cases["dosage_fractional_sequence"] = b
+
+# --- Cancellation fields ---
+cases["cancellation_status_reason"] = cancellation(base())
+b = cancellation(base()); del res(b, "MedicationRequest")["statusReason"]["coding"][0]["display"]
+cases["cancellation_status_reason_without_display"] = b
+b = cancellation(base()); res(b, "MedicationRequest")["statusReason"]["coding"][0].update(code="0005", display="Change to medication treatment regime")
+cases["cancellation_status_reason_other_code"] = b
+b = cancellation(base()); res(b, "MedicationRequest")["statusReason"]["coding"][0]["system"] = "https://example.org/other"
+cases["cancellation_status_reason_other_system"] = b
+b = cancellation(base()); del res(b, "Organization")["partOf"]; cases["cancellation_without_licensing_organization"] = b
+b = cancellation(base()); r = second_role(b); responsible_practitioner(b, 10)
+r["identifier"][0]["value"] = "100000000009"; cases["cancellation_responsible_party_other_role"] = b
+b = cancellation(base()); del res(b, "PractitionerRole")["telecom"]
+cases["cancellation_telecom_from_practitioner_or_none"] = b
+
+# --- Identifiers written as given or upper-cased ---
+b = base(); b["identifier"]["value"] = "bundle-id-not-a-uuid"; cases["bundle_identifier_not_a_uuid"] = b
+b = base(); res(b, "MedicationRequest")["groupIdentifier"]["value"] = "6bc03a-a83008-485bar"; cases["short_form_id_case_kept"] = b
+b = base(); res(b, "MedicationRequest")["identifier"][0]["value"] = "item-one"; cases["item_number_not_a_uuid"] = b
+
+# --- More of the prescription and line item ---
+b = base(); m = res(b, "MedicationRequest"); m["courseOfTherapyType"]["coding"][0]["code"] = "continuous"
+m["dispenseRequest"]["numberOfRepeatsAllowed"] = 3; cases["repeat_number_continuous_ignores_repeats_allowed"] = b
+b = base(); res(b, "Practitioner")["name"] = [{"use": "official", "text": "DR SAM DOCTOR"}]; cases["practitioner_name_text_only"] = b
+b = base(); res(b, "MedicationRequest")["extension"].append({"url": CONTROLLED_DRUG, "extension": [{"url": "quantityWords", "valueString": ""}]})
+res(b, "MedicationRequest")["note"] = [{"text": "Review in 7 days"}]; cases["instructions_controlled_drug_words_empty"] = b
+b = base(); res(b, "MedicationRequest")["note"] = [{"text": "one"}, {"text": "two"}]; cases["instructions_note_two"] = b
+b = base(); c = res(b, "MedicationRequest")["medicationCodeableConcept"]["coding"]; c.append(dict(c[0], code="39732411000001106"))
+cases["medication_two_snomed_codings"] = b
+
 if __name__ == "__main__":
     for f in os.listdir(HERE):
         if f.endswith(".json") and "." not in f[:-5]:

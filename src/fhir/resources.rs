@@ -220,8 +220,9 @@ pub struct HealthcareService<'a> {
     pub identifier: Vec<Identifier<'a>>,
     #[serde(borrow)]
     pub provided_by: Option<Reference<'a>>,
-    #[serde(borrow, default)]
-    pub location: Vec<Reference<'a>>,
+    /// `None` when absent ("required field missing"); an empty array is refused as too few.
+    #[serde(borrow)]
+    pub location: Option<Vec<Reference<'a>>>,
     #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub name: Option<Str<'a>>,
     #[serde(borrow, default)]

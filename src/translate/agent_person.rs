@@ -71,8 +71,9 @@ struct Org<'r> {
 enum OrgAddress<'r> {
     /// Exactly one of these addresses is required.
     List(&'r [Address<'r>]),
-    /// The role's or service's Locations; exactly one, whose address is required.
-    Locations(&'r [Reference<'r>], String),
+    /// The role's or service's Locations (`None`: the member is absent); exactly one,
+    /// whose address is required.
+    Locations(Option<&'r [Reference<'r>]>, String),
 }
 
 /// Builds the `AgentPerson` for the PractitionerRole at `role_ref`.
@@ -257,7 +258,10 @@ fn organization<'b, 'a: 'b>(
         identifiers: org_ref.identifier.as_ref().into_iter().collect(),
         name: org_ref.display.as_deref(),
         telecom: pr.telecom.as_deref(),
-        address: OrgAddress::Locations(&pr.location, join(pr_path, ".location")),
+        address: OrgAddress::Locations(
+            Some(pr.location.as_slice()).filter(|l| !l.is_empty()),
+            join(pr_path, ".location"),
+        ),
         part_of: None,
     })
 }
@@ -286,7 +290,7 @@ fn cost_centre<'b, 'a: 'b>(
             identifiers: hs.identifier.iter().collect(),
             name: hs.name.as_deref(),
             telecom: Some(&hs.telecom),
-            address: OrgAddress::Locations(&hs.location, join(&path, ".location")),
+            address: OrgAddress::Locations(hs.location.as_deref(), join(&path, ".location")),
             part_of: org.part_of,
             path,
         }));
@@ -296,7 +300,10 @@ fn cost_centre<'b, 'a: 'b>(
         identifiers: hs_ref.identifier.as_ref().into_iter().collect(),
         name: hs_ref.display.as_deref(),
         telecom: pr.telecom.as_deref(),
-        address: OrgAddress::Locations(&pr.location, join(pr_path, ".location")),
+        address: OrgAddress::Locations(
+            Some(pr.location.as_slice()).filter(|l| !l.is_empty()),
+            join(pr_path, ".location"),
+        ),
         part_of: org.part_of,
     }))
 }
@@ -472,25 +479,28 @@ fn organisation_head(org: &Org<'_>, name_el: &'static str) -> Result<Element> {
         .identifiers
         .iter()
         .filter(|i| i.system.as_deref() == Some(ODS_SYSTEM));
-    let ods =
-        match (hits.next(), hits.next()) {
-            (Some(one), None) => one
-                .value
-                .as_deref()
-                .ok_or_else(|| missing(join(&ods_path, ".value")))?,
-            (None, _) => return Err(missing_with(
+    let ods = match (hits.next(), hits.next()) {
+        (Some(one), None) => one
+            .value
+            .as_deref()
+            .ok_or_else(|| missing(join(&ods_path, ".value")))?,
+        (None, _) => {
+            return Err(missing_with(
                 ods_path,
                 format!(
                     "Too few values submitted. Expected 1 element where system == '{ODS_SYSTEM}'."
                 ),
-            )),
-            (Some(_), Some(_)) => return Err(invalid(
+            ))
+        }
+        (Some(_), Some(_)) => {
+            return Err(invalid(
                 ods_path,
                 format!(
                     "Too many values submitted. Expected 1 element where system == '{ODS_SYSTEM}'."
                 ),
-            )),
-        };
+            ))
+        }
+    };
     let name_text = org
         .name
         .filter(|n| !n.is_empty())
@@ -551,7 +561,7 @@ fn organisation_address<'b, 'a: 'b>(input: &Input<'b, 'a>, org: &Org<'b>) -> Res
             join(&org.path, ".address"),
             "Too many values submitted. Expected 1 element.",
         )),
-        OrgAddress::Locations([one], path) => {
+        OrgAddress::Locations(Some([one]), path) => {
             let (index, loc) =
                 input.resolve_as(one, &join(path, "[0]"), "Location", |r| match r {
                     Resource::Location(l) => Some(l),
@@ -563,8 +573,12 @@ fn organisation_address<'b, 'a: 'b>(input: &Input<'b, 'a>, org: &Org<'b>) -> Res
             })?;
             address(a, &addr_path)
         }
-        OrgAddress::Locations([], path) => Err(missing(path.clone())),
-        OrgAddress::Locations(_, path) => Err(invalid(
+        OrgAddress::Locations(None, path) => Err(missing(path.clone())),
+        OrgAddress::Locations(Some([]), path) => Err(invalid(
+            path.clone(),
+            "Too few values submitted. Expected 1 element.",
+        )),
+        OrgAddress::Locations(Some(_), path) => Err(invalid(
             path.clone(),
             "Too many values submitted. Expected 1 element.",
         )),

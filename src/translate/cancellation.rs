@@ -46,7 +46,12 @@ pub fn translate(input: &Input<'_, '_>) -> Result<Translated> {
     let mut hits = codings
         .iter()
         .filter(|c| c.system.as_deref() == Some(STATUS_REASON_SYSTEM));
-    let coding = hits.next().ok_or_else(|| missing(reason_path.clone()))?;
+    let coding = hits.next().ok_or_else(|| {
+        invalid(
+            reason_path.clone(),
+            format!("Too few values submitted. Expected 1 element where system == '{STATUS_REASON_SYSTEM}'."),
+        )
+    })?;
     if hits.next().is_some() {
         return Err(invalid(
             reason_path,

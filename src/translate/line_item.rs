@@ -263,7 +263,7 @@ fn additional_instructions(
         _ => {
             return Err(invalid(
                 join(path, ".note"),
-                "Too many values submitted. Expected 1 element.",
+                "Too many values submitted. Expected at most 1 element.",
             ))
         }
     };
