@@ -322,7 +322,7 @@ fn run_c14n(
     };
     match crate::c14n::canonicalize(text, &options) {
         Ok(bytes) => write_stdout(&bytes),
-        Err(e) => refused_xml(&e.to_string()),
+        Err(e) => rejected(&Rejection::from(&e)),
     }
 }
 

@@ -19,6 +19,7 @@ use super::dtd::{collapse_spaces, AttributeDefaults};
 use super::error::{C14nError, Pos};
 use super::escape;
 use super::MAX_OUTPUT_BYTES;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
@@ -58,6 +59,24 @@ pub(crate) struct Writer<'a, 'o> {
     rendered: Vec<(&'a str, &'a str)>,
     namespaces: Vec<(&'a str, &'a str)>,
     attrs: Vec<Attr<'a>>,
+    /// The PrefixList's prefixes (`#default` aside), looked up once per in-scope namespace.
+    listed: FxHashSet<&'a str>,
+    /// Whether the PrefixList names `#default`.
+    default_listed: bool,
+    /// The most bytes written: see [`output_limit`].
+    output_limit: usize,
+}
+
+/// The canonical form may be larger than its document (attribute defaults, namespace
+/// declarations repeated on each element that uses them, entity replacement text), but only
+/// in proportion: at most 8 times the document plus 2 MiB (room for the entity expansion
+/// limit), and never over [`MAX_OUTPUT_BYTES`]. So the work a document can cause is bounded
+/// by its own size.
+pub(crate) fn output_limit(document_len: usize) -> usize {
+    document_len
+        .saturating_mul(8)
+        .saturating_add(2 * 1024 * 1024)
+        .min(MAX_OUTPUT_BYTES)
 }
 
 impl<'a, 'o> Writer<'a, 'o> {
@@ -69,7 +88,17 @@ impl<'a, 'o> Writer<'a, 'o> {
         out: &'o mut Vec<u8>,
     ) -> Self {
         let out_start = out.len();
+        let listed = settings
+            .prefixes
+            .iter()
+            .copied()
+            .filter(|p| *p != "#default")
+            .collect();
+        let default_listed = settings.prefixes.contains(&"#default");
         Writer {
+            output_limit: output_limit(text.len()),
+            listed,
+            default_listed,
             settings,
             defaults,
             doctype,
@@ -183,9 +212,9 @@ impl<'a, 'o> Writer<'a, 'o> {
 
     /// Writes a start tag with its namespace declarations and attributes.
     fn open(&mut self, node: Node<'a, 'a>, apex: bool) -> Result<Frame<'a, 'a>, C14nError> {
-        if self.out.len() - self.out_start > MAX_OUTPUT_BYTES {
+        if self.out.len() - self.out_start > self.output_limit {
             return Err(C14nError::OutputTooLarge {
-                limit: MAX_OUTPUT_BYTES,
+                limit: self.output_limit,
             });
         }
         check_namespace_uris(node)?;
@@ -279,12 +308,14 @@ impl<'a, 'o> Writer<'a, 'o> {
                 out.push((attr.prefix, attr.uri));
             }
         }
-        for &listed in self.settings.prefixes {
-            if listed == "#default" {
-                out.push(("", node.default_namespace().unwrap_or("")));
-            } else if let Some(ns) = node.namespaces().find(|ns| ns.name() == Some(listed)) {
-                out.push((ns.name().unwrap_or_default(), ns.uri()));
-            }
+        if self.default_listed {
+            out.push(("", node.default_namespace().unwrap_or("")));
+        }
+        if !self.listed.is_empty() {
+            out.extend(node.namespaces().filter_map(|ns| {
+                let name = ns.name()?;
+                self.listed.contains(name).then_some((name, ns.uri()))
+            }));
         }
     }
 
@@ -307,11 +338,21 @@ impl<'a, 'o> Writer<'a, 'o> {
                 value: Cow::Borrowed(attr.value()),
             });
         }
-        if self.defaults.is_empty() {
+        let defs = self.defaults.for_element(element_qname);
+        if defs.is_empty() {
             return Ok(());
         }
-        for def in self.defaults.for_element(element_qname) {
-            if let Some(existing) = out[own..].iter_mut().find(|a| a.qname == def.qname) {
+        // The element's attributes by qualified name and by expanded name, so that each
+        // default is looked up once rather than searched for among all of them.
+        let mut by_qname: FxHashMap<String, usize> = FxHashMap::default();
+        let mut expanded: FxHashSet<(&'a str, &'a str)> = FxHashSet::default();
+        for (i, a) in out[own..].iter().enumerate() {
+            by_qname.insert(a.qname.to_string(), own + i);
+            expanded.insert((a.uri, a.local));
+        }
+        for def in defs {
+            if let Some(&i) = by_qname.get(def.qname) {
+                let existing = &mut out[i];
                 if !def.cdata {
                     existing.value = Cow::Owned(collapse_spaces(&existing.value));
                 }
@@ -342,12 +383,10 @@ impl<'a, 'o> Writer<'a, 'o> {
                     ))
                 })?,
             };
-            if out[own..]
-                .iter()
-                .any(|a| a.uri == uri && a.local == def.local)
-            {
+            if !expanded.insert((uri, def.local)) {
                 continue;
             }
+            by_qname.insert(def.qname.to_string(), out.len());
             out.push(Attr {
                 uri,
                 local: def.local,

@@ -419,10 +419,6 @@ impl<'a> AttributeDefaults<'a> {
         Ok(AttributeDefaults { by_element })
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.by_element.is_empty()
-    }
-
     /// The definitions for elements named `qname`.
     pub(crate) fn for_element(&self, qname: &str) -> &[AttDef<'a>] {
         self.by_element.get(qname).map_or(&[], Vec::as_slice)

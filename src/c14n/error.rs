@@ -75,6 +75,20 @@ pub enum C14nError {
         /// Where the first element beyond the limit starts.
         pos: Pos,
     },
+    /// An element has more than [`super::MAX_ATTRIBUTES`] attributes.
+    TooManyAttributes {
+        /// The limit.
+        limit: usize,
+        /// Where the element starts.
+        pos: Pos,
+    },
+    /// More than [`super::MAX_NAMESPACES_IN_SCOPE`] namespace declarations are in scope.
+    TooManyNamespaces {
+        /// The limit.
+        limit: usize,
+        /// Where the element that declares one too many starts.
+        pos: Pos,
+    },
     /// Expanding the document's internal entities would produce more than
     /// [`super::MAX_ENTITY_EXPANSION`] bytes, or entities nest too deeply.
     EntityExpansion {
@@ -136,6 +150,36 @@ pub enum C14nError {
     NotAnElement,
 }
 
+impl C14nError {
+    /// Whether the input was refused for what it would cost (size, nodes, depth, attributes,
+    /// namespaces, entity expansion, output size) rather than for being malformed: every
+    /// entry point reports these with the issue code `too-costly`.
+    pub fn is_too_costly(&self) -> bool {
+        matches!(
+            self,
+            C14nError::InputTooLarge { .. }
+                | C14nError::TooManyNodes { .. }
+                | C14nError::TooDeep { .. }
+                | C14nError::TooManyAttributes { .. }
+                | C14nError::TooManyNamespaces { .. }
+                | C14nError::EntityExpansion { .. }
+                | C14nError::OutputTooLarge { .. }
+        )
+    }
+}
+
+impl From<&C14nError> for crate::error::Rejection {
+    /// The refusal of a document: `too-costly` for the cost limits, `structure` otherwise.
+    fn from(e: &C14nError) -> Self {
+        let code = if e.is_too_costly() {
+            crate::error::IssueCode::TooCostly
+        } else {
+            crate::error::IssueCode::Structure
+        };
+        crate::error::Rejection::single(crate::error::Issue::error(code, e.to_string(), None))
+    }
+}
+
 impl fmt::Display for C14nError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -150,6 +194,13 @@ impl fmt::Display for C14nError {
             C14nError::TooDeep { limit, pos } => {
                 write!(f, "elements nested deeper than {limit} levels at {pos}")
             }
+            C14nError::TooManyAttributes { limit, pos } => {
+                write!(f, "element at {pos} has more than {limit} attributes")
+            }
+            C14nError::TooManyNamespaces { limit, pos } => write!(
+                f,
+                "more than {limit} namespace declarations in scope at the element at {pos}"
+            ),
             C14nError::EntityExpansion { reason, pos } => {
                 write!(f, "entity expansion refused at {pos}: {reason}")
             }

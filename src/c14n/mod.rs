@@ -60,6 +60,12 @@ pub const MAX_NODES: u32 = 1_000_000;
 /// parses recursively, about 1 KB of stack per level in release builds and 6 KB in debug
 /// builds, so this keeps parsing well inside a 2 MiB thread stack.
 pub const MAX_DEPTH: usize = 128;
+/// Most attributes (namespace declarations included) on one element: the parser checks an
+/// element's attributes for duplicates pair by pair.
+pub const MAX_ATTRIBUTES: usize = 256;
+/// Most namespace declarations in scope at any element: the parser copies them onto every
+/// element and resolves each name by searching them.
+pub const MAX_NAMESPACES_IN_SCOPE: usize = 128;
 /// Most bytes that all internal-entity references of a document may expand to.
 pub const MAX_ENTITY_EXPANSION: u64 = 1024 * 1024;
 /// Largest canonical form produced, in bytes.

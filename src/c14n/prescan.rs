@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use super::dtd::{EntityValue, Prolog, MAX_ENTITY_DEPTH};
 use super::error::{C14nError, Pos};
-use super::{MAX_DEPTH, MAX_ENTITY_EXPANSION};
+use super::{MAX_ATTRIBUTES, MAX_DEPTH, MAX_ENTITY_EXPANSION, MAX_NAMESPACES_IN_SCOPE};
 
 /// Checks nesting depth and entity references of the text after the prolog.
 pub(crate) fn check_body(text: &str, prolog: &Prolog) -> Result<(), C14nError> {
@@ -42,10 +42,42 @@ pub(crate) fn check_body(text: &str, prolog: &Prolog) -> Result<(), C14nError> {
         }
         Ok(info.depth)
     };
-    let mut on_tag = |depth: usize, offset: usize| {
-        if depth > MAX_DEPTH {
-            Err(too_deep(text, offset))
-        } else {
+    // Namespace declarations in scope, per open element: roxmltree copies every in-scope
+    // declaration onto each element and resolves names by searching them, so their number
+    // multiplies the cost of every element below.
+    let mut declared: Vec<usize> = Vec::new();
+    let mut in_scope = 0usize;
+    let mut on_tag = |tag: Tag<'_>| match tag {
+        Tag::Start {
+            depth,
+            offset,
+            text: tag_text,
+            self_closing,
+        } => {
+            if depth > MAX_DEPTH {
+                return Err(too_deep(text, offset));
+            }
+            let (attributes, declarations) = attribute_counts(tag_text);
+            if attributes > MAX_ATTRIBUTES {
+                return Err(C14nError::TooManyAttributes {
+                    limit: MAX_ATTRIBUTES,
+                    pos: Pos::at(text, offset),
+                });
+            }
+            if in_scope + declarations > MAX_NAMESPACES_IN_SCOPE {
+                return Err(C14nError::TooManyNamespaces {
+                    limit: MAX_NAMESPACES_IN_SCOPE,
+                    pos: Pos::at(text, offset),
+                });
+            }
+            if !self_closing {
+                in_scope += declarations;
+                declared.push(declarations);
+            }
+            Ok(())
+        }
+        Tag::End => {
+            in_scope -= declared.pop().unwrap_or(0);
             Ok(())
         }
     };
@@ -83,11 +115,23 @@ fn too_deep(text: &str, offset: usize) -> C14nError {
 /// each general entity reference (name, offset, current depth), which returns the depth
 /// the entity's replacement text adds; calls `on_tag` with the depth of each start tag.
 /// Returns the greatest depth reached.
+/// A tag met by [`walk`].
+enum Tag<'t> {
+    Start {
+        depth: usize,
+        offset: usize,
+        /// The whole start tag, `<` to `>`.
+        text: &'t str,
+        self_closing: bool,
+    },
+    End,
+}
+
 fn walk(
     s: &str,
     start: usize,
     reference: &mut dyn FnMut(&str, usize, usize) -> Result<usize, C14nError>,
-    on_tag: &mut dyn FnMut(usize, usize) -> Result<(), C14nError>,
+    on_tag: &mut dyn FnMut(Tag<'_>) -> Result<(), C14nError>,
 ) -> Result<usize, C14nError> {
     let bytes = s.as_bytes();
     let (mut i, mut depth, mut max) = (start, 0usize, 0usize);
@@ -98,11 +142,19 @@ fn walk(
                 if let Some(end) = skipped_markup_end(rest) {
                     i += end;
                 } else if rest.starts_with("</") || rest.starts_with("<!") {
-                    depth = depth.saturating_sub(usize::from(rest.starts_with("</")));
+                    if rest.starts_with("</") {
+                        depth = depth.saturating_sub(1);
+                        on_tag(Tag::End)?;
+                    }
                     i += memchr::memchr(b'>', rest.as_bytes()).map_or(rest.len(), |k| k + 1);
                 } else {
                     let (end, self_closing) = start_tag_end(rest);
-                    on_tag(depth + 1, i)?;
+                    on_tag(Tag::Start {
+                        depth: depth + 1,
+                        offset: i,
+                        text: &rest[..end],
+                        self_closing,
+                    })?;
                     max = max.max(depth + 1);
                     depth += usize::from(!self_closing);
                     // References in attribute values add text, never elements.
@@ -126,6 +178,36 @@ fn walk(
         }
     }
     Ok(max)
+}
+
+/// The attributes of a start tag, and how many of them are namespace declarations
+/// (`xmlns`, `xmlns:p`). Quoted values are stepped over; each `=` outside them is one
+/// attribute, named by the token before it.
+fn attribute_counts(tag: &str) -> (usize, usize) {
+    let bytes = tag.as_bytes();
+    let (mut attributes, mut declarations, mut i) = (0, 0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'"' | b'\'') => {
+                i += memchr::memchr(quote, &bytes[i + 1..]).map_or(bytes.len(), |k| k + 2);
+                continue;
+            }
+            b'=' => {
+                attributes += 1;
+                let before = tag[..i].trim_end();
+                let name_start = before
+                    .rfind(|c: char| c.is_ascii_whitespace())
+                    .map_or(0, |k| k + 1);
+                let name = &before[name_start..];
+                if name == "xmlns" || name.starts_with("xmlns:") {
+                    declarations += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (attributes, declarations)
 }
 
 /// For a comment, CDATA section or processing instruction at the start of `rest`, the
@@ -261,7 +343,7 @@ impl Entities<'_, '_> {
             size = size.saturating_add(info.size);
             Ok(info.depth)
         };
-        let depth = walk(value, 0, &mut nested, &mut |_, _| Ok(()))?;
+        let depth = walk(value, 0, &mut nested, &mut |_| Ok(()))?;
         let info = EntityInfo { size, depth };
         self.memo.insert(decl.name, info);
         Ok(info)

@@ -73,9 +73,20 @@ impl Step {
     /// The elements this step selects from `context`, in document order without duplicates.
     fn apply<'a, 'input>(&self, context: &[Node<'a, 'input>]) -> Vec<Node<'a, 'input>> {
         let parents: Vec<Node> = if self.descendant {
-            let mut all: Vec<Node> = context.iter().flat_map(Node::descendants).collect();
-            all.sort_by_key(|n| n.id().get());
-            all.dedup_by_key(|n| n.id().get());
+            // Each node once: node ids are in document order and a subtree's ids are
+            // contiguous, so a context node inside a subtree already taken adds nothing.
+            let mut roots = context.to_vec();
+            roots.sort_by_key(|n| n.id().get());
+            let mut all: Vec<Node> = Vec::new();
+            for root in roots {
+                if all
+                    .last()
+                    .is_some_and(|last| last.id().get() >= root.id().get())
+                {
+                    continue;
+                }
+                all.extend(root.descendants());
+            }
             all
         } else {
             context.to_vec()

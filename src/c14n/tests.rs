@@ -324,3 +324,76 @@ fn malformed_names_roxmltree_skips_are_refused() {
     let err = c14n("<d><?xml<x?></d>", Mode::Inclusive).unwrap_err();
     assert!(matches!(err, C14nError::Malformed { .. }), "{err}");
 }
+
+#[test]
+fn too_many_attributes_on_one_element_is_refused_as_too_costly() {
+    let attrs: String = (0..=MAX_ATTRIBUTES).map(|i| format!(" a{i}='v'")).collect();
+    let err = c14n(&format!("<r{attrs}/>"), Mode::Exclusive).unwrap_err();
+    assert!(matches!(err, C14nError::TooManyAttributes { .. }), "{err}");
+    assert!(err.is_too_costly());
+    let attrs: String = (0..MAX_ATTRIBUTES).map(|i| format!(" a{i}='v'")).collect();
+    assert!(c14n(&format!("<r{attrs}/>"), Mode::Exclusive).is_ok());
+}
+
+#[test]
+fn too_many_namespaces_in_scope_is_refused_as_too_costly() {
+    // A few declarations on each of many nested elements: each is within the attribute
+    // limit, but together more are in scope than the limit.
+    let open: String = (0..40)
+        .map(|i| format!("<e{i} xmlns:a{i}='u:a{i}' xmlns:b{i}='u:b{i}' xmlns:c{i}='u:c{i}' xmlns:d{i}='u:d{i}'>"))
+        .collect();
+    let close: String = (0..40).rev().map(|i| format!("</e{i}>")).collect();
+    let err = c14n(&format!("{open}{close}"), Mode::Exclusive).unwrap_err();
+    assert!(matches!(err, C14nError::TooManyNamespaces { .. }), "{err}");
+    // Declarations that go out of scope free their place: siblings may each declare many.
+    let siblings: String = (0..40)
+        .map(|i| format!("<e xmlns:a='u:{i}' xmlns:b='u:{i}' xmlns:c='u:{i}' xmlns:d='u:{i}'/>"))
+        .collect();
+    assert!(c14n(&format!("<r>{siblings}</r>"), Mode::Exclusive).is_ok());
+}
+
+#[test]
+fn canonical_output_is_bounded_by_the_document_size() {
+    // Attribute defaults multiply a small document: the output may grow in proportion, no more.
+    let defs: String = (0..200).map(|i| format!(" d{i} CDATA 'value{i}'")).collect();
+    let body = "<a/>".repeat(5_000);
+    let xml = format!("<!DOCTYPE r [<!ATTLIST a{defs}>]><r>{body}</r>");
+    let err = c14n(&xml, Mode::Inclusive).unwrap_err();
+    assert!(matches!(err, C14nError::OutputTooLarge { .. }), "{err}");
+    assert!(err.is_too_costly());
+    // The same defaults on a few elements are applied.
+    let xml = format!("<!DOCTYPE r [<!ATTLIST a{defs}>]><r><a/><a d0='x'/></r>");
+    let out = c14n(&xml, Mode::Inclusive).unwrap();
+    assert!(out.contains("<a d0=\"x\" d1=\"value1\""), "{out}");
+    assert_eq!(out.matches("d199=\"value199\"").count(), 2);
+}
+
+#[test]
+fn descendant_steps_visit_each_node_once_and_keep_document_order() {
+    // Nested matches of the first step: their subtrees overlap, the selection must not.
+    let chain = format!("{}<b id='x'/>{}", "<a>".repeat(50), "</a>".repeat(50));
+    let xml = format!("<r>{chain}<a><b id='y'/></a></r>");
+    let doc = parse_document(&xml).unwrap();
+    let found = select(&doc, "//a//b", &[]).unwrap();
+    assert_eq!(found.attribute("id"), Some("x"));
+    assert_eq!(
+        c14n_sub(&xml, Mode::Exclusive, "//a//b[@id='y']", &[]),
+        "<b id=\"y\"></b>"
+    );
+}
+
+#[test]
+fn a_long_prefix_list_gives_what_its_relevant_prefixes_give() {
+    let xml = "<r xmlns:p='u:p' xmlns:q='u:q'><x/></r>";
+    let mut many: Vec<String> = (0..20_000).map(|i| format!("z{i}")).collect();
+    many.push("q".into());
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert_eq!(
+        c14n_sub(xml, Mode::Exclusive, "/r/x", &many),
+        c14n_sub(xml, Mode::Exclusive, "/r/x", &["q"])
+    );
+    assert_eq!(
+        c14n_sub(xml, Mode::Exclusive, "/r/x", &["q"]),
+        "<x xmlns:q=\"u:q\"></x>"
+    );
+}

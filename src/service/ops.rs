@@ -6,7 +6,7 @@
 use super::failure::Failure;
 use super::pb::{self, v1};
 use crate::datetime::Instant;
-use crate::error::{Issue, IssueCode, Rejection};
+use crate::error::{IssueCode, Rejection};
 
 /// The message of the RPC whose core has not landed yet.
 pub const VERIFY_UNIMPLEMENTED: &str =
@@ -61,8 +61,7 @@ pub fn canonicalize(req: &v1::CanonicalizeRequest) -> Result<v1::CanonicalizeRes
         .collect();
     namespaces.sort();
     options.namespaces = namespaces;
-    let canonical = crate::c14n::canonicalize(text, &options)
-        .map_err(|e| Rejection::single(Issue::error(IssueCode::Structure, e.to_string(), None)))?;
+    let canonical = crate::c14n::canonicalize(text, &options).map_err(|e| Rejection::from(&e))?;
     Ok(v1::CanonicalizeResponse { canonical })
 }
 

@@ -35,12 +35,10 @@ pub fn parse(text: &str) -> Result<Document<'_>> {
             crate::c14n::C14nError::Parse(p) => Some(p.pos().to_string()),
             _ => None,
         };
-        let code = match e {
-            crate::c14n::C14nError::InputTooLarge { .. }
-            | crate::c14n::C14nError::TooManyNodes { .. }
-            | crate::c14n::C14nError::TooDeep { .. }
-            | crate::c14n::C14nError::EntityExpansion { .. } => IssueCode::TooCostly,
-            _ => IssueCode::Structure,
+        let code = if e.is_too_costly() {
+            IssueCode::TooCostly
+        } else {
+            IssueCode::Structure
         };
         Rejection::single(Issue::error(code, e.to_string(), position))
     })
