@@ -355,7 +355,9 @@ fn too_many_namespaces_in_scope_is_refused_as_too_costly() {
 #[test]
 fn canonical_output_is_bounded_by_the_document_size() {
     // Attribute defaults multiply a small document: the output may grow in proportion, no more.
-    let defs: String = (0..200).map(|i| format!(" d{i} CDATA 'value{i}'")).collect();
+    let defs: String = (0..200)
+        .map(|i| format!(" d{i} CDATA 'value{i}'"))
+        .collect();
     let body = "<a/>".repeat(5_000);
     let xml = format!("<!DOCTYPE r [<!ATTLIST a{defs}>]><r>{body}</r>");
     let err = c14n(&xml, Mode::Inclusive).unwrap_err();

@@ -12,9 +12,9 @@ use crate::fhir::*;
 use crate::hl7v3::element::{code_element, id_element, Element};
 use crate::mappings::{table, Table};
 
-const SDS_ROLE_PROFILE_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-role-profile-id";
+pub const SDS_ROLE_PROFILE_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-role-profile-id";
 const SDS_ROLE_PROFILE_OID: &str = "1.2.826.0.1285.0.2.0.67";
-const SDS_USER_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-user-id";
+pub const SDS_USER_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-user-id";
 const SDS_USER_OID: &str = "1.2.826.0.1285.0.2.0.65";
 const JOB_ROLE_OID: &str = "1.2.826.0.1285.0.2.1.104";
 const JOB_ROLE_SYSTEMS: [&str; 2] = [

@@ -20,13 +20,13 @@ pub const PRESCRIPTION_ID_URL: &str =
 pub const SHORT_FORM_ID_OID: &str = "2.16.840.1.113883.2.1.3.2.4.18.8";
 pub const RESPONSIBLE_PRACTITIONER_URL: &str =
     "https://fhir.nhs.uk/StructureDefinition/Extension-DM-ResponsiblePractitioner";
-const REPEAT_INFORMATION_URL: &str =
+pub const REPEAT_INFORMATION_URL: &str =
     "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationRepeatInformation";
 const EPS_REPEAT_INFORMATION_URL: &str =
     "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation";
-const PERFORMER_SITE_TYPE_URL: &str =
+pub const PERFORMER_SITE_TYPE_URL: &str =
     "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PerformerSiteType";
-const PRESCRIPTION_TYPE_URL: &str =
+pub const PRESCRIPTION_TYPE_URL: &str =
     "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionType";
 const TREATMENT_TYPE_OID: &str = "2.16.840.1.113883.2.1.3.2.4.16.36";
 const DISPENSING_SITE_OID: &str = "2.16.840.1.113883.2.1.3.2.4.17.21";

@@ -5,8 +5,12 @@
 //! agreement checks compare the MedicationRequests' JSON, so the original text of numbers
 //! and every member count.
 
+use super::agent_person::{SDS_ROLE_PROFILE_SYSTEM, SDS_USER_SYSTEM};
 use super::common::*;
-use super::prescription::course_of_therapy;
+use super::prescription::{
+    course_of_therapy, PERFORMER_SITE_TYPE_URL, PRESCRIPTION_TYPE_URL, REPEAT_INFORMATION_URL,
+    RESPONSIBLE_PRACTITIONER_URL,
+};
 use super::Input;
 use crate::error::{Issue, IssueCode, Rejection};
 use crate::fhir::{ContactPoint, Extension, MedicationRequest, Reference, Resource};
@@ -35,16 +39,6 @@ const REPEATS_PATH: &str = "dispenseRequest.numberOfRepeatsAllowed";
 /// prescription must agree on it when the first one carries it with sub-extensions.
 const REPEAT_INFORMATION_PATH: &str =
     "extension(\"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationRepeatInformation\")";
-const REPEAT_INFORMATION_URL: &str =
-    "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationRepeatInformation";
-const RESPONSIBLE_PRACTITIONER_URL: &str =
-    "https://fhir.nhs.uk/StructureDefinition/Extension-DM-ResponsiblePractitioner";
-const PERFORMER_SITE_TYPE_URL: &str =
-    "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PerformerSiteType";
-const PRESCRIPTION_TYPE_URL: &str =
-    "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionType";
-const SDS_USER_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-user-id";
-const SDS_ROLE_PROFILE_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-role-profile-id";
 /// A prescriber's GMP number, which the reference refuses as the author's professional code.
 const GMP_NUMBER_SYSTEM: &str = "https://fhir.hl7.org.uk/Id/gmp-number";
 
