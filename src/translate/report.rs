@@ -155,6 +155,15 @@ fn push_index(path: &mut String, index: usize) {
     path.push(']');
 }
 
+/// Deepest element path the report walks into (a Bundle's deepest element is about a dozen
+/// steps down).
+const MAX_WALK_DEPTH: usize = 64;
+
+/// Steps in a FHIRPath being built (`.member` and `[index]` each count).
+fn path_depth(path: &str) -> usize {
+    path.bytes().filter(|b| matches!(b, b'.' | b'[')).count()
+}
+
 impl<'a> Skim<'a> {
     /// Skips a carried value or walks into one that is not, then steps past its comma.
     fn visit(
@@ -167,6 +176,11 @@ impl<'a> Skim<'a> {
     ) {
         if carried {
             self.skip();
+        } else if path_depth(path) > MAX_WALK_DEPTH {
+            // Deeper than any FHIR element: reported whole, crossed without recursion (each
+            // level of `walk` takes stack, and the input may nest thousands deep).
+            self.skip();
+            out.push(path.clone());
         } else {
             self.walk(table, place, path, out);
         }

@@ -99,7 +99,13 @@ fn with_signature_document<T>(
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
     // The bounded parser: roxmltree alone recurses once per nesting level.
     let normalized = crate::c14n::normalize_line_ends(&text);
-    let doc = crate::c14n::parse_document(&normalized)
-        .map_err(|e| invalid(path, format!("Invalid signature format: {e}")))?;
+    let doc = crate::c14n::parse_document(&normalized).map_err(|e| {
+        let code = if e.is_too_costly() {
+            IssueCode::TooCostly
+        } else {
+            IssueCode::Invalid
+        };
+        crate::error::Rejection::at(code, path, format!("Invalid signature format: {e}"))
+    })?;
     Ok(read(&doc))
 }
