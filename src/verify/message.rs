@@ -101,7 +101,7 @@ pub fn verify_hl7v3(text: &str, trust: &Trust, at: Instant) -> Result<Report, Re
 
 /// The prescription-order Bundles of a FHIR input: the Bundle itself, or each Bundle entry
 /// of a `searchset`.
-fn bundles(value: &Value) -> Result<Vec<&Value>, Rejection> {
+fn bundles(value: &Value) -> Result<Vec<(Option<usize>, &Value)>, Rejection> {
     if value.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
         return Err(refusal(
             IssueCode::Invalid,
@@ -109,17 +109,18 @@ fn bundles(value: &Value) -> Result<Vec<&Value>, Rejection> {
         ));
     }
     if value.get("type").and_then(Value::as_str) != Some("searchset") {
-        return Ok(vec![value]);
+        return Ok(vec![(None, value)]);
     }
     let entries = value
         .get("entry")
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
-    let found: Vec<&Value> = entries
+    let found: Vec<(Option<usize>, &Value)> = entries
         .iter()
-        .filter_map(|e| e.get("resource"))
-        .filter(|r| r.get("resourceType").and_then(Value::as_str) == Some("Bundle"))
+        .enumerate()
+        .filter_map(|(i, e)| Some((Some(i), e.get("resource")?)))
+        .filter(|(_, r)| r.get("resourceType").and_then(Value::as_str) == Some("Bundle"))
         .collect();
     if found.is_empty() {
         return Err(refusal(
@@ -130,6 +131,37 @@ fn bundles(value: &Value) -> Result<Vec<&Value>, Rejection> {
     Ok(found)
 }
 
+/// Refuses a Provenance signature whose XML carries a document type declaration: the
+/// translation would expand its entities, and a signature is judged on the bytes as signed.
+fn refuse_signature_dtd(bundle: &Value, path: &str) -> Result<(), Rejection> {
+    let entries = bundle
+        .get("entry")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for (i, entry) in entries.iter().enumerate() {
+        let signatures = entry
+            .pointer("/resource/signature")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for (j, signature) in signatures.iter().enumerate() {
+            let Some(data) = signature.get("data").and_then(Value::as_str) else {
+                continue;
+            };
+            let decoded = super::dsig::decode_base64(data).unwrap_or_default();
+            if memchr::memmem::find(&decoded, b"<!DOCTYPE").is_some() {
+                return Err(Rejection::at(
+                    IssueCode::Structure,
+                    format!("{path}.entry[{i}].resource.signature[{j}].data"),
+                    "the signature XML carries a document type declaration (DTD); none is accepted: entities are never expanded in a signature",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Verifies the prescriptions of a FHIR input: each Bundle is translated to HL7 v3 (its
 /// Provenance signature goes into `author/signatureText`, its `when` into `author/time`)
 /// and verified in that form. A Bundle that does not translate is refused, naming where.
@@ -138,17 +170,19 @@ pub fn verify_fhir(input: &[u8], trust: &Trust, at: Instant) -> Result<Report, R
         .map_err(|e| refusal(IssueCode::Structure, format!("input is not JSON: {e}")))?;
     let ctx = Context::new(at);
     let mut verdicts = Vec::new();
-    for (n, bundle) in bundles(&value)?.into_iter().enumerate() {
+    for (entry, bundle) in bundles(&value)? {
         let bytes = serde_json::to_vec(bundle)
             .map_err(|e| refusal(IssueCode::Processing, e.to_string()))?;
-        let nested = !std::ptr::eq(bundle, &value);
+        let path = entry.map_or_else(
+            || "Bundle".to_string(),
+            |n| format!("Bundle.entry[{n}].resource"),
+        );
+        refuse_signature_dtd(bundle, &path)?;
         let translated = crate::translate::convert(&bytes, &ctx).map_err(|mut r| {
-            if nested {
-                for issue in &mut r.issues {
-                    let inner = issue.expression.take().unwrap_or_else(|| "Bundle".into());
-                    let inner = inner.strip_prefix("Bundle").unwrap_or(&inner);
-                    issue.expression = Some(format!("Bundle.entry[{n}].resource{inner}"));
-                }
+            for issue in &mut r.issues {
+                let inner = issue.expression.take().unwrap_or_else(|| "Bundle".into());
+                let inner = inner.strip_prefix("Bundle").unwrap_or(&inner);
+                issue.expression = Some(format!("{path}{inner}"));
             }
             r
         })?;
