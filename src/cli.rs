@@ -131,12 +131,20 @@ pub struct ServeArgs {
     /// How long shutdown waits for in-flight requests
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_grace: std::time::Duration,
+    /// A trust anchor for Verify, ToFhir and $verify-signature requests that give none: a PEM
+    /// file (every certificate in it), a root or a sub-CA; read once at start-up (repeatable)
+    #[arg(long = "trusted-ca", value_name = "PEM")]
+    pub trusted_ca: Vec<String>,
+    /// A certificate that may link a signer to an anchor without being trusted (repeatable)
+    #[arg(long = "intermediate-ca", value_name = "PEM")]
+    pub intermediate_ca: Vec<String>,
 }
 
 impl ServeArgs {
-    /// The server configuration these flags describe.
-    pub fn to_config(&self) -> crate::service::Config {
-        crate::service::Config {
+    /// The server configuration these flags describe; an unreadable certificate is an error
+    /// naming its flag and file.
+    pub fn to_config(&self) -> Result<crate::service::Config, String> {
+        Ok(crate::service::Config {
             grpc_addr: self.grpc,
             http_addr: self.http,
             max_message_bytes: self.max_message_bytes,
@@ -145,7 +153,8 @@ impl ServeArgs {
             offload: self.offload,
             fixed_clock: self.fixed_clock,
             shutdown_grace: self.shutdown_grace,
-        }
+            trust: load_trust(&self.trusted_ca, &self.intermediate_ca)?,
+        })
     }
 }
 
@@ -263,6 +272,30 @@ impl TrustArgs {
             None => Ok(now()),
         }
     }
+}
+
+/// Reads `--trusted-ca` and `--intermediate-ca` files into a trust configuration.
+pub fn load_trust(
+    anchors: &[String],
+    intermediates: &[String],
+) -> Result<crate::verify::Trust, String> {
+    type Add = fn(&mut crate::verify::Trust, &[u8]) -> Result<usize, String>;
+    let mut trust = crate::verify::Trust::new();
+    let lists: [(&str, &[String], Add); 2] = [
+        ("--trusted-ca", anchors, crate::verify::Trust::add_anchors),
+        (
+            "--intermediate-ca",
+            intermediates,
+            crate::verify::Trust::add_intermediates,
+        ),
+    ];
+    for (flag, files, add) in lists {
+        for file in files {
+            let bytes = std::fs::read(file).map_err(|e| format!("{flag} {file}: {e}"))?;
+            add(&mut trust, &bytes).map_err(|e| format!("{flag} {file}: {e}"))?;
+        }
+    }
+    Ok(trust)
 }
 
 /// The translation context flags (DESIGN.md's CONTEXT).
@@ -462,7 +495,10 @@ fn run_to_fhir(args: &TrustArgs, no_verify: bool, file: &str) -> ExitCode {
 /// Runs the command line.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve(args) => crate::service::serve(args.to_config()),
+        Command::Serve(args) => match args.to_config() {
+            Ok(config) => crate::service::serve(config),
+            Err(e) => usage_error(&e),
+        },
         Command::Demo => crate::service::demo::run(),
         Command::Loadtest(args) => crate::service::loadtest::run(&args),
         Command::Verify { trust, file } => run_verify(&trust, &file),

@@ -245,3 +245,63 @@ impl Report {
         })
     }
 }
+
+impl Report {
+    /// The `Parameters` the reference's `$verify-signature` answered: per prescription a
+    /// part `messageIdentifier` and a part `result` holding an OperationOutcome —
+    /// `informational` when valid, else one `invalid` issue per failed check, with the Spine
+    /// error coding, the check's detail in `diagnostics`, and `Provenance.signature.data`.
+    pub fn to_verify_signature_parameters(&self) -> Value {
+        let parameter: Vec<Value> = self
+            .prescriptions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let issues: Vec<Value> = if p.is_valid() {
+                    vec![json!({
+                        "severity": "information",
+                        "code": "informational",
+                        "diagnostics": "every check passed; revocation not checked",
+                    })]
+                } else {
+                    p.failures()
+                        .map(|c| {
+                            json!({
+                                "severity": "error",
+                                "code": "invalid",
+                                "details": {"coding": [{
+                                    "system": "https://fhir.nhs.uk/CodeSystem/Spine-ErrorOrWarningCode",
+                                    "code": c.check.spine_code(),
+                                    "display": format!("{}.", c.check.verdict()),
+                                }]},
+                                "diagnostics": format!("{}: {}", c.check.name(), c.detail),
+                                "expression": ["Provenance.signature.data"],
+                            })
+                        })
+                        .collect()
+                };
+                json!({
+                    "name": i.to_string(),
+                    "part": [
+                        {
+                            "name": "messageIdentifier",
+                            "valueReference": {"identifier": {
+                                "system": "https://tools.ietf.org/html/rfc4122",
+                                "value": super::message::message_identifier(p),
+                            }},
+                        },
+                        {
+                            "name": "result",
+                            "resource": {
+                                "resourceType": "OperationOutcome",
+                                "meta": {"lastUpdated": self.checked_at},
+                                "issue": issues,
+                            },
+                        },
+                    ],
+                })
+            })
+            .collect();
+        json!({"resourceType": "Parameters", "parameter": parameter})
+    }
+}
