@@ -33,6 +33,7 @@ pub use message::{verify, verify_fhir, verify_hl7v3};
 pub use verdict::{Check, CheckResult, PrescriptionVerdict, Report, Status};
 
 use crate::datetime::Instant;
+use crate::hl7v3::Element;
 use crate::signing::fragments::canonical_fragments;
 use base64::Engine;
 use roxmltree::Node;
@@ -179,10 +180,41 @@ fn iso(seconds: i64) -> String {
     Instant::from_unix(seconds).map_or_else(|_| seconds.to_string(), |i| i.iso_utc())
 }
 
+/// The parts of a ParentPrescription the fragments are taken from, read into the element
+/// model, and nothing else (the rest of a released prescription is most of it): the
+/// `recordTarget`, and of `pertinentPrescription` its `id`, the author's `time` and
+/// `AgentPerson`, and each `pertinentInformation2/pertinentLineItem`.
+fn signed_parts(parent: Node<'_, '_>) -> Element {
+    use crate::hl7v3::reader::read_element;
+    let read = |node: Node<'_, '_>, name: &str| hl7_child(node, name).map(read_element);
+    let mut out = Element::new("ParentPrescription").child_opt(read(parent, "recordTarget"));
+    if let Some(prescription) = hl7_path(parent, "pertinentInformation1/pertinentPrescription") {
+        let author = hl7_child(prescription, "author").map(|a| {
+            Element::new("author")
+                .child_opt(read(a, "time"))
+                .child_opt(read(a, "AgentPerson"))
+        });
+        let mut kept = Element::new("pertinentPrescription")
+            .child_opt(read(prescription, "id"))
+            .child_opt(author);
+        for item in prescription.children().filter(|c| {
+            c.is_element()
+                && c.tag_name().name() == "pertinentInformation2"
+                && matches!(c.tag_name().namespace(), None | Some(HL7_NS))
+        }) {
+            kept.push(
+                Element::new("pertinentInformation2").child_opt(read(item, "pertinentLineItem")),
+            );
+        }
+        out.push(Element::new("pertinentInformation1").child(kept));
+    }
+    out
+}
+
 /// The digest check: the `DigestValue` against the digest of the canonical fragments taken
 /// from this prescription (the bytes `prepare` hashes), never from the signature.
 fn digest_check(parent: Node<'_, '_>, profile: &dsig::Profile) -> Result<String, String> {
-    let element = crate::hl7v3::reader::read_element(parent);
+    let element = signed_parts(parent);
     let fragments = canonical_fragments(&element)
         .map_err(|e| format!("the signed parts cannot be taken from the prescription: {e}"))?;
     let computed = profile.algorithm.hash(&fragments);
