@@ -28,24 +28,19 @@ pub fn trust(
     intermediates: &[Vec<u8>],
     server: &verify::Trust,
 ) -> Result<verify::Trust, Rejection> {
-    if anchors.is_empty() {
-        let mut trust = server.clone();
+    let mut trust = if anchors.is_empty() {
+        server.clone()
+    } else {
+        let mut own = verify::Trust::new();
+        own.policy = server.policy.clone();
         add_certificates(
-            &mut trust,
-            intermediates,
-            "intermediate_ca_pem",
-            verify::Trust::add_intermediates,
+            &mut own,
+            anchors,
+            "trusted_ca_pem",
+            verify::Trust::add_anchors,
         )?;
-        return Ok(trust);
-    }
-    let mut trust = verify::Trust::new();
-    trust.policy = server.policy.clone();
-    add_certificates(
-        &mut trust,
-        anchors,
-        "trusted_ca_pem",
-        verify::Trust::add_anchors,
-    )?;
+        own
+    };
     add_certificates(
         &mut trust,
         intermediates,

@@ -111,12 +111,7 @@ fn bundles(value: &Value) -> Result<Vec<(Option<usize>, &Value)>, Rejection> {
     if value.get("type").and_then(Value::as_str) != Some("searchset") {
         return Ok(vec![(None, value)]);
     }
-    let entries = value
-        .get("entry")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let found: Vec<(Option<usize>, &Value)> = entries
+    let found: Vec<(Option<usize>, &Value)> = array(value, "/entry")
         .iter()
         .enumerate()
         .filter_map(|(i, e)| Some((Some(i), e.get("resource")?)))
@@ -131,21 +126,20 @@ fn bundles(value: &Value) -> Result<Vec<(Option<usize>, &Value)>, Rejection> {
     Ok(found)
 }
 
+/// The array at a JSON pointer; empty when there is none.
+fn array<'v>(value: &'v Value, pointer: &str) -> &'v [Value] {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
 /// Refuses a Provenance signature whose XML carries a document type declaration: the
 /// translation would expand its entities, and a signature is judged on the bytes as signed.
 fn refuse_signature_dtd(bundle: &Value, path: &str) -> Result<(), Rejection> {
-    let entries = bundle
-        .get("entry")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    for (i, entry) in entries.iter().enumerate() {
-        let signatures = entry
-            .pointer("/resource/signature")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        for (j, signature) in signatures.iter().enumerate() {
+    for (i, entry) in array(bundle, "/entry").iter().enumerate() {
+        for (j, signature) in array(entry, "/resource/signature").iter().enumerate() {
             let Some(data) = signature.get("data").and_then(Value::as_str) else {
                 continue;
             };
