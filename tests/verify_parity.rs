@@ -268,3 +268,27 @@ fn release_translation_without_anchors_is_refused_and_unchecked_is_tagged() {
     assert_eq!(unchecked["meta"]["tag"][0]["code"], "not-checked");
     assert_eq!(unchecked["parameter"][0]["resource"]["total"], 1);
 }
+
+/// The corpus' `$verify-signature` request (a searchset of one signed prescription-order
+/// Bundle): the reference, converting the Bundle and verifying the result, finds the signature
+/// value and the chain to Level 1D good and the digest not matching; so do we.
+#[test]
+fn the_corpus_verify_signature_request_gets_the_reference_verdict() {
+    let Some(shared) = common::shared_dir("verify parity (FHIR request)") else {
+        return;
+    };
+    let request = shared.join("eps-examples/secondary-care/community/acute/nominated-pharmacy/clinical-practitioner/1-VerifySignature-Request-200_OK.json");
+    let report =
+        verify::verify(&std::fs::read(request).unwrap(), &level_1d(&shared), at()).unwrap();
+    assert_eq!(report.prescriptions.len(), 1);
+    let verdict = &report.prescriptions[0];
+    assert_eq!(verdict.errors(), ["Signature doesn't match prescription"]);
+    for check in [Check::Signature, Check::Validity, Check::Trust] {
+        assert_eq!(verdict.result(check).unwrap().status, P, "{check:?}");
+    }
+    assert_eq!(
+        verify::message::message_identifier(verdict),
+        "6faf886e-b7a9-4a82-ab48-cc51747ec9e7"
+    );
+    println!("verify parity: 1/1 FHIR verify-signature request");
+}
