@@ -22,6 +22,7 @@ const DEVIATIONS: &[(&str, &str)] = &[
     ("send-homecare/ctrl-chars-001", "a lone surrogate is not a character: refused, not replaced"),
     ("send-repeat/datetime-005", "a leap second is refused, not written as 'Invalid date'"),
     ("send-repeat/dup-mr-002", "validation always runs: the reference's own validator rejects duplicate item ids"),
+    ("send-repeat/drop-006", "validation always runs: the reference's own validator rejects a primary-care organisation without partOf"),
     ("send-multi/datetime-003", "validation always runs: the reference's own validator rejects disagreeing authoredOn"),
     ("cancel/dup-mr-001", "validation always runs: the reference's own validator rejects two MedicationRequests in a cancellation"),
 ];

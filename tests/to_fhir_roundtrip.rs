@@ -10,6 +10,7 @@
 mod common;
 
 use eps_translator::datetime::Instant;
+use eps_translator::error::Severity;
 use eps_translator::hl7v3::reader::read_element;
 use eps_translator::hl7v3::{Content, Element};
 use eps_translator::signing::fragments::{canonical_fragments, parent_prescription};
@@ -25,6 +26,12 @@ const EXPECTED_DIFFERENCES: &[(&str, &str)] = &[(
      (HL7 v3 ParentPrescription/effectiveTime, unsigned): the forward translation writes the \
      author time there",
 )];
+
+/// The one refusal a round trip may meet, with why: the prescriber's professional code is a
+/// GMP code (`G…`), which the FHIR names `gmp-number`, and a `gmp-number` prescriber is refused
+/// by the reference's own validator (it refuses its own `to-fhir` output of these too).
+const EXPECTED_REFUSAL: &str =
+    "Bundle resource Practitioner.identifier expected exactly one professional code from GMC|NMC|GPhC|HCPC|professional-code.";
 
 /// A context whose clock is far from any corpus time, so a time taken from the context
 /// rather than from the message would show.
@@ -61,6 +68,8 @@ fn differences(a: &Element, b: &Element, path: &str, out: &mut Vec<String>) {
 }
 
 struct Outcome {
+    /// Refused for the one reason listed in `EXPECTED_REFUSAL` (nothing else is checked).
+    refused_as_the_reference_refuses: bool,
     fragments_equal: bool,
     /// Where the fragments first differ, for the failure message.
     fragments_difference: String,
@@ -71,8 +80,23 @@ fn round_trip(name: &str, parent: &Element, to_fhir_json: &[u8]) -> Result<Outco
     let original_fragments =
         canonical_fragments(parent).map_err(|e| format!("{name}: original: {e}"))?;
     let ctx = context();
-    let prepared = prepare(to_fhir_json, DigestAlgorithm::Sha256, &ctx)
-        .map_err(|e| format!("{name}: prepare(to_fhir(xml)) refused: {e}"))?;
+    let prepared = match prepare(to_fhir_json, DigestAlgorithm::Sha256, &ctx) {
+        Ok(p) => p,
+        Err(r)
+            if r.issues
+                .iter()
+                .filter(|i| i.severity == Severity::Error)
+                .all(|i| i.diagnostics == EXPECTED_REFUSAL) =>
+        {
+            return Ok(Outcome {
+                refused_as_the_reference_refuses: true,
+                fragments_equal: false,
+                fragments_difference: String::new(),
+                differences: Vec::new(),
+            })
+        }
+        Err(e) => return Err(format!("{name}: prepare(to_fhir(xml)) refused: {e}")),
+    };
     let converted = eps_translator::translate::convert(to_fhir_json, &ctx)
         .map_err(|e| format!("{name}: convert(to_fhir(xml)) refused: {e}"))?;
     let doc = roxmltree::Document::parse(&converted.xml).map_err(|e| e.to_string())?;
@@ -93,6 +117,7 @@ fn round_trip(name: &str, parent: &Element, to_fhir_json: &[u8]) -> Result<Outco
             .to_string()
     };
     Ok(Outcome {
+        refused_as_the_reference_refuses: false,
         fragments_difference: format!(
             "\n  ours:     …{}…\n  original: …{}…",
             window(&ours),
@@ -104,6 +129,9 @@ fn round_trip(name: &str, parent: &Element, to_fhir_json: &[u8]) -> Result<Outco
 }
 
 fn check(name: &str, outcome: Outcome, failures: &mut Vec<String>) {
+    if outcome.refused_as_the_reference_refuses {
+        return;
+    }
     if !outcome.fragments_equal {
         failures.push(format!(
             "{name}: signature fragments differ{}",
@@ -131,6 +159,7 @@ fn corpus_send_messages_survive_the_round_trip() {
     assert!(!files.is_empty(), "no Convert-Response-Send files found");
     let mut failures = Vec::new();
     let mut kept = 0;
+    let mut refused = 0;
     for path in &files {
         let name = path.strip_prefix(&shared).unwrap().display().to_string();
         let bytes = std::fs::read(path).unwrap();
@@ -147,18 +176,19 @@ fn corpus_send_messages_survive_the_round_trip() {
         };
         match round_trip(&name, parent, json.as_bytes()) {
             Ok(o) => {
-                if o.fragments_equal {
-                    kept += 1;
-                }
+                kept += usize::from(o.fragments_equal);
+                refused += usize::from(o.refused_as_the_reference_refuses);
                 check(&name, o, &mut failures);
             }
             Err(e) => failures.push(e),
         }
     }
     println!(
-        "to-fhir round trip: {kept}/{} corpus prescriptions keep their signature fragments and digest",
+        "to-fhir round trip: {kept}/{} corpus prescriptions keep their signature fragments and digest; \
+         {refused} refused as the reference refuses its own FHIR of them (a GMP prescriber)",
         files.len()
     );
+    assert!(refused < files.len() / 2, "most round trips refused");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

@@ -180,6 +180,41 @@ fn json_error(prefix: &str, err: serde_path_to_error::Error<serde_json::Error>) 
     ))
 }
 
+/// Only a resource's type, every other member skipped.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ResourceKind<'a> {
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
+    resource_type: Option<Str<'a>>,
+}
+
+/// The refusal of a resource that is not a Bundle. The dispensing messages (a release request
+/// `Parameters`, a return or withdrawal `Task`, a `Claim`) are named as such: they are EPS
+/// messages, only not ones this translator takes.
+fn not_a_bundle(found: Option<&str>) -> Issue {
+    let expression = Some("Bundle.resourceType".to_string());
+    match found {
+        Some(kind @ ("Parameters" | "Task" | "Claim")) => Issue::error(
+            IssueCode::NotSupported,
+            format!(
+                "resourceType '{kind}' is an EPS dispensing message, which is not translated: \
+                 expected a prescription-order or prescription-order-update Bundle"
+            ),
+            expression,
+        ),
+        Some(kind) => Issue::error(
+            IssueCode::Invalid,
+            format!("resourceType must be 'Bundle', found '{kind}'"),
+            expression,
+        ),
+        None => Issue::error(
+            IssueCode::Invalid,
+            "resourceType must be 'Bundle', found none",
+            expression,
+        ),
+    }
+}
+
 /// Deserializes `text`; on failure, deserializes again tracking the path, so the error
 /// names where it is (the fast path pays nothing for the path tracking).
 fn deserialize_with_path<'a, T: Deserialize<'a>>(
@@ -310,18 +345,22 @@ impl<'a> Bundle<'a> {
 
     /// Reads each entry's resource as raw text, then types it by its `resourceType`.
     fn parse_two_pass(text: &'a str) -> Result<Bundle<'a>, Rejection> {
+        // The resource type first, before any other member is read into the Bundle model:
+        // another resource's members (a Task's `identifier` array, say) would otherwise be
+        // reported as a malformed Bundle.
+        // (JSON that does not read leaves the error to the Bundle read below, which names
+        // the place.)
+        if let Ok(kind) = serde_json::from_str::<ResourceKind>(text) {
+            if kind.resource_type.as_deref() != Some("Bundle") {
+                return Err(Rejection::single(not_a_bundle(
+                    kind.resource_type.as_deref(),
+                )));
+            }
+        }
         let raw: RawBundle<&RawValue> = deserialize_with_path(text, "Bundle")?;
         if raw.resource_type.as_deref() != Some("Bundle") {
-            return Err(Rejection::single(Issue::error(
-                IssueCode::Invalid,
-                format!(
-                    "resourceType must be 'Bundle', found {}",
-                    raw.resource_type
-                        .as_deref()
-                        .map(|t| format!("'{t}'"))
-                        .unwrap_or_else(|| "none".into())
-                ),
-                Some("Bundle.resourceType".into()),
+            return Err(Rejection::single(not_a_bundle(
+                raw.resource_type.as_deref(),
             )));
         }
         let Some(raw_entries) = raw.entry else {
@@ -354,35 +393,22 @@ impl<'a> Bundle<'a> {
         })
     }
 
-    /// Resolves a literal reference (`urn:uuid:…` fullUrl or `Type/id`).
+    /// Resolves a literal reference: the entry whose `fullUrl` is exactly `reference`. Only
+    /// `fullUrl`s count, as in the reference implementation, whose refusal of a `Type/id`
+    /// or an identifier-only reference this keeps: a reference that resolves here resolves
+    /// there.
     pub fn resolve_literal(&self, reference: &str) -> Option<(usize, &Resource<'a>)> {
-        if let Some(found) = self
-            .entries
+        self.entries
             .iter()
             .enumerate()
             .find(|(_, e)| e.full_url.as_deref() == Some(reference))
-        {
-            return Some((found.0, &found.1.resource));
-        }
-        let (kind, id) = reference.split_once('/')?;
-        self.entries.iter().enumerate().find_map(|(i, e)| {
-            let matches = e.resource.type_name() == kind && resource_id(&e.resource) == Some(id);
-            matches.then_some((i, &e.resource))
-        })
+            .map(|(i, e)| (i, &e.resource))
     }
 
-    /// Resolves a reference by its `reference`, or failing that by its `identifier`.
+    /// Resolves a reference by its `reference` (see [`Bundle::resolve_literal`]); a reference
+    /// given only by `identifier` does not resolve to an entry.
     pub fn resolve(&self, reference: &Reference<'_>) -> Option<(usize, &Resource<'a>)> {
-        if let Some(r) = reference.reference.as_deref() {
-            return self.resolve_literal(r);
-        }
-        let wanted = reference.identifier.as_ref()?;
-        self.entries.iter().enumerate().find_map(|(i, e)| {
-            let hit = e.resource.identifiers().iter().any(|id| {
-                id.system == wanted.system && id.value == wanted.value && id.value.is_some()
-            });
-            hit.then_some((i, &e.resource))
-        })
+        self.resolve_literal(reference.reference.as_deref()?)
     }
 }
 
@@ -492,24 +518,6 @@ fn indentation_end(bytes: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
-}
-
-fn resource_id<'r>(resource: &'r Resource<'_>) -> Option<&'r str> {
-    match resource {
-        Resource::MessageHeader(r) => r.id.as_deref(),
-        Resource::MedicationRequest(r) => r.id.as_deref(),
-        Resource::Patient(r) => r.id.as_deref(),
-        Resource::Practitioner(r) => r.id.as_deref(),
-        Resource::PractitionerRole(r) => r.id.as_deref(),
-        Resource::Organization(r) => r.id.as_deref(),
-        Resource::HealthcareService(r) => r.id.as_deref(),
-        Resource::Location(r) => r.id.as_deref(),
-        Resource::Medication(r) => r.id.as_deref(),
-        Resource::Provenance(r) => r.id.as_deref(),
-        Resource::CommunicationRequest(r) => r.id.as_deref(),
-        Resource::List(r) => r.id.as_deref(),
-        Resource::Other(_) => None,
-    }
 }
 
 #[cfg(test)]

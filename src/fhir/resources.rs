@@ -157,8 +157,9 @@ pub struct Practitioner<'a> {
     pub id: Option<Str<'a>>,
     #[serde(borrow, default)]
     pub identifier: Vec<Identifier<'a>>,
-    #[serde(borrow, default)]
-    pub name: Vec<HumanName<'a>>,
+    /// `None` when absent (no name is written); an empty array is refused.
+    #[serde(borrow)]
+    pub name: Option<Vec<HumanName<'a>>>,
     /// `None` when absent: the reference then falls back to the organisation's telecom.
     #[serde(borrow)]
     pub telecom: Option<Vec<ContactPoint<'a>>>,
@@ -169,16 +170,21 @@ pub struct Practitioner<'a> {
 pub struct PractitionerRole<'a> {
     #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub id: Option<Str<'a>>,
-    #[serde(borrow, default)]
-    pub identifier: Vec<Identifier<'a>>,
+    /// `None` when absent (no role id is written); an empty array is refused, as the
+    /// reference refuses it.
+    #[serde(borrow)]
+    pub identifier: Option<Vec<Identifier<'a>>>,
     #[serde(borrow)]
     pub practitioner: Option<Reference<'a>>,
     #[serde(borrow)]
     pub organization: Option<Reference<'a>>,
-    #[serde(borrow, default)]
-    pub code: Vec<CodeableConcept<'a>>,
-    #[serde(borrow, default)]
-    pub healthcare_service: Vec<Reference<'a>>,
+    /// `None` when absent (no job role code is written); an empty array is refused.
+    #[serde(borrow)]
+    pub code: Option<Vec<CodeableConcept<'a>>>,
+    /// `None` when absent: for a primary-care prescription the reference refuses the member
+    /// even when it is an empty array.
+    #[serde(borrow)]
+    pub healthcare_service: Option<Vec<Reference<'a>>>,
     #[serde(borrow, default)]
     pub location: Vec<Reference<'a>>,
     /// `None` when absent: the reference then falls back to another resource's telecom.
@@ -343,20 +349,6 @@ impl Resource<'_> {
             Resource::CommunicationRequest(_) => "CommunicationRequest",
             Resource::List(_) => "List",
             Resource::Other(name) => name,
-        }
-    }
-
-    /// The identifiers a reference by identifier can match.
-    pub fn identifiers(&self) -> &[Identifier<'_>] {
-        match self {
-            Resource::MedicationRequest(r) => &r.identifier,
-            Resource::Patient(r) => &r.identifier,
-            Resource::Practitioner(r) => &r.identifier,
-            Resource::PractitionerRole(r) => &r.identifier,
-            Resource::Organization(r) => &r.identifier,
-            Resource::HealthcareService(r) => &r.identifier,
-            Resource::Location(r) => &r.identifier,
-            _ => &[],
         }
     }
 }

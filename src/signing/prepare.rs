@@ -129,6 +129,16 @@ pub fn prepare(
         ),
         _ => None,
     });
+    if !matches!(
+        code,
+        Some(
+            PRESCRIPTION_ORDER
+                | translate::PRESCRIPTION_ORDER_UPDATE
+                | translate::DISPENSE_NOTIFICATION
+        )
+    ) {
+        return Err(translate::unknown_event_code());
+    }
     if code != Some(PRESCRIPTION_ORDER) {
         return Err(Rejection::at(
             IssueCode::Value,

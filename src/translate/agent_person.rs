@@ -50,7 +50,11 @@ struct Person<'r> {
 }
 
 enum PersonName<'r> {
+    /// A Practitioner's `name`: exactly one is required when the member is present.
     Names(&'r [HumanName<'r>], String),
+    /// A Practitioner with no `name` member: no name is written.
+    Absent,
+    /// A text name (a practitioner given by identifier, or an organisation stand-in).
     Text(Option<&'r str>),
 }
 
@@ -87,15 +91,16 @@ pub fn agent_person<'b, 'a: 'b>(
     let person = person(input, pr, &pr_path, &organization, role)?;
 
     let mut el = Element::new("AgentPerson").attr("classCode", "AGNT");
-    if !pr.identifier.is_empty() {
+    // Present members are read even when empty (and so refused), as the reference does.
+    if let Some(identifiers) = &pr.identifier {
         let id = identifier_value(
-            &pr.identifier,
+            identifiers,
             SDS_ROLE_PROFILE_SYSTEM,
             &join(&pr_path, ".identifier"),
         )?;
         el.push(id_element("id", SDS_ROLE_PROFILE_OID, id.to_string()));
     }
-    if !pr.code.is_empty() {
+    if pr.code.is_some() {
         el.push(code_element(
             "code",
             job_role_code(pr, &pr_path)?.to_string(),
@@ -120,7 +125,12 @@ pub fn agent_person<'b, 'a: 'b>(
 }
 
 fn job_role_code<'r>(pr: &'r PractitionerRole<'r>, path: &str) -> Result<&'r str> {
-    let codings: Vec<&Coding> = pr.code.iter().flat_map(|c| c.coding.iter()).collect();
+    let codings: Vec<&Coding> = pr
+        .code
+        .iter()
+        .flatten()
+        .flat_map(|c| c.coding.iter())
+        .collect();
     for system in JOB_ROLE_SYSTEMS {
         let mut hits = codings
             .iter()
@@ -147,7 +157,7 @@ fn job_role_code<'r>(pr: &'r PractitionerRole<'r>, path: &str) -> Result<&'r str
 }
 
 fn missing_with(path: String, message: String) -> crate::error::Rejection {
-    crate::error::Rejection::at(crate::error::IssueCode::Required, path, message)
+    crate::error::Rejection::at(crate::error::IssueCode::Invalid, path, message)
 }
 
 /// Resolves a PractitionerRole's literal `practitioner` reference.
@@ -179,8 +189,9 @@ fn person<'b, 'a: 'b>(
     role: Role,
 ) -> Result<Option<Person<'b>>> {
     let practitioner = pr.practitioner.as_ref();
-    // An organisation-only role: the person stands in with the organisation's name.
-    if role != Role::Cancellation
+    // An organisation-only responsible party: the person stands in with the organisation's
+    // name. (An author's role is taken as it is.)
+    if role == Role::ResponsibleParty
         && is_literal(pr.organization.as_ref())
         && !is_literal(practitioner)
     {
@@ -202,7 +213,10 @@ fn person<'b, 'a: 'b>(
         return Ok(Some(Person {
             identifiers: p.identifier.iter().collect(),
             path: join(&path, ".identifier"),
-            name: PersonName::Names(&p.name, join(&path, ".name")),
+            name: match &p.name {
+                Some(names) => PersonName::Names(names, join(&path, ".name")),
+                None => PersonName::Absent,
+            },
         }));
     }
     Ok(Some(Person {
@@ -254,7 +268,7 @@ fn cost_centre<'b, 'a: 'b>(
     pr_path: &str,
     org: &Org<'b>,
 ) -> Result<Option<Org<'b>>> {
-    let Some(hs_ref) = pr.healthcare_service.first() else {
+    let Some(hs_ref) = pr.healthcare_service.iter().flatten().next() else {
         return Ok(None);
     };
     if is_literal(Some(hs_ref)) {
@@ -360,7 +374,13 @@ fn agent_person_person(
         .attr("determinerCode", "INSTANCE")
         .child(id);
     match &p.name {
-        PersonName::Names([], _) => {}
+        PersonName::Absent => {}
+        PersonName::Names([], path) => {
+            return Err(invalid(
+                path.clone(),
+                "Too few values submitted. Expected 1 element.",
+            ));
+        }
         PersonName::Names([one], path) => el.push(name(one, &join(path, "[0]"))?),
         PersonName::Names(_, path) => {
             return Err(invalid(
@@ -369,7 +389,9 @@ fn agent_person_person(
             ));
         }
         PersonName::Text(Some(text)) => el.push(Element::new("name").text(*text)),
-        PersonName::Text(None) => {}
+        // A practitioner given by identifier is named by the reference's `display`: an
+        // empty name when there is none.
+        PersonName::Text(None) => el.push(Element::new("name")),
     }
     Ok(el)
 }
@@ -390,12 +412,22 @@ fn single_identifier<'r>(
     Ok(first.and_then(|i| i.value.as_deref()))
 }
 
+/// The one non-empty value of an identifier system (an empty value counts as none, as in the
+/// reference); more than one identifier of the system is refused whatever their values.
+fn single_code<'r>(
+    ids: &[&'r Identifier<'r>],
+    system: &str,
+    path: &str,
+) -> Result<Option<&'r str>> {
+    Ok(single_identifier(ids, system, path)?.filter(|v| !v.is_empty()))
+}
+
 fn professional_code(p: &Person<'_>) -> Result<String> {
     let mut found = Vec::new();
     // Professional code systems in the order they are tried: mappings/professional-codes.tsv.
     for row in &table(Table::ProfessionalCodes).rows {
         let (system, strip_c) = (row[0], row.get(2) == Some(&"strip-c"));
-        if let Some(v) = single_identifier(&p.identifiers, system, &p.path)? {
+        if let Some(v) = single_code(&p.identifiers, system, &p.path)? {
             let v = if strip_c {
                 v.strip_prefix(['C', 'c']).unwrap_or(v)
             } else {
@@ -422,13 +454,11 @@ fn responsible_party_code(
     pr: &PractitionerRole<'_>,
     pr_path: &str,
 ) -> Result<String> {
-    let pr_ids: Vec<&Identifier> = pr.identifier.iter().collect();
-    if let Some(v) =
-        single_identifier(&pr_ids, SPURIOUS_CODE_SYSTEM, &join(pr_path, ".identifier"))?
-    {
+    let pr_ids: Vec<&Identifier> = pr.identifier.iter().flatten().collect();
+    if let Some(v) = single_code(&pr_ids, SPURIOUS_CODE_SYSTEM, &join(pr_path, ".identifier"))? {
         return Ok(v.to_string());
     }
-    if let Some(v) = single_identifier(&p.identifiers, DIN_SYSTEM, &p.path)? {
+    if let Some(v) = single_code(&p.identifiers, DIN_SYSTEM, &p.path)? {
         return Ok(v.to_string());
     }
     professional_code(p)

@@ -42,9 +42,9 @@ pub fn push_number(out: &mut String, n: usize) {
     out.push(char::from(b'0' + (n % 10) as u8));
 }
 
-/// An `invalid`/`value` error at a FHIRPath.
+/// An `invalid` error at a FHIRPath (the code the reference gives every translation error).
 pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Rejection {
-    Rejection::at(IssueCode::Value, path, message)
+    Rejection::at(IssueCode::Invalid, path, message)
 }
 
 /// A `required` error at a FHIRPath.
@@ -207,7 +207,7 @@ pub fn exactly_one_with_system<'v, T>(
     let mut hits = items.iter().filter(|item| system_of(item) == Some(system));
     let first = hits.next().ok_or_else(|| {
         Rejection::at(
-            IssueCode::Required,
+            IssueCode::Invalid,
             path,
             format!("Too few values submitted. Expected 1 element where system == '{system}'."),
         )

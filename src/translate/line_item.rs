@@ -158,7 +158,7 @@ fn product<'b, 'a: 'b>(
         .filter(|c| c.system.as_deref() == Some(SNOMED_SYSTEM));
     let coding = hits.next().ok_or_else(|| {
         crate::error::Rejection::at(
-            crate::error::IssueCode::Required,
+            crate::error::IssueCode::Invalid,
             codings_path.clone(),
             format!(
                 "Too few values submitted. Expected 1 element where system == '{SNOMED_SYSTEM}'."
@@ -297,7 +297,8 @@ fn controlled_drug_words<'r>(mr: &'r MedicationRequest<'_>, path: &str) -> Resul
 }
 
 /// The dosage text: one dosage's text, or several joined by sequence (", and " within a
-/// sequence, ", then " between sequences, ascending).
+/// sequence, ", then " between sequences, ascending; any number is a sequence, 0 and
+/// negative ones included, as the reference takes them).
 fn dosage_value(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
     let dosages = &mr.dosage_instruction;
     let el = Element::new("value");
@@ -314,11 +315,10 @@ fn dosage_value(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
                     .sequence
                     .as_ref()
                     .and_then(|n| n.as_f64())
-                    .filter(|s| *s != 0.0)
                     .ok_or_else(|| {
                         invalid(
                             format!("{path}.dosageInstruction[{i}].sequence"),
-                            "several dosage instructions need a non-zero sequence each",
+                            "several dosage instructions need a numeric sequence each",
                         )
                     })?;
                 keyed.push((seq, d.text.as_deref().unwrap_or("")));

@@ -84,7 +84,7 @@ impl<'b, 'a> Input<'b, 'a> {
             .filter_map(|(i, e)| pick(&e.resource).map(|r| (i, r)));
         let first = found.next().ok_or_else(|| {
             Rejection::at(
-                IssueCode::Required,
+                IssueCode::Invalid,
                 "Bundle.entry",
                 format!("Too few values submitted. Expected 1 element where resource.resourceType == '{type_name}'."),
             )
@@ -152,9 +152,9 @@ impl<'b, 'a> Input<'b, 'a> {
                 })
                 .unwrap_or_else(|| "a reference".to_string());
             Rejection::at(
-                IssueCode::Value,
+                IssueCode::Invalid,
                 path,
-                format!("reference does not resolve: expected 1 Bundle entry where {what}"),
+                format!("Too few values submitted. Expected 1 element where {what}."),
             )
         })
     }
@@ -199,20 +199,49 @@ pub fn translate_scoped(
         ctx,
         scope,
     };
+    message_bundle(bundle)?;
     let (index, header) = input.message_header()?;
     let path = format!("Bundle.entry[{index}].resource.eventCoding.code");
-    let code = header
-        .event_coding
-        .as_ref()
-        .and_then(|c| c.code.as_deref())
-        .ok_or_else(|| common::missing(&path))?;
-    match code {
-        PRESCRIPTION_ORDER => parent_prescription::translate(&input),
-        PRESCRIPTION_ORDER_UPDATE => cancellation::translate(&input),
-        other => Err(Rejection::at(
-            IssueCode::Invalid,
+    match header.event_coding.as_ref().and_then(|c| c.code.as_deref()) {
+        Some(PRESCRIPTION_ORDER) => parent_prescription::translate(&input),
+        Some(PRESCRIPTION_ORDER_UPDATE) => cancellation::translate(&input),
+        Some(DISPENSE_NOTIFICATION) => Err(Rejection::at(
+            IssueCode::NotSupported,
             path,
-            format!("unsupported MessageHeader.eventCoding.code '{other}': expected 'prescription-order' or 'prescription-order-update'"),
+            "a dispense-notification is an EPS dispensing message, which is not translated: expected 'prescription-order' or 'prescription-order-update'",
+        )),
+        _ => Err(unknown_event_code()),
+    }
+}
+
+/// Event code of a dispense notification: an EPS message, but not one translated here.
+pub const DISPENSE_NOTIFICATION: &str = "dispense-notification";
+
+/// The refusal of an absent or unknown `MessageHeader.eventCoding.code`, in the reference's
+/// words (which list the EPS message Bundles, the dispensing one included).
+pub fn unknown_event_code() -> Rejection {
+    Rejection::at(
+        IssueCode::Value,
+        "Bundle.entry.resource.ofType(MessageHeader).eventCoding.code",
+        "MessageHeader.eventCoding.code must be one of: prescription-order, prescription-order-update, dispense-notification.",
+    )
+}
+
+/// Only a `message` Bundle is a message: a `collection`, `document` or untyped Bundle holding
+/// the same resources is refused rather than sent on as a prescription (the reference
+/// translates it whatever its type).
+fn message_bundle(bundle: &Bundle<'_>) -> Result<()> {
+    match bundle.type_.as_deref() {
+        Some("message") => Ok(()),
+        Some(other) => Err(Rejection::at(
+            IssueCode::Invalid,
+            "Bundle.type",
+            format!("Bundle.type must be 'message', found '{other}'"),
+        )),
+        None => Err(Rejection::at(
+            IssueCode::Required,
+            "Bundle.type",
+            "Bundle.type must be 'message', found none",
         )),
     }
 }

@@ -10,7 +10,9 @@ const NHS_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
 const NHS_NUMBER_OID: &str = "2.16.840.1.113883.2.1.4.1";
 const GENDER_OID: &str = "2.16.840.1.113883.2.1.3.2.4.16.25";
 const CARE_PROVISION_OID: &str = "2.16.840.1.113883.2.1.3.2.4.17.37";
-/// The ODS code meaning "no registered GP": written as an unknown provider.
+/// The ODS code meaning "no registered GP": written for a patient with no `generalPractitioner`
+/// (an absent or empty array), as the reference writes it. A given code, this one included,
+/// is written as it is given.
 const UNKNOWN_GP_CODE: &str = "V81999";
 
 /// `<recordTarget typeCode="RCT"><Patient …/></recordTarget>`.
@@ -71,20 +73,13 @@ fn patient_person(p: &Patient<'_>, path: &str) -> Result<Element> {
 }
 
 fn played_provider_patient(p: &Patient<'_>, path: &str) -> Result<Element> {
-    let gp_id = match p.general_practitioner.as_slice() {
-        [] => Element::new("id").attr("nullFlavor", "UNK"),
-        [gp] => {
-            let code = gp
-                .identifier
-                .as_ref()
-                .and_then(|i| i.value.as_deref())
-                .ok_or_else(|| missing(join(path, ".generalPractitioner[0].identifier.value")))?;
-            if code == UNKNOWN_GP_CODE {
-                Element::new("id").attr("nullFlavor", "UNK")
-            } else {
-                ods_id("id", code)
-            }
-        }
+    let gp_code = match p.general_practitioner.as_slice() {
+        [] => UNKNOWN_GP_CODE,
+        [gp] => gp
+            .identifier
+            .as_ref()
+            .and_then(|i| i.value.as_deref())
+            .ok_or_else(|| missing(join(path, ".generalPractitioner[0].identifier.value")))?,
         _ => {
             return Err(invalid(
                 join(path, ".generalPractitioner"),
@@ -92,6 +87,7 @@ fn played_provider_patient(p: &Patient<'_>, path: &str) -> Result<Element> {
             ))
         }
     };
+    let gp_id = ods_id("id", gp_code);
     let provision = Element::new("patientCareProvision")
         .attr("classCode", "PCPR")
         .attr("moodCode", "EVN")

@@ -66,7 +66,7 @@ pub fn required_extension<'e, 'a>(
 ) -> Result<&'e Extension<'a>> {
     only_extension(list, url, path)?.ok_or_else(|| {
         crate::error::Rejection::at(
-            crate::error::IssueCode::Required,
+            crate::error::IssueCode::Invalid,
             path,
             format!("Too few values submitted. Expected 1 element where url == '{url}'."),
         )
@@ -120,25 +120,26 @@ pub fn short_form_id<'r>(mr: &'r MedicationRequest<'_>, path: &str) -> Result<&'
 /// The course of therapy shared by all MedicationRequests: one code, or a mix of acute and
 /// continuous (treated as acute).
 pub fn course_of_therapy<'r>(mrs: &[(usize, &'r MedicationRequest<'_>)]) -> Result<&'r str> {
-    let mut codes: Vec<&str> = Vec::new();
+    // Every coding's code over every MedicationRequest, whatever its system; a coding with no
+    // code is a value of its own, as in the reference.
+    let mut codes: Vec<Option<&str>> = Vec::new();
     for (_, mr) in mrs {
         for c in mr
             .course_of_therapy_type
             .iter()
             .flat_map(|cc| cc.coding.iter())
         {
-            if let Some(code) = c.code.as_deref() {
-                if !codes.contains(&code) {
-                    codes.push(code);
-                }
+            let code = c.code.as_deref();
+            if !codes.contains(&code) {
+                codes.push(code);
             }
         }
     }
     let path = "Bundle.entry.resource.ofType(MedicationRequest).courseOfTherapyType.coding";
     match codes.as_slice() {
-        [one] => Ok(one),
-        [a, b] if [*a, *b].contains(&"acute") && [*a, *b].contains(&"continuous") => Ok("acute"),
-        [] => Err(missing(path)),
+        [Some(one)] => Ok(one),
+        [Some("acute"), Some("continuous")] | [Some("continuous"), Some("acute")] => Ok("acute"),
+        [] | [None] => Err(missing(path)),
         _ => Err(invalid(
             path,
             "Course of therapy type must either match for all MedicationRequests or be a mixture of 'acute' and 'continuous'.",
@@ -207,7 +208,7 @@ pub fn build<'b, 'a: 'b>(input: &Input<'b, 'a>, warnings: &mut Vec<Issue>) -> Re
     let mrs = input.medication_requests();
     let Some(&(first_index, mr0)) = mrs.first() else {
         return Err(crate::error::Rejection::at(
-            crate::error::IssueCode::Required,
+            crate::error::IssueCode::Invalid,
             "Bundle.entry",
             "Too few values submitted. Expected at least 1 element where resource.resourceType == 'MedicationRequest'.",
         ));
@@ -408,6 +409,9 @@ fn author<'b, 'a: 'b>(
         Some(sig) => timestamp(sig.when, &sig.when_path)?,
         None => input.ctx.now.hl7(),
     };
+    // A signature with a time and no data is taken as unsigned at that time (the form
+    // `to-fhir` writes for an unsigned prescription, so its author time survives a round
+    // trip; the reference refuses it: docs/deviations.md).
     let data = found
         .as_ref()
         .and_then(|sig| Some((sig.data?, sig.data_path.as_str())));
@@ -532,14 +536,9 @@ fn shared_instructions<'b, 'a: 'b>(input: &Input<'b, 'a>) -> Result<SharedInstru
         _ => None,
     });
     for &(index, cr) in &requests {
+        // A payload item may carry both kinds of content: its text is patient information
+        // and its List is medication, each read on its own.
         for (p, payload) in cr.payload.iter().enumerate() {
-            if payload
-                .content_string
-                .as_deref()
-                .is_some_and(|s| !s.is_empty())
-            {
-                continue;
-            }
             let Some(reference) = &payload.content_reference else {
                 continue;
             };

@@ -9,7 +9,7 @@ use super::common::*;
 use super::prescription::course_of_therapy;
 use super::Input;
 use crate::error::{Issue, IssueCode, Rejection};
-use crate::fhir::{Extension, MedicationRequest};
+use crate::fhir::{ContactPoint, Extension, MedicationRequest, Reference, Resource};
 use serde_json::Value;
 
 const MR_PATH: &str = "Bundle.entry.resource.ofType(MedicationRequest)";
@@ -31,6 +31,18 @@ const MUST_AGREE: [&str; 11] = [
 ];
 
 const REPEATS_PATH: &str = "dispenseRequest.numberOfRepeatsAllowed";
+/// The repeat information extension: every MedicationRequest of a repeat-dispensing
+/// prescription must agree on it when the first one carries it with sub-extensions.
+const REPEAT_INFORMATION_PATH: &str =
+    "extension(\"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationRepeatInformation\")";
+const REPEAT_INFORMATION_URL: &str =
+    "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationRepeatInformation";
+const RESPONSIBLE_PRACTITIONER_URL: &str =
+    "https://fhir.nhs.uk/StructureDefinition/Extension-DM-ResponsiblePractitioner";
+const PRESCRIPTION_TYPE_URL: &str =
+    "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionType";
+/// A prescriber's GMP number, which the reference refuses as the author's professional code.
+const GMP_NUMBER_SYSTEM: &str = "https://fhir.hl7.org.uk/Id/gmp-number";
 
 /// Whether every MedicationRequest has the same value at one of the `MUST_AGREE` paths (or
 /// the number of repeats), compared on the typed model.
@@ -175,6 +187,19 @@ fn agreement_issue(mrs: &[&Value], path: &str) -> Option<Issue> {
     })
 }
 
+/// One issue for each path at which the MedicationRequests disagree (the JSON is read only
+/// when there is a disagreement to describe).
+fn agreement_issues(input: &Input<'_, '_>, disagreeing: &[&str], issues: &mut Vec<Issue>) {
+    if disagreeing.is_empty() {
+        return;
+    }
+    let raw: Value = serde_json::from_str(input.text).unwrap_or(Value::Null);
+    let mrs_json = medication_requests_json(&raw);
+    for path in disagreeing {
+        issues.extend(agreement_issue(&mrs_json, path));
+    }
+}
+
 /// Checks shared by every prescribing message.
 fn common(input: &Input<'_, '_>, issues: &mut Vec<Issue>) {
     let mrs = input.medication_requests();
@@ -197,6 +222,193 @@ fn common(input: &Input<'_, '_>, issues: &mut Vec<Issue>) {
             ));
         }
     }
+    telecoms(input, issues);
+    for (index, entry) in input.bundle.entries.iter().enumerate() {
+        if let Resource::PractitionerRole(role) = &entry.resource {
+            let responsible = entry
+                .full_url
+                .as_deref()
+                .is_some_and(|url| responsible_practitioner_urls(&mrs).contains(&url));
+            practitioner_role(role, index, responsible, issues);
+        }
+    }
+}
+
+/// A reference given as a `reference` string (not empty), as opposed to an identifier.
+fn is_literal(r: &Reference<'_>) -> bool {
+    r.reference.as_deref().is_some_and(|s| !s.is_empty())
+}
+
+fn not_a_reference(field: &str, expression: String) -> Issue {
+    Issue::error(
+        IssueCode::Invalid,
+        format!("{field} populated incorrectly. Please populate with Reference to resource within Bundle."),
+        Some(expression),
+    )
+}
+
+/// Every telecom of every Organization, Practitioner and PractitionerRole (in that order of
+/// types, each in entry order), referenced or not, must have a `value` and a `use`.
+fn telecoms(input: &Input<'_, '_>, issues: &mut Vec<Issue>) {
+    let entries = &input.bundle.entries;
+    for kind in ["Organization", "Practitioner", "PractitionerRole"] {
+        for (index, entry) in entries.iter().enumerate() {
+            let list: &[ContactPoint<'_>] = match &entry.resource {
+                Resource::Organization(o) if kind == "Organization" => &o.telecom,
+                Resource::Practitioner(p) if kind == "Practitioner" => {
+                    p.telecom.as_deref().unwrap_or_default()
+                }
+                Resource::PractitionerRole(r) if kind == "PractitionerRole" => {
+                    r.telecom.as_deref().unwrap_or_default()
+                }
+                _ => continue,
+            };
+            for (i, t) in list.iter().enumerate() {
+                for (member, value) in [("value", &t.value), ("use", &t.use_)] {
+                    if value.as_deref().is_none_or(str::is_empty) {
+                        let at = format!("entry[{index}].resource.telecom[{i}].{member}");
+                        issues.push(Issue::error(
+                            IssueCode::Invalid,
+                            format!("Required field bundle.{at} is missing."),
+                            Some(format!("Bundle.{at}")),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The `fullUrl`s the MedicationRequests name as their responsible practitioner.
+fn responsible_practitioner_urls<'m>(mrs: &[(usize, &'m MedicationRequest<'_>)]) -> Vec<&'m str> {
+    mrs.iter()
+        .filter_map(|(_, mr)| {
+            mr.extension
+                .iter()
+                .find(|e| e.url == RESPONSIBLE_PRACTITIONER_URL)
+        })
+        .filter_map(|e| e.value_reference.as_ref()?.reference.as_deref())
+        .collect()
+}
+
+/// How a PractitionerRole must point at the rest of the Bundle: its organisation and
+/// healthcare services by `reference`; its practitioner by `reference`, except for the
+/// responsible practitioner's role, where it is either a reference or an identifier (not both,
+/// not neither).
+fn practitioner_role(
+    role: &crate::fhir::PractitionerRole<'_>,
+    index: usize,
+    responsible: bool,
+    issues: &mut Vec<Issue>,
+) {
+    let path = entry_path(index);
+    if let Some(p) = &role.practitioner {
+        if !responsible {
+            if !is_literal(p) {
+                issues.push(not_a_reference(
+                    "practitionerRole.practitioner",
+                    join(&path, ".practitioner"),
+                ));
+            }
+        } else if is_literal(p) == p.identifier.is_some() {
+            issues.push(Issue::error(
+                IssueCode::Invalid,
+                "Responsible practitioner must be either a reference to a Practitioner resource or an identifier reference.",
+                Some(join(&path, ".practitioner")),
+            ));
+        }
+    }
+    if !role.organization.as_ref().is_some_and(is_literal) {
+        issues.push(not_a_reference(
+            "practitionerRole.organization",
+            join(&path, ".organization"),
+        ));
+    }
+    for (i, service) in role.healthcare_service.iter().flatten().enumerate() {
+        if !is_literal(service) {
+            issues.push(not_a_reference(
+                &format!("practitionerRole.healthcareService[{i}]"),
+                format!("{path}.healthcareService[{i}]"),
+            ));
+        }
+    }
+}
+
+/// The requester's organisation rules: the organisation is given by reference and, for a
+/// primary-care prescription (type `01…`), is part of another and the role names no
+/// healthcare service. The author must not be identified by a GMP number.
+fn requester(input: &Input<'_, '_>, issues: &mut Vec<Issue>) -> Result<()> {
+    let mrs = input.medication_requests();
+    let (mr_index, mr0) = mrs[0];
+    let mr_path = entry_path(mr_index);
+    let type_code = mr0
+        .extension
+        .iter()
+        .find(|e| e.url == PRESCRIPTION_TYPE_URL)
+        .and_then(|e| e.value_coding.as_ref()?.code.as_deref())
+        .ok_or_else(|| missing(join(&mr_path, ".extension")))?;
+    let requester_ref = required(mr0.requester.as_ref(), join(&mr_path, ".requester"))?;
+    let (role_index, role) = input.resolve_as(
+        requester_ref,
+        &join(&mr_path, ".requester"),
+        "PractitionerRole",
+        |r| match r {
+            Resource::PractitionerRole(p) => Some(p),
+            _ => None,
+        },
+    )?;
+    let role_path = entry_path(role_index);
+    match role.organization.as_ref().filter(|o| is_literal(o)) {
+        Some(org_ref) => {
+            let (org_index, org) = input.resolve_as(
+                org_ref,
+                &join(&role_path, ".organization"),
+                "Organization",
+                |r| match r {
+                    Resource::Organization(o) => Some(o),
+                    _ => None,
+                },
+            )?;
+            if type_code.starts_with("01") {
+                if role.healthcare_service.is_some() {
+                    issues.push(Issue::error(
+                        IssueCode::Invalid,
+                        "Unexpected field of practitionerRole.healthcareService.",
+                        Some(join(&role_path, ".healthcareService")),
+                    ));
+                } else if org.part_of.is_none() {
+                    issues.push(Issue::error(
+                        IssueCode::Invalid,
+                        "Required field organization.partOf is missing.",
+                        Some(join(&entry_path(org_index), ".partOf")),
+                    ));
+                }
+            }
+        }
+        None => issues.push(not_a_reference(
+            "practitionerRole.organization",
+            join(&role_path, ".organization"),
+        )),
+    }
+    let practitioner_identifiers = match &role.practitioner {
+        Some(p) if is_literal(p) => match input.resolve(p, &join(&role_path, ".practitioner"))? {
+            (_, Resource::Practitioner(pr)) => pr.identifier.iter().collect(),
+            _ => Vec::new(),
+        },
+        Some(p) => p.identifier.iter().collect(),
+        None => Vec::new(),
+    };
+    if practitioner_identifiers.iter().any(|i| {
+        i.system.as_deref() == Some(GMP_NUMBER_SYSTEM)
+            && i.value.as_deref().is_some_and(|v| !v.is_empty())
+    }) {
+        issues.push(Issue::error(
+            IssueCode::Value,
+            "Bundle resource Practitioner.identifier expected exactly one professional code from GMC|NMC|GPhC|HCPC|professional-code.",
+            Some(join(&role_path, ".practitioner")),
+        ));
+    }
+    Ok(())
 }
 
 /// Validates a prescription-order Bundle; returns warnings, or refuses with every error.
@@ -205,34 +417,34 @@ pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
     common(input, &mut issues);
     let mrs = input.medication_requests();
     // Compared on the typed model (cheap); the JSON is read only to describe a disagreement.
-    let mut disagreeing: Vec<&str> = MUST_AGREE
+    let disagreeing: Vec<&str> = MUST_AGREE
         .iter()
         .copied()
         .filter(|p| !typed_agree(p, &mrs))
         .collect();
-    let repeat_dispensing =
-        course_of_therapy(&mrs).is_ok_and(|c| c == "continuous-repeat-dispensing");
-    if repeat_dispensing && !typed_agree(REPEATS_PATH, &mrs) {
-        disagreeing.push(REPEATS_PATH);
-    }
-    if !disagreeing.is_empty() {
-        let raw: Value = serde_json::from_str(input.text).unwrap_or(Value::Null);
-        let mrs_json = medication_requests_json(&raw);
-        for path in disagreeing {
-            issues.extend(agreement_issue(&mrs_json, path));
-        }
-    }
+    agreement_issues(input, &disagreeing, &mut issues);
     if mrs.is_empty() {
         issues.push(error(
-            IssueCode::Required,
+            IssueCode::Invalid,
             "Too few values submitted. Expected at least 1 element where resource.resourceType == 'MedicationRequest'.",
             Some("Bundle.entry"),
         ));
         return finish(issues);
     }
+    requester(input, &mut issues)?;
     let course = course_of_therapy(&mrs)?;
     if course == "continuous-repeat-dispensing" {
         let (_, mr0) = mrs[0];
+        let mut repeat_paths = vec![REPEATS_PATH];
+        let repeat_information = mr0
+            .extension
+            .iter()
+            .find(|e| e.url == REPEAT_INFORMATION_URL);
+        if repeat_information.is_some_and(|e| !e.extension.is_empty()) {
+            repeat_paths.push(REPEAT_INFORMATION_PATH);
+        }
+        repeat_paths.retain(|p| !typed_agree(p, &mrs));
+        agreement_issues(input, &repeat_paths, &mut issues);
         let dr = mr0.dispense_request.as_ref();
         if dr.and_then(|d| d.validity_period.as_ref()).is_none() {
             issues.push(error(
@@ -280,11 +492,9 @@ pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
                 Some(path),
             ));
         } else if mr.dosage_instruction.len() > 1
-            && mr.dosage_instruction.iter().any(|d| {
-                d.sequence
-                    .as_ref()
-                    .is_none_or(|s| s.as_f64().unwrap_or(0.0) == 0.0)
-            })
+            // Any value counts as given, 0 included: the reference reads numbers losslessly,
+            // so only an absent (or null) `sequence` is missing.
+            && mr.dosage_instruction.iter().any(|d| d.sequence.is_none())
         {
             issues.push(Issue::error(
                 IssueCode::Invalid,
