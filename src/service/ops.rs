@@ -73,7 +73,7 @@ pub fn verify(
         return Err(Rejection::at(
             IssueCode::NotSupported,
             "crls",
-            "revocation lists are not read yet: send none, and revocation is reported not-checked",
+            "revocation lists are not read: send none; revocation is reported not-checked",
         )
         .into());
     }

@@ -3,9 +3,9 @@
 //! configured trust anchors.
 //!
 //! The core is a pure function of (prescription, [`Trust`], time of checking): it reads no
-//! clock, file or network. Trust anchors come in as certificates; revocation data will come
-//! in the same way (the [`RevocationPolicy`] seam: today revocation is reported
-//! `not-checked`). Every check is reported ([`verdict::Check`]); whatever the verifier
+//! clock, file or network. Trust anchors come in as certificates; revocation data is to come
+//! in the same way, through the [`RevocationPolicy`] seam; revocation is reported
+//! `not-checked`. Every check is reported ([`verdict::Check`]); whatever the verifier
 //! cannot establish is a failure or `not-checked`, never a pass, and a prescription is
 //! valid only when every check passed (revocation excepted while no revocation data can be
 //! given, as [`RevocationPolicy::NotChecked`] documents).
@@ -383,7 +383,7 @@ fn run_checks(
     });
     let revocation = match trust.policy.revocation {
         RevocationPolicy::NotChecked => {
-            "no revocation data is configured (revocation lists are not read yet)"
+            "revocation is not checked: no revocation data is taken (CRLs and ARLs are not read)"
         }
     };
     results.push(CheckResult::not_checked(Revocation, revocation));
