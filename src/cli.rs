@@ -40,6 +40,13 @@ pub enum Command {
     /// HL7 v3 XML (send message, bare ParentPrescription, release response, cancellation
     /// response or acknowledgement) → FHIR JSON on stdout
     ToFhir {
+        /// Verify the signatures of a release response's prescriptions against these anchors
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// Translate a release response without verifying its signatures: every prescription
+        /// is listed as passed and the output is tagged `signatures not-checked`
+        #[arg(long)]
+        no_verify: bool,
         /// The HL7 v3 XML file, or - for stdin
         file: String,
     },
@@ -75,6 +82,15 @@ pub enum Command {
         #[command(flatten)]
         context: ContextArgs,
         /// The Bundle JSON file, or - for stdin
+        file: String,
+    },
+    /// Verify prescription signatures: HL7 v3 (ParentPrescription, send message, release
+    /// response) or FHIR (prescription-order Bundle, or a searchset of them) → JSON verdicts
+    /// on stdout; exit 0 when every prescription is valid, 1 when any is not
+    Verify {
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// The file, or - for stdin
         file: String,
     },
     /// Serve the gRPC API (and the HTTP façade with --http) until SIGINT/SIGTERM
@@ -115,12 +131,20 @@ pub struct ServeArgs {
     /// How long shutdown waits for in-flight requests
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_grace: std::time::Duration,
+    /// A trust anchor for Verify, ToFhir and $verify-signature requests that give none: a PEM
+    /// file (every certificate in it), a root or a sub-CA; read once at start-up (repeatable)
+    #[arg(long = "trusted-ca", value_name = "PEM")]
+    pub trusted_ca: Vec<String>,
+    /// A certificate that may link a signer to an anchor without being trusted (repeatable)
+    #[arg(long = "intermediate-ca", value_name = "PEM")]
+    pub intermediate_ca: Vec<String>,
 }
 
 impl ServeArgs {
-    /// The server configuration these flags describe.
-    pub fn to_config(&self) -> crate::service::Config {
-        crate::service::Config {
+    /// The server configuration these flags describe; an unreadable certificate is an error
+    /// naming its flag and file.
+    pub fn to_config(&self) -> Result<crate::service::Config, String> {
+        Ok(crate::service::Config {
             grpc_addr: self.grpc,
             http_addr: self.http,
             max_message_bytes: self.max_message_bytes,
@@ -129,7 +153,8 @@ impl ServeArgs {
             offload: self.offload,
             fixed_clock: self.fixed_clock,
             shutdown_grace: self.shutdown_grace,
-        }
+            trust: load_trust(&self.trusted_ca, &self.intermediate_ca)?,
+        })
     }
 }
 
@@ -198,6 +223,79 @@ fn parse_offload(text: &str) -> Result<crate::service::admission::Offload, Strin
 
 fn parse_instant(text: &str) -> Result<Instant, String> {
     Instant::parse_rfc3339(text)
+}
+
+/// The trust flags of `verify` and `to-fhir`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TrustArgs {
+    /// A trust anchor: a PEM file (every certificate in it) or a DER certificate; a root or a
+    /// sub-CA (repeatable)
+    #[arg(long = "trusted-ca", value_name = "PEM")]
+    pub trusted_ca: Vec<String>,
+    /// A certificate that may link a signer to an anchor without being trusted itself, such
+    /// as a sub-CA under a trusted root (repeatable)
+    #[arg(long = "intermediate-ca", value_name = "PEM")]
+    pub intermediate_ca: Vec<String>,
+    /// The time of checking (default: now); a prescription signed after it is not valid
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+}
+
+impl TrustArgs {
+    /// Reads the certificates; an unreadable or unparsable one is a usage error naming it.
+    pub fn to_trust(&self) -> Result<crate::verify::Trust, String> {
+        let mut trust = crate::verify::Trust::new();
+        for (flag, files, add) in [
+            (
+                "--trusted-ca",
+                &self.trusted_ca,
+                crate::verify::Trust::add_anchors as fn(&mut _, &[u8]) -> _,
+            ),
+            (
+                "--intermediate-ca",
+                &self.intermediate_ca,
+                crate::verify::Trust::add_intermediates,
+            ),
+        ] {
+            for file in files {
+                let bytes = std::fs::read(file).map_err(|e| format!("{flag} {file}: {e}"))?;
+                add(&mut trust, &bytes).map_err(|e| format!("{flag} {file}: {e}"))?;
+            }
+        }
+        Ok(trust)
+    }
+
+    /// The time of checking.
+    pub fn at(&self) -> Result<Instant, String> {
+        match &self.at {
+            Some(t) => Instant::parse_rfc3339(t).map_err(|e| format!("--at: {e}")),
+            None => Ok(now()),
+        }
+    }
+}
+
+/// Reads `--trusted-ca` and `--intermediate-ca` files into a trust configuration.
+pub fn load_trust(
+    anchors: &[String],
+    intermediates: &[String],
+) -> Result<crate::verify::Trust, String> {
+    type Add = fn(&mut crate::verify::Trust, &[u8]) -> Result<usize, String>;
+    let mut trust = crate::verify::Trust::new();
+    let lists: [(&str, &[String], Add); 2] = [
+        ("--trusted-ca", anchors, crate::verify::Trust::add_anchors),
+        (
+            "--intermediate-ca",
+            intermediates,
+            crate::verify::Trust::add_intermediates,
+        ),
+    ];
+    for (flag, files, add) in lists {
+        for file in files {
+            let bytes = std::fs::read(file).map_err(|e| format!("{flag} {file}: {e}"))?;
+            add(&mut trust, &bytes).map_err(|e| format!("{flag} {file}: {e}"))?;
+        }
+    }
+    Ok(trust)
 }
 
 /// The translation context flags (DESIGN.md's CONTEXT).
@@ -335,22 +433,80 @@ fn refused_xml(message: &str) -> ExitCode {
     rejected(&rejection)
 }
 
+fn run_verify(args: &TrustArgs, file: &str) -> ExitCode {
+    let (trust, at) = match args.to_trust().and_then(|t| Ok((t, args.at()?))) {
+        Ok(x) => x,
+        Err(e) => return usage_error(&e),
+    };
+    let input = match read_input(file) {
+        Ok(b) => b,
+        Err(e) => return usage_error(&e),
+    };
+    let report = match crate::verify::verify(&input, &trust, at) {
+        Ok(r) => r,
+        Err(r) => return rejected(&r),
+    };
+    let body = serde_json::to_string_pretty(&report.to_json()).unwrap_or_default();
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{body}") {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return usage_error(&format!("cannot write output: {e}"));
+        }
+    }
+    if report.prescriptions.is_empty() {
+        eprintln!("eps-translator: no prescription to verify");
+    }
+    for p in report.prescriptions.iter().filter(|p| !p.is_valid()) {
+        eprintln!(
+            "eps-translator: prescription {} is not valid: {}",
+            p.id,
+            p.errors().join(", ")
+        );
+    }
+    if report.is_valid() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn run_to_fhir(args: &TrustArgs, no_verify: bool, file: &str) -> ExitCode {
+    if no_verify && !args.trusted_ca.is_empty() {
+        return usage_error("--no-verify and --trusted-ca contradict each other");
+    }
+    let (trust, at) = match args.to_trust().and_then(|t| Ok((t, args.at()?))) {
+        Ok(x) => x,
+        Err(e) => return usage_error(&e),
+    };
+    let signatures = if no_verify {
+        crate::to_fhir::Signatures::NotChecked
+    } else {
+        crate::to_fhir::Signatures::Verify { trust: &trust, at }
+    };
+    let input = match read_input(file) {
+        Ok(b) => b,
+        Err(e) => return usage_error(&e),
+    };
+    match crate::to_fhir::to_fhir_with(&input, &signatures) {
+        Ok(json) => write_stdout(json.as_bytes()),
+        Err(r) => rejected(&r),
+    }
+}
+
 /// Runs the command line.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve(args) => crate::service::serve(args.to_config()),
+        Command::Serve(args) => match args.to_config() {
+            Ok(config) => crate::service::serve(config),
+            Err(e) => usage_error(&e),
+        },
         Command::Demo => crate::service::demo::run(),
         Command::Loadtest(args) => crate::service::loadtest::run(&args),
-        Command::ToFhir { file } => {
-            let input = match read_input(&file) {
-                Ok(b) => b,
-                Err(e) => return usage_error(&e),
-            };
-            match crate::to_fhir::to_fhir(&input) {
-                Ok(json) => write_stdout(json.as_bytes()),
-                Err(r) => rejected(&r),
-            }
-        }
+        Command::Verify { trust, file } => run_verify(&trust, &file),
+        Command::ToFhir {
+            trust,
+            no_verify,
+            file,
+        } => run_to_fhir(&trust, no_verify, &file),
         Command::C14n {
             mode,
             prefixes,

@@ -18,6 +18,7 @@ pub mod service;
 pub mod signing;
 pub mod to_fhir;
 pub mod translate;
+pub mod verify;
 
 pub use context::Context;
 pub use error::{Issue, IssueCode, Rejection};

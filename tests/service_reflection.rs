@@ -205,5 +205,38 @@ async fn a_reflection_only_client_lists_the_services_and_gets_the_golden_bytes()
             serde_json::from_slice(&std::fs::read(&response).unwrap()).unwrap();
         assert_eq!(ours, theirs, "{}", response.display());
     }
+
+    // Verify: the verdicts, read by field name.
+    let release =
+        std::fs::read_to_string(shared.join("eps-release-responses/release_invalid.xml")).unwrap();
+    let anchor =
+        std::fs::read(shared.join("eps-signatures/certificates/NHS_INT_Level1D_Base64_pem.cer"))
+            .unwrap();
+    let json = serde_json::json!({
+        "hl7v3_xml": release,
+        "trusted_ca_pem": [b64.encode(anchor)],
+        "at": "2024-12-09T11:50:04Z",
+    })
+    .to_string();
+    let answer = call(&channel, &pool, "Verify", &json).await;
+    assert!(!answer
+        .get_field_by_name("valid")
+        .unwrap()
+        .as_bool()
+        .unwrap());
+    let prescriptions = answer.get_field_by_name("prescriptions").unwrap();
+    let first = prescriptions.as_list().unwrap()[0]
+        .as_message()
+        .unwrap()
+        .clone();
+    let errors: Vec<String> = first
+        .get_field_by_name("errors")
+        .unwrap()
+        .as_list()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(errors, ["Signature is invalid"]);
     running.shutdown().await.unwrap();
 }

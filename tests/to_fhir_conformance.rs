@@ -82,6 +82,20 @@ const DEVIATIONS: &[Deviation] = &[
             "homecare/acute/nominated-pharmacy/consecutive-dosage-instructions/1-Bundle.json",
         ],
     },
+    Deviation {
+        paths: &["Parameters.meta"],
+        why: "a release response translated with signatures not checked is tagged so \
+              (meta.tag signature-verification 'not-checked'), so no reader takes its \
+              passedPrescriptions as verified; the reference's output with verification off \
+              carries no mark",
+        files: &[
+            "no-verify/full_successful_release.json",
+            "no-verify/release_invalid.json",
+            "no-verify/release_success.json",
+            "no-verify/repeat_dispensing_release_success.json",
+            "no-verify/repeat_prescribing_release_success.json",
+        ],
+    },
 ];
 
 /// `tools/normalise_fhir_ids.py`: every resource `id` becomes `ID-k` by first appearance in

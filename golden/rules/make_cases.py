@@ -509,6 +509,17 @@ b = base(); res(b, "MedicationRequest")["note"] = [{"text": "one"}, {"text": "tw
 b = base(); c = res(b, "MedicationRequest")["medicationCodeableConcept"]["coding"]; c.append(dict(c[0], code="39732411000001106"))
 cases["medication_two_snomed_codings"] = b
 
+# --- Date and date-time formats ---
+b = base(); res(b, "Patient")["birthDate"] = "1990"; cases["patient_birth_date_year_only"] = b
+b = base(); res(b, "Patient")["birthDate"] = "1990-01-02T10:00:00+00:00"; cases["patient_birth_date_with_time_refused"] = b
+b = base(); res(b, "Patient")["birthDate"] = "02/01/1990"; cases["patient_birth_date_other_format_refused"] = b
+b = base(); res(b, "MedicationRequest")["dispenseRequest"]["validityPeriod"] = {"start": "2022-01-21T09:30:15.123+05:30", "end": "2022-07-20"}
+cases["effective_time_from_validity_start_with_fraction_and_offset"] = b
+b = base(); res(b, "MedicationRequest")["dispenseRequest"]["validityPeriod"] = {"start": "2022-01-21T09:30", "end": "2022-07-20"}
+cases["effective_time_from_validity_start_without_seconds_refused"] = b
+b = signed(base(), SIG.format(inner="")); res(b, "Provenance")["signature"][0]["when"] = "2022-01-31T23:30:00-02:00"
+cases["author_time_from_signature_across_midnight"] = b
+
 if __name__ == "__main__":
     for f in os.listdir(HERE):
         if f.endswith(".json") and "." not in f[:-5]:

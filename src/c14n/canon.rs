@@ -29,6 +29,9 @@ pub(crate) struct Settings<'p> {
     pub comments: bool,
     /// InclusiveNamespaces PrefixList (exclusive only); `#default` names the default namespace.
     pub prefixes: &'p [&'p str],
+    /// Leave out whitespace-only text nodes that sit between elements (see
+    /// [`super::Layout::WithoutWhitespaceBetweenElements`]).
+    pub drop_whitespace_between_elements: bool,
 }
 
 /// An attribute as it will be written.
@@ -145,6 +148,20 @@ impl<'a, 'o> Writer<'a, 'o> {
             .is_some_and(|d| d.contains(&node.range().start))
     }
 
+    /// Whether a text node is layout the settings leave out: whitespace only, in an element
+    /// that also has element children.
+    fn is_dropped_layout(&self, node: Node) -> bool {
+        self.settings.drop_whitespace_between_elements
+            && node
+                .text()
+                .unwrap_or_default()
+                .bytes()
+                .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            && node
+                .parent()
+                .is_some_and(|p| p.children().any(|c| c.is_element()))
+    }
+
     fn keeps(&self, node: Node) -> bool {
         !node.is_comment() || self.settings.comments
     }
@@ -177,6 +194,7 @@ impl<'a, 'o> Writer<'a, 'o> {
                     }
                     self.close(&frame);
                 }
+                NodeType::Text if self.is_dropped_layout(node) => {}
                 NodeType::Text => escape::text(self.out, node.text().unwrap_or_default()),
                 NodeType::Comment | NodeType::PI if self.keeps(node) => self.leaf(node)?,
                 _ => {}

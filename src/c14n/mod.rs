@@ -231,6 +231,34 @@ pub fn canonicalize_node(
     prefixes: &[&str],
     out: &mut Vec<u8>,
 ) -> Result<(), C14nError> {
+    canonicalize_node_with_layout(node, mode, prefixes, Layout::AsParsed, out)
+}
+
+/// Which text nodes a canonicalisation keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Every text node, as C14N defines.
+    AsParsed,
+    /// Every text node except those that are whitespace only (space, tab, CR, LF) and sit
+    /// in an element that has element children: the indentation a pretty-printer put
+    /// between elements. Text inside a leaf element is kept even when it is whitespace.
+    /// Not C14N on its own: the signature verifier uses it for a `SignedInfo` that was
+    /// signed compact and is carried indented (see `crate::verify`).
+    WithoutWhitespaceBetweenElements,
+}
+
+/// [`canonicalize_node`], choosing which text nodes are kept.
+///
+/// # Errors
+///
+/// As [`canonicalize_node`].
+pub fn canonicalize_node_with_layout(
+    node: roxmltree::Node,
+    mode: Mode,
+    prefixes: &[&str],
+    layout: Layout,
+    out: &mut Vec<u8>,
+) -> Result<(), C14nError> {
     let text = node.document().input_text();
     let prolog = Prolog::scan(text)?;
     let defaults = AttributeDefaults::new(text, &prolog)?;
@@ -238,6 +266,7 @@ pub fn canonicalize_node(
         exclusive: mode.is_exclusive(),
         comments: mode.with_comments(),
         prefixes: if mode.is_exclusive() { prefixes } else { &[] },
+        drop_whitespace_between_elements: layout == Layout::WithoutWhitespaceBetweenElements,
     };
     let mut writer = Writer::new(settings, &defaults, prolog.doctype, text, out);
     if node.is_root() {

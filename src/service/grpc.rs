@@ -37,7 +37,7 @@ impl TranslatorService {
         rpc: Rpc,
         input_field: &'static str,
         request: Request<Req>,
-        work: fn(&Req, crate::datetime::Instant) -> Result<Resp, Failure>,
+        work: impl FnOnce(&Req, crate::datetime::Instant) -> Result<Resp, Failure> + Send + 'static,
     ) -> Result<Response<Resp>, Status>
     where
         Req: Message + Send + 'static,
@@ -86,13 +86,6 @@ fn caller_timeout(metadata: &MetadataMap) -> Option<Duration> {
         .and_then(parse_grpc_timeout)
 }
 
-fn unimplemented<T>(shared: &Arc<Shared>, rpc: Rpc, message: &'static str) -> Result<T, Status> {
-    let mut observed = Observed::start(shared, Transport::Grpc, rpc, CallerIds::default());
-    let failure = Failure::Unimplemented(message);
-    observed.finish(failure.outcome());
-    Err(failure.to_status(""))
-}
-
 type ResultStream =
     Pin<Box<dyn futures_util::Stream<Item = Result<v1::StreamResult, Status>> + Send>>;
 
@@ -118,8 +111,11 @@ impl Translator for TranslatorService {
         &self,
         request: Request<v1::ToFhirRequest>,
     ) -> Result<Response<v1::ToFhirResponse>, Status> {
-        self.unary(Rpc::ToFhir, "hl7v3_xml", request, |r, _now| ops::to_fhir(r))
-            .await
+        let shared = self.shared.clone();
+        self.unary(Rpc::ToFhir, "hl7v3_xml", request, move |r, now| {
+            ops::to_fhir(r, now, &shared.trust)
+        })
+        .await
     }
 
     async fn canonicalize(
@@ -134,9 +130,13 @@ impl Translator for TranslatorService {
 
     async fn verify(
         &self,
-        _request: Request<v1::VerifyRequest>,
+        request: Request<v1::VerifyRequest>,
     ) -> Result<Response<v1::VerifyResponse>, Status> {
-        unimplemented(&self.shared, Rpc::Verify, ops::VERIFY_UNIMPLEMENTED)
+        let shared = self.shared.clone();
+        self.unary(Rpc::Verify, "hl7v3_xml", request, move |r, now| {
+            ops::verify(r, now, &shared.trust)
+        })
+        .await
     }
 
     type ConvertStreamStream = ResultStream;
@@ -221,6 +221,7 @@ async fn stream_item(
     let bytes_in = item.encoded_len();
     let correlation_id = item.correlation_id.clone();
     let now = shared.now();
+    let trust = shared.trust.clone();
     let deadline = shared
         .admission
         .deadline(tokio::time::Instant::from_std(start), None);
@@ -228,7 +229,9 @@ async fn stream_item(
         Ok(permit) => {
             shared
                 .admission
-                .run(permit, deadline, move || Ok(ops::stream_item(item, now)))
+                .run(permit, deadline, move || {
+                    Ok(ops::stream_item(item, now, &trust))
+                })
                 .await
         }
         Err(f) => Err(f),

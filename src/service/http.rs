@@ -1,5 +1,8 @@
-//! The HTTP façade, for clients of the NHS reference implementation: `POST /FHIR/R4/$prepare`
-//! and `POST /FHIR/R4/$convert` with the reference's bodies, `nhsd-*` headers, content types
+//! The HTTP façade, for clients of the NHS reference implementation: `POST /FHIR/R4/$prepare`,
+//! `POST /FHIR/R4/$convert` and `POST /FHIR/R4/$verify-signature` (the reference's withdrawn
+//! endpoint: a prescription-order Bundle or a searchset of them in, a Parameters with a
+//! `messageIdentifier` and a `result` OperationOutcome per prescription out; trust anchors
+//! from `serve --trusted-ca`) with the reference's bodies, `nhsd-*` headers, content types
 //! and status codes; `GET /_status` (liveness) and `GET /metrics` (Prometheus text).
 
 use super::failure::{Failure, Outcome};
@@ -32,6 +35,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/FHIR/R4/$prepare", post(prepare))
         .route("/FHIR/R4/$convert", post(convert))
+        .route("/FHIR/R4/$verify-signature", post(verify_signature))
         .route("/_status", get(status))
         .route("/metrics", get(metrics))
         .fallback(not_found)
@@ -39,7 +43,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 async fn prepare(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
-    handle(shared, Rpc::Prepare, headers, body, |bytes, ctx| {
+    handle(shared, Rpc::Prepare, headers, body, |bytes, ctx, _| {
         crate::signing::prepare(bytes, DigestAlgorithm::Sha256, ctx)
             .map(|p| (FHIR_JSON, p.parameters_json.into_bytes()))
     })
@@ -47,13 +51,29 @@ async fn prepare(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bo
 }
 
 async fn convert(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
-    handle(shared, Rpc::Convert, headers, body, |bytes, ctx| {
+    handle(shared, Rpc::Convert, headers, body, |bytes, ctx, _| {
         crate::translate::convert(bytes, ctx).map(|t| (XML, t.xml.into_bytes()))
     })
     .await
 }
 
-type Work = fn(&[u8], &Context) -> Result<(&'static str, Vec<u8>), crate::Rejection>;
+async fn verify_signature(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    handle(shared, Rpc::Verify, headers, body, |bytes, ctx, trust| {
+        let report = crate::verify::verify_fhir(bytes, trust, ctx.now)?;
+        let parameters = report.to_verify_signature_parameters();
+        let json = serde_json::to_vec_pretty(&parameters).unwrap_or_default();
+        Ok((FHIR_JSON, json))
+    })
+    .await
+}
+
+/// A route's work: the body, the request's context, the server's trust anchors.
+type Work =
+    fn(&[u8], &Context, &crate::verify::Trust) -> Result<(&'static str, Vec<u8>), crate::Rejection>;
 
 /// One façade call: observe, read the body within the size limit, admit, run off the
 /// reactor within the server's timeout, answer the body or an OperationOutcome.
@@ -94,10 +114,11 @@ async fn handle(
         set(&mut ctx.sds_user_id, HEADER_SDS_USER_ID);
         set(&mut ctx.sds_role_profile_id, HEADER_SDS_ROLE_PROFILE_ID);
         let permit = shared.admission.admit()?;
+        let trust = shared.trust.clone();
         shared
             .admission
             .run(permit, deadline, move || {
-                work(&bytes, &ctx).map_err(Failure::Rejected)
+                work(&bytes, &ctx, &trust).map_err(Failure::Rejected)
             })
             .await
     }

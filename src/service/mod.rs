@@ -73,6 +73,8 @@ pub struct Config {
     pub fixed_clock: Option<Instant>,
     /// How long shutdown waits for in-flight requests before cutting them off.
     pub shutdown_grace: Duration,
+    /// Trust anchors used when a request gives none (`serve --trusted-ca`).
+    pub trust: crate::verify::Trust,
 }
 
 impl Default for Config {
@@ -86,6 +88,7 @@ impl Default for Config {
             offload: Offload::Blocking,
             fixed_clock: None,
             shutdown_grace: Duration::from_secs(30),
+            trust: crate::verify::Trust::new(),
         }
     }
 }
@@ -129,6 +132,7 @@ pub async fn start(config: Config) -> io::Result<Running> {
         fixed_clock: config.fixed_clock,
         max_message_bytes: config.max_message_bytes,
         shutting_down: Default::default(),
+        trust: Arc::new(config.trust.clone()),
     });
     let (health, health_service) = tonic_health::server::health_reporter();
     health

@@ -7,10 +7,8 @@ use super::failure::Failure;
 use super::pb::{self, v1};
 use crate::datetime::Instant;
 use crate::error::{IssueCode, Rejection};
-
-/// The message of the RPC whose core has not landed yet.
-pub const VERIFY_UNIMPLEMENTED: &str =
-    "Verify is not implemented yet: it lands with the signature verification core";
+use crate::to_fhir::Signatures;
+use crate::verify::Trust;
 
 /// FHIR Bundle → HL7 v3 (`Convert`).
 pub fn convert(req: &v1::ConvertRequest, now: Instant) -> Result<v1::ConvertResponse, Failure> {
@@ -28,12 +26,72 @@ pub fn prepare(req: &v1::PrepareRequest, now: Instant) -> Result<v1::PrepareResp
     Ok(crate::signing::prepare(&req.bundle_json, algorithm.into(), &ctx)?.into())
 }
 
-/// HL7 v3 → FHIR JSON (`ToFhir`).
-pub fn to_fhir(req: &v1::ToFhirRequest) -> Result<v1::ToFhirResponse, Failure> {
+/// The time of checking: the request's, else the server's "now".
+fn checked_at(at: Option<&prost_types::Timestamp>, now: Instant) -> Result<Instant, Rejection> {
+    at.map_or(Ok(now), |t| pb::instant(t, "at"))
+}
+
+/// HL7 v3 → FHIR JSON (`ToFhir`); a release response's signatures verified against the
+/// request's or the server's anchors, unless `no_verify`.
+pub fn to_fhir(
+    req: &v1::ToFhirRequest,
+    now: Instant,
+    server: &Trust,
+) -> Result<v1::ToFhirResponse, Failure> {
+    let trust;
+    let signatures = if req.no_verify {
+        if !req.trusted_ca_pem.is_empty() {
+            return Err(Rejection::at(
+                IssueCode::Invalid,
+                "no_verify",
+                "no_verify and trusted_ca_pem contradict each other",
+            )
+            .into());
+        }
+        Signatures::NotChecked
+    } else {
+        trust = pb::trust(&req.trusted_ca_pem, &[], server)?;
+        Signatures::Verify {
+            trust: &trust,
+            at: checked_at(req.at.as_ref(), now)?,
+        }
+    };
     Ok(v1::ToFhirResponse {
-        fhir_json: crate::to_fhir::to_fhir(req.hl7v3_xml.as_bytes())?.into_bytes(),
+        fhir_json: crate::to_fhir::to_fhir_with(req.hl7v3_xml.as_bytes(), &signatures)?
+            .into_bytes(),
         issues: Vec::new(),
     })
+}
+
+/// Signature verification (`Verify`).
+pub fn verify(
+    req: &v1::VerifyRequest,
+    now: Instant,
+    server: &Trust,
+) -> Result<v1::VerifyResponse, Failure> {
+    if !req.crls.is_empty() {
+        return Err(Rejection::at(
+            IssueCode::NotSupported,
+            "crls",
+            "revocation lists are not read: send none; revocation is reported not-checked",
+        )
+        .into());
+    }
+    let trust = pb::trust(&req.trusted_ca_pem, &req.intermediate_ca_pem, server)?;
+    let at = checked_at(req.at.as_ref(), now)?;
+    let report = match (req.hl7v3_xml.is_empty(), req.bundle_json.is_empty()) {
+        (false, true) => crate::verify::verify_hl7v3(&req.hl7v3_xml, &trust, at)?,
+        (true, false) => crate::verify::verify_fhir(&req.bundle_json, &trust, at)?,
+        _ => {
+            return Err(Rejection::at(
+                IssueCode::Required,
+                "hl7v3_xml",
+                "give exactly one of hl7v3_xml and bundle_json",
+            )
+            .into())
+        }
+    };
+    Ok(v1::VerifyResponse::from(&report))
 }
 
 /// XML → canonical bytes (`Canonicalize`).
@@ -66,15 +124,15 @@ pub fn canonicalize(req: &v1::CanonicalizeRequest) -> Result<v1::CanonicalizeRes
 }
 
 /// One stream item → its result; a failure is the item's error, never the stream's.
-pub fn stream_item(item: v1::StreamItem, now: Instant) -> v1::StreamResult {
+pub fn stream_item(item: v1::StreamItem, now: Instant, trust: &Trust) -> v1::StreamResult {
     use v1::stream_item::Request;
     use v1::stream_result::Result as R;
     let result = match &item.request {
         Some(Request::Convert(r)) => convert(r, now).map(R::Convert),
         Some(Request::Prepare(r)) => prepare(r, now).map(R::Prepare),
         Some(Request::Canonicalize(r)) => canonicalize(r).map(R::Canonicalize),
-        Some(Request::ToFhir(r)) => to_fhir(r).map(R::ToFhir),
-        Some(Request::Verify(_)) => Err(Failure::Unimplemented(VERIFY_UNIMPLEMENTED)),
+        Some(Request::ToFhir(r)) => to_fhir(r, now, trust).map(R::ToFhir),
+        Some(Request::Verify(r)) => verify(r, now, trust).map(R::Verify),
         None => Err(Failure::Rejected(Rejection::at(
             IssueCode::Required,
             "request",

@@ -13,12 +13,54 @@ use crate::datetime::Instant;
 use crate::error::{Issue, IssueCode, Rejection, Severity};
 use crate::signing::{DigestAlgorithm, Prepared};
 use crate::translate::Translation;
+use crate::verify;
 use crate::Context;
 
 /// The encoded FileDescriptorSet of the API (with its imports and comments), which server
 /// reflection serves so that clients need no `.proto` file.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     tonic::include_file_descriptor_set!("eps_translator_descriptor");
+
+/// The trust configuration of a request: its anchors (and intermediates) when it gives
+/// any, else the server's.
+pub fn trust(
+    anchors: &[Vec<u8>],
+    intermediates: &[Vec<u8>],
+    server: &verify::Trust,
+) -> Result<verify::Trust, Rejection> {
+    let mut trust = if anchors.is_empty() {
+        server.clone()
+    } else {
+        let mut own = verify::Trust::new();
+        own.policy = server.policy.clone();
+        add_certificates(
+            &mut own,
+            anchors,
+            "trusted_ca_pem",
+            verify::Trust::add_anchors,
+        )?;
+        own
+    };
+    add_certificates(
+        &mut trust,
+        intermediates,
+        "intermediate_ca_pem",
+        verify::Trust::add_intermediates,
+    )?;
+    Ok(trust)
+}
+
+fn add_certificates(
+    trust: &mut verify::Trust,
+    pems: &[Vec<u8>],
+    field: &str,
+    add: fn(&mut verify::Trust, &[u8]) -> Result<usize, String>,
+) -> Result<(), Rejection> {
+    for (i, pem) in pems.iter().enumerate() {
+        add(trust, pem).map_err(|e| Rejection::at(IssueCode::Value, format!("{field}[{i}]"), e))?;
+    }
+    Ok(())
+}
 
 /// The fully qualified service name, as health and reflection report it.
 pub const SERVICE_NAME: &str = "eps.translator.v1.Translator";
@@ -62,6 +104,49 @@ impl From<Prepared> for v1::PrepareResponse {
             signed_info_xml: p.signed_info_xml,
             fragments_c14n: p.fragments_c14n,
             digest_value: p.digest_value,
+        }
+    }
+}
+
+impl From<&verify::CheckResult> for v1::Check {
+    fn from(c: &verify::CheckResult) -> v1::Check {
+        v1::Check {
+            name: c.check.name().to_string(),
+            passed: c.status == verify::Status::Passed,
+            detail: c.detail.clone(),
+            status: c.status.as_str().to_string(),
+            verdict: c.check.verdict().to_string(),
+        }
+    }
+}
+
+impl From<&verify::PrescriptionVerdict> for v1::PrescriptionVerdict {
+    fn from(p: &verify::PrescriptionVerdict) -> v1::PrescriptionVerdict {
+        v1::PrescriptionVerdict {
+            id: p.id.clone(),
+            valid: p.is_valid(),
+            errors: p.errors().into_iter().map(str::to_string).collect(),
+            checks: p.checks.iter().map(v1::Check::from).collect(),
+            message_identifier: verify::message::message_identifier(p),
+        }
+    }
+}
+
+impl From<&verify::Report> for v1::VerifyResponse {
+    fn from(r: &verify::Report) -> v1::VerifyResponse {
+        let prescriptions: Vec<v1::PrescriptionVerdict> = r
+            .prescriptions
+            .iter()
+            .map(v1::PrescriptionVerdict::from)
+            .collect();
+        v1::VerifyResponse {
+            valid: r.is_valid(),
+            checks: match prescriptions.as_slice() {
+                [only] => only.checks.clone(),
+                _ => Vec::new(),
+            },
+            prescriptions,
+            checked_at: r.checked_at.clone(),
         }
     }
 }

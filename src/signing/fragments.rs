@@ -3,7 +3,9 @@
 //! `FragmentsToBeHashed` holds, each in a `Fragment` and each fragment root declaring
 //! `xmlns="urn:hl7-org:v3"`: the author's `time` and the prescription `id`, the author
 //! `AgentPerson`, the `recordTarget`, and every `pertinentLineItem` without its
-//! `repeatNumber/low` (and without a status, which prescriptions do not carry).
+//! `repeatNumber/low` and without its status (which prescriptions as signed do not carry;
+//! Spine's release form adds it as `pertinentInformation4/pertinentItemStatus`, so a
+//! released prescription gives back the fragments its prescriber signed).
 
 use crate::hl7v3::canonical::{write_canonical_part, Keep};
 use crate::hl7v3::{Content, Element};
@@ -70,11 +72,13 @@ fn signed_parts(parent: &Element) -> Result<SignedParts<'_>, MissingPart> {
     })
 }
 
-/// Whether a line item's signed form keeps this child: not its status, and no
-/// `repeatNumber/low`.
+/// Whether a line item's signed form keeps this child: not its status (in the release
+/// form, `pertinentInformation4`), and no `repeatNumber/low`.
 fn kept_for_signing(depth: usize, parent: &str, child: &Element) -> bool {
     match depth {
-        1 => child.name != "pertinentItemStatus" && child.name != "statusCode",
+        1 => !["pertinentItemStatus", "statusCode", "pertinentInformation4"]
+            .iter()
+            .any(|status| child.name == *status),
         2 => !(parent == "repeatNumber" && child.name == "low"),
         _ => true,
     }

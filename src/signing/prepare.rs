@@ -40,14 +40,16 @@ impl DigestAlgorithm {
         }
     }
 
-    fn signature_method(self) -> &'static str {
+    /// The XML-DSig `SignatureMethod` URI.
+    pub fn signature_method(self) -> &'static str {
         match self {
             DigestAlgorithm::Sha256 => "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
             DigestAlgorithm::Sha1 => "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
         }
     }
 
-    fn digest_method(self) -> &'static str {
+    /// The XML-DSig `DigestMethod` URI.
+    pub fn digest_method(self) -> &'static str {
         match self {
             DigestAlgorithm::Sha256 => "http://www.w3.org/2001/04/xmlenc#sha256",
             DigestAlgorithm::Sha1 => "http://www.w3.org/2000/09/xmldsig#sha1",

@@ -123,9 +123,34 @@ fn blank_outside_message(text: &str) -> Option<String> {
     )
 }
 
+/// What happens to the signatures of a release response's prescriptions.
+#[derive(Clone, Copy)]
+pub enum Signatures<'t> {
+    /// Each is verified ([`crate::verify`]); the invalid ones go to `failedPrescriptions`
+    /// with an OperationOutcome. With no trust anchor, a release response is refused rather
+    /// than reported as all failed or all passed.
+    Verify {
+        trust: &'t crate::verify::Trust,
+        at: crate::datetime::Instant,
+    },
+    /// None is verified: every prescription is listed in `passedPrescriptions`, as the
+    /// reference does with verification off, and the Parameters is tagged
+    /// `signature-verification` `not-checked` so no reader takes them as verified.
+    NotChecked,
+}
+
+/// Translates a parsed HL7 v3 document into FHIR JSON, release-response signatures not
+/// checked (see [`translate_with`]).
+pub fn translate(doc: &roxmltree::Document<'_>) -> Result<Value, Rejection> {
+    translate_with(doc, &Signatures::NotChecked)
+}
+
 /// Translates a parsed HL7 v3 document into FHIR JSON. The message is the root element,
 /// or the first message element inside it (a SOAP envelope, say).
-pub fn translate(doc: &roxmltree::Document<'_>) -> Result<Value, Rejection> {
+pub fn translate_with(
+    doc: &roxmltree::Document<'_>,
+    signatures: &Signatures<'_>,
+) -> Result<Value, Rejection> {
     let top = El::new(doc.root_element());
     let root = if Kind::of(&top).is_some() {
         top
@@ -159,14 +184,22 @@ pub fn translate(doc: &roxmltree::Document<'_>) -> Result<Value, Rejection> {
             let ids = Ids::new(id.to_lowercase());
             prescription_order::bundle(&root, id, &ids)
         }
-        Kind::ReleaseResponse => release::parameters(&root),
+        Kind::ReleaseResponse => release::parameters(&root, signatures),
         Kind::CancellationResponse => cancellation::bundle(&root),
         Kind::Acknowledgement => acknowledgement::operation_outcome(&root),
     }
 }
 
-/// HL7 v3 bytes → FHIR JSON text. Refused input names its `line:column` and element path.
+/// HL7 v3 bytes → FHIR JSON text, release-response signatures not checked (the output
+/// says so: see [`Signatures::NotChecked`]). Refused input names its `line:column` and
+/// element path.
 pub fn to_fhir(input: &[u8]) -> Result<String, Rejection> {
+    to_fhir_with(input, &Signatures::NotChecked)
+}
+
+/// HL7 v3 bytes → FHIR JSON text, with release-response signatures handled as `signatures`
+/// says.
+pub fn to_fhir_with(input: &[u8], signatures: &Signatures<'_>) -> Result<String, Rejection> {
     let text = input_text(input)?;
     let text = crate::c14n::normalize_line_ends(text);
     let blanked;
@@ -183,5 +216,5 @@ pub fn to_fhir(input: &[u8]) -> Result<String, Rejection> {
         &blanked
     };
     let doc = xml::parse(text)?;
-    Ok(write(&translate(&doc)?))
+    Ok(write(&translate_with(&doc, signatures)?))
 }

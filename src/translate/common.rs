@@ -191,9 +191,14 @@ pub fn address(a: &Address<'_>, path: &str) -> Result<Element> {
     Ok(el)
 }
 
-/// A FHIR date-time at `path` as `YYYYMMDDHHMMSS` (UTC).
+/// A FHIR date-time at `path` as `YYYYMMDDHHMMSS` (UTC); refused in the reference's words.
 pub fn timestamp(text: &str, path: &str) -> Result<String> {
-    datetime::to_hl7_timestamp(text).map_err(|e| invalid(path, e))
+    datetime::to_hl7_timestamp(text).map_err(|_| {
+        invalid(
+            path,
+            format!("Incorrect format for date time string '{text}'."),
+        )
+    })
 }
 
 /// A FHIR date or date-time at `path` as `YYYYMMDD` (the UTC date).

@@ -66,8 +66,12 @@ fn patient_person(p: &Patient<'_>, path: &str) -> Result<Element> {
         GENDER_OID,
     ));
     let birth = required(p.birth_date.as_deref(), join(path, ".birthDate"))?;
-    let birth_time = crate::datetime::date_only_to_hl7(birth)
-        .map_err(|e| invalid(join(path, ".birthDate"), e))?;
+    let birth_time = crate::datetime::date_only_to_hl7(birth).map_err(|_| {
+        invalid(
+            join(path, ".birthDate"),
+            format!("Incorrect format for date string '{birth}'."),
+        )
+    })?;
     person.push(Element::new("birthTime").attr("value", birth_time));
     person.push(played_provider_patient(p, path)?);
     Ok(person)
