@@ -178,10 +178,6 @@ fn resolve_practitioner<'b, 'a: 'b>(
     )
 }
 
-fn is_literal(r: Option<&Reference<'_>>) -> bool {
-    r.is_some_and(|r| r.reference.is_some())
-}
-
 fn person<'b, 'a: 'b>(
     input: &Input<'b, 'a>,
     pr: &'b PractitionerRole<'a>,
@@ -193,8 +189,8 @@ fn person<'b, 'a: 'b>(
     // An organisation-only responsible party: the person stands in with the organisation's
     // name. (An author's role is taken as it is.)
     if role == Role::ResponsibleParty
-        && is_literal(pr.organization.as_ref())
-        && !is_literal(practitioner)
+        && pr.organization.as_ref().is_some_and(is_literal)
+        && !practitioner.is_some_and(is_literal)
     {
         return Ok(Some(Person {
             identifiers: practitioner
@@ -208,7 +204,7 @@ fn person<'b, 'a: 'b>(
     let Some(practitioner) = practitioner else {
         return Ok(None);
     };
-    if is_literal(Some(practitioner)) {
+    if is_literal(practitioner) {
         let (index, p) = resolve_practitioner(input, practitioner, pr_path)?;
         let path = entry_path(index);
         return Ok(Some(Person {
@@ -233,7 +229,7 @@ fn organization<'b, 'a: 'b>(
     pr_path: &str,
 ) -> Result<Org<'b>> {
     let org_ref = required(pr.organization.as_ref(), join(pr_path, ".organization"))?;
-    if is_literal(Some(org_ref)) {
+    if is_literal(org_ref) {
         let (index, o) = input.resolve_as(
             org_ref,
             &join(pr_path, ".organization"),
@@ -275,7 +271,7 @@ fn cost_centre<'b, 'a: 'b>(
     let Some(hs_ref) = pr.healthcare_service.iter().flatten().next() else {
         return Ok(None);
     };
-    if is_literal(Some(hs_ref)) {
+    if is_literal(hs_ref) {
         let (index, hs) = input.resolve_as(
             hs_ref,
             &join(pr_path, ".healthcareService[0]"),

@@ -47,6 +47,12 @@ pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Rejection
     Rejection::at(IssueCode::Invalid, path, message)
 }
 
+/// A reference given as a `reference` string (not empty), as opposed to one given by
+/// identifier: what the reference implementation resolves within the Bundle.
+pub fn is_literal(r: &Reference<'_>) -> bool {
+    r.reference.as_deref().is_some_and(|s| !s.is_empty())
+}
+
 /// A missing member, refused in the reference's words (code `invalid`, "Required field
 /// missing."), at the member's FHIRPath.
 pub fn missing(path: impl Into<String>) -> Rejection {

@@ -52,7 +52,7 @@ pub fn only_extension<'e, 'a>(
     if hits.next().is_some() {
         return Err(invalid(
             path,
-            format!("Too many values submitted. Expected 1 element where url == '{url}'."),
+            format!("Too many values submitted. Expected at most 1 element where url == '{url}'."),
         ));
     }
     Ok(first)

@@ -8,12 +8,12 @@
 use super::agent_person::{SDS_ROLE_PROFILE_SYSTEM, SDS_USER_SYSTEM};
 use super::common::*;
 use super::prescription::{
-    course_of_therapy, PERFORMER_SITE_TYPE_URL, PRESCRIPTION_TYPE_URL, REPEAT_INFORMATION_URL,
-    RESPONSIBLE_PRACTITIONER_URL,
+    course_of_therapy, only_extension, PERFORMER_SITE_TYPE_URL, PRESCRIPTION_TYPE_URL,
+    REPEAT_INFORMATION_URL, RESPONSIBLE_PRACTITIONER_URL,
 };
 use super::Input;
 use crate::error::{Issue, IssueCode, Rejection};
-use crate::fhir::{ContactPoint, Extension, MedicationRequest, Reference, Resource};
+use crate::fhir::{ContactPoint, Extension, MedicationRequest, Resource};
 use serde_json::Value;
 
 const MR_PATH: &str = "Bundle.entry.resource.ofType(MedicationRequest)";
@@ -203,19 +203,16 @@ fn one_extension_each(mrs: &[(usize, &MedicationRequest<'_>)]) -> Result<()> {
         RESPONSIBLE_PRACTITIONER_URL,
     ] {
         for (index, mr) in mrs {
-            let list = if url == PERFORMER_SITE_TYPE_URL {
-                mr.dispense_request
-                    .as_ref()
-                    .map_or(&[][..], |d| d.extension.as_slice())
-            } else {
-                mr.extension.as_slice()
+            let path = entry_path(*index);
+            match (url, &mr.dispense_request) {
+                (PERFORMER_SITE_TYPE_URL, Some(d)) => only_extension(
+                    &d.extension,
+                    url,
+                    &join(&path, ".dispenseRequest.extension"),
+                )?,
+                (PERFORMER_SITE_TYPE_URL, None) => None,
+                _ => only_extension(&mr.extension, url, &join(&path, ".extension"))?,
             };
-            if list.iter().filter(|e| e.url == url).count() > 1 {
-                return Err(invalid(
-                    join(&entry_path(*index), ".extension"),
-                    format!("Too many values submitted. Expected at most 1 element where url == '{url}'."),
-                ));
-            }
         }
     }
     Ok(())
@@ -270,11 +267,6 @@ fn common(input: &Input<'_, '_>, issues: &mut Vec<Issue>) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// A reference given as a `reference` string (not empty), as opposed to an identifier.
-fn is_literal(r: &Reference<'_>) -> bool {
-    r.reference.as_deref().is_some_and(|s| !s.is_empty())
 }
 
 fn not_a_reference(field: &str, expression: String) -> Issue {
