@@ -144,7 +144,7 @@ pub fn not_carried(bundle_json: &str) -> Vec<String> {
         extension_member: false,
         by_url: false,
     };
-    skim.walk(table, bundle, &mut String::from("Bundle"), &mut out);
+    skim.walk(table, bundle, &mut String::from("Bundle"), &mut out, 0);
     out
 }
 
@@ -159,11 +159,6 @@ fn push_index(path: &mut String, index: usize) {
 /// steps down).
 const MAX_WALK_DEPTH: usize = 64;
 
-/// Steps in a FHIRPath being built (`.member` and `[index]` each count).
-fn path_depth(path: &str) -> usize {
-    path.bytes().filter(|b| matches!(b, b'.' | b'[')).count()
-}
-
 impl<'a> Skim<'a> {
     /// Skips a carried value or walks into one that is not, then steps past its comma.
     fn visit(
@@ -173,23 +168,32 @@ impl<'a> Skim<'a> {
         place: Place,
         path: &mut String,
         out: &mut Vec<String>,
+        depth: usize,
     ) {
         if carried {
             self.skip();
-        } else if path_depth(path) > MAX_WALK_DEPTH {
+        } else if depth > MAX_WALK_DEPTH {
             // Deeper than any FHIR element: reported whole, crossed without recursion (each
             // level of `walk` takes stack, and the input may nest thousands deep).
             self.skip();
             out.push(path.clone());
         } else {
-            self.walk(table, place, path, out);
+            self.walk(table, place, path, out, depth);
         }
         if self.peek() == b',' {
             self.i += 1;
         }
     }
 
-    fn walk(&mut self, table: &Carried, place: Place, path: &mut String, out: &mut Vec<String>) {
+    /// Walks the value at `depth` steps below the Bundle.
+    fn walk(
+        &mut self,
+        table: &Carried,
+        place: Place,
+        path: &mut String,
+        out: &mut Vec<String>,
+        depth: usize,
+    ) {
         match self.peek() {
             b'{' => {
                 let mut place = place;
@@ -219,7 +223,7 @@ impl<'a> Skim<'a> {
                     let path_len = path.len();
                     path.push('.');
                     path.push_str(&key);
-                    self.visit(table, carried, child, path, out);
+                    self.visit(table, carried, child, path, out, depth + 1);
                     path.truncate(path_len);
                 }
                 self.peek();
@@ -243,7 +247,7 @@ impl<'a> Skim<'a> {
                         }
                     }
                     let carried = element.by_url && table.is_carried(element.node);
-                    self.visit(table, carried, element, path, out);
+                    self.visit(table, carried, element, path, out, depth + 1);
                     path.truncate(path_len);
                     index += 1;
                 }
