@@ -257,12 +257,13 @@ fn common(input: &Input<'_, '_>, issues: &mut Vec<Issue>) -> Result<()> {
         ));
     }
     telecoms(input, issues);
+    let responsible_urls = responsible_practitioner_urls(&mrs);
     for (index, entry) in input.bundle.entries.iter().enumerate() {
         if let Resource::PractitionerRole(role) = &entry.resource {
             let responsible = entry
                 .full_url
                 .as_deref()
-                .is_some_and(|url| responsible_practitioner_urls(&mrs).contains(&url));
+                .is_some_and(|url| responsible_urls.contains(&url));
             practitioner_role(input, role, index, responsible, issues)?;
         }
     }
