@@ -1,11 +1,16 @@
 //! Compiles `proto/` with protox (a pure-Rust protobuf compiler: no system `protoc`) and
 //! generates the tonic service and prost messages into `OUT_DIR`, plus the encoded
-//! FileDescriptorSet that server reflection serves.
+//! FileDescriptorSet that server reflection serves. Only the `service` feature needs them:
+//! the translation core alone (`--no-default-features`) builds without.
 
-use prost::Message;
-use std::path::PathBuf;
+#[cfg(not(feature = "service"))]
+fn main() {}
 
+#[cfg(feature = "service")]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    use prost::Message;
+    use std::path::PathBuf;
+
     const PROTO: &str = "proto/eps/translator/v1/translator.proto";
     println!("cargo:rerun-if-changed=proto");
     let fds = protox::compile([PROTO], ["proto"])?;

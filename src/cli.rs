@@ -4,11 +4,13 @@
 //! Exit status: 0 success; 1 input rejected (OperationOutcome JSON on stdout, a one-line
 //! summary on stderr); 2 usage error (clap's own, or an unreadable file).
 
+pub use crate::adapter::{now, parse_duration, read_input};
 use crate::context::Context;
 use crate::datetime::Instant;
 use crate::error::Rejection;
+pub use crate::service::loadtest::LoadtestArgs;
 use clap::{Args, Parser, Subcommand};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -122,7 +124,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_in_flight: usize,
     /// Where translation runs: blocking (tokio's blocking pool) or inline (on the reactor)
-    #[arg(long, value_name = "blocking|inline", default_value = "blocking", value_parser = parse_offload)]
+    #[arg(long, value_name = "blocking|inline", default_value = "blocking")]
     pub offload: crate::service::admission::Offload,
     /// Pin "now" (the default creation/signing time) for every request, to reproduce the
     /// reference corpus; default: the clock
@@ -156,69 +158,6 @@ impl ServeArgs {
             trust: load_trust(&self.trusted_ca, &self.intermediate_ca)?,
         })
     }
-}
-
-/// `loadtest`'s flags.
-#[derive(Args, Debug, Clone)]
-pub struct LoadtestArgs {
-    /// The RPC to call: convert, prepare, canonicalize, http-prepare or http-convert
-    #[arg(long, default_value = "prepare")]
-    pub rpc: String,
-    /// Concurrent callers
-    #[arg(long, default_value_t = 64)]
-    pub concurrency: usize,
-    /// How long to run (e.g. 20s, 500ms, 1m)
-    #[arg(long, default_value = "20s", value_parser = parse_duration)]
-    pub duration: std::time::Duration,
-    /// A running server's gRPC address (or HTTP address for http-*); default: start one
-    /// in-process on a free loopback port
-    #[arg(long, value_name = "ADDR")]
-    pub target: Option<std::net::SocketAddr>,
-    /// HTTP/2 connections the callers share (gRPC)
-    #[arg(long, default_value_t = 4)]
-    pub connections: usize,
-    /// Server options when the server is in-process: where translation runs
-    #[arg(long, value_name = "blocking|inline", default_value = "blocking", value_parser = parse_offload)]
-    pub offload: crate::service::admission::Offload,
-    /// Reactor threads of the in-process server (default: half the cores; its translation
-    /// work runs on a blocking pool of one thread per core)
-    #[arg(long, value_name = "N")]
-    pub server_threads: Option<usize>,
-    /// Reactor threads of the callers (default: half the cores)
-    #[arg(long, value_name = "N")]
-    pub client_threads: Option<usize>,
-    /// The request body: a Bundle JSON (XML for canonicalize); default: the bundled example
-    pub file: Option<String>,
-}
-
-/// Parses `20s`, `500ms`, `2m`, `1h` or a bare number of seconds.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("expected a duration such as 20s or 500ms, got '{text}'"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "ms" => n / 1e3,
-        "us" | "µs" => n / 1e6,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => {
-            return Err(format!(
-                "unknown duration unit '{unit}' (use ms, s, m or h)"
-            ))
-        }
-    };
-    std::time::Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
-}
-
-fn parse_offload(text: &str) -> Result<crate::service::admission::Offload, String> {
-    crate::service::admission::Offload::from_name(text)
-        .ok_or_else(|| format!("expected blocking or inline, got '{text}'"))
 }
 
 fn parse_instant(text: &str) -> Result<Instant, String> {
@@ -321,15 +260,6 @@ pub struct ContextArgs {
     pub sds_role_profile_id: String,
 }
 
-/// The current time: read here, at the edge, never in the core.
-pub fn now() -> Instant {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    Instant::from_unix(secs).expect("the system clock is within the representable range")
-}
-
 impl ContextArgs {
     /// Builds the context; a bad time is a usage error.
     pub fn to_context(&self) -> Result<Context, String> {
@@ -344,19 +274,6 @@ impl ContextArgs {
         ctx.sds_user_id = self.sds_user_id.clone();
         ctx.sds_role_profile_id = self.sds_role_profile_id.clone();
         Ok(ctx)
-    }
-}
-
-/// Reads a file, or stdin for `-`.
-pub fn read_input(path: &str) -> Result<Vec<u8>, String> {
-    if path == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|e| format!("cannot read stdin: {e}"))?;
-        Ok(buf)
-    } else {
-        std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))
     }
 }
 

@@ -28,6 +28,15 @@ impl Offload {
     }
 }
 
+/// `--offload blocking|inline`.
+impl std::str::FromStr for Offload {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Offload, String> {
+        Offload::from_name(text).ok_or_else(|| format!("expected blocking or inline, got '{text}'"))
+    }
+}
+
 /// Admits requests up to a limit and runs their work within their deadline.
 #[derive(Debug)]
 pub struct Admission {

@@ -7,7 +7,8 @@ use super::admission::Offload;
 use super::http_client::HttpClient;
 use super::pb::v1::{self, translator_client::TranslatorClient};
 use super::{Background, Config};
-use crate::cli::LoadtestArgs;
+use crate::adapter::parse_duration;
+use clap::Args;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -41,6 +42,39 @@ impl Kind {
     fn is_http(self) -> bool {
         matches!(self, Kind::HttpPrepare | Kind::HttpConvert)
     }
+}
+
+/// `loadtest`'s flags.
+#[derive(Args, Debug, Clone)]
+pub struct LoadtestArgs {
+    /// The RPC to call: convert, prepare, canonicalize, http-prepare or http-convert
+    #[arg(long, default_value = "prepare")]
+    pub rpc: String,
+    /// Concurrent callers
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// How long to run (e.g. 20s, 500ms, 1m)
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub duration: std::time::Duration,
+    /// A running server's gRPC address (or HTTP address for http-*); default: start one
+    /// in-process on a free loopback port
+    #[arg(long, value_name = "ADDR")]
+    pub target: Option<std::net::SocketAddr>,
+    /// HTTP/2 connections the callers share (gRPC)
+    #[arg(long, default_value_t = 4)]
+    pub connections: usize,
+    /// Server options when the server is in-process: where translation runs
+    #[arg(long, value_name = "blocking|inline", default_value = "blocking")]
+    pub offload: Offload,
+    /// Reactor threads of the in-process server (default: half the cores; its translation
+    /// work runs on a blocking pool of one thread per core)
+    #[arg(long, value_name = "N")]
+    pub server_threads: Option<usize>,
+    /// Reactor threads of the callers (default: half the cores)
+    #[arg(long, value_name = "N")]
+    pub client_threads: Option<usize>,
+    /// The request body: a Bundle JSON (XML for canonicalize); default: the bundled example
+    pub file: Option<String>,
 }
 
 /// Calls of one caller.
@@ -79,7 +113,7 @@ pub fn run(args: &LoadtestArgs) -> ExitCode {
         return ExitCode::from(2);
     };
     let body = match &args.file {
-        Some(path) => match crate::cli::read_input(path) {
+        Some(path) => match crate::adapter::read_input(path) {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("eps-translator: {e}");
@@ -87,7 +121,7 @@ pub fn run(args: &LoadtestArgs) -> ExitCode {
             }
         },
         None if kind == Kind::Canonicalize => {
-            let ctx = crate::Context::new(crate::cli::now());
+            let ctx = crate::Context::new(crate::adapter::now());
             match crate::translate::convert(super::demo::EXAMPLE_BUNDLE, &ctx) {
                 Ok(t) => t.xml.into_bytes(),
                 Err(e) => {

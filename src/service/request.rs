@@ -29,7 +29,7 @@ pub struct Shared {
 impl Shared {
     /// The default creation / signing time of a request: read here, at the edge.
     pub fn now(&self) -> Instant {
-        self.fixed_clock.unwrap_or_else(crate::cli::now)
+        self.fixed_clock.unwrap_or_else(crate::adapter::now)
     }
 
     pub fn is_shutting_down(&self) -> bool {
