@@ -13,6 +13,8 @@
 //! The shared folder is `$EPS_SHARED_DIR`, else `<crate>/../shared`. When it is absent the
 //! test says so loudly and passes, except under `CI=true`, where it fails.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -227,7 +229,6 @@ fn table(title: &str, tally: &Tally) -> String {
     s
 }
 
-#[test]
 fn c14n_vectors_conform() {
     let Some(shared) = shared_dir() else { return };
     let dir = shared.join("c14n-vectors");
@@ -267,4 +268,12 @@ fn c14n_vectors_conform() {
         "failing vectors:\n{}",
         failures.join("\n")
     );
+}
+
+fn main() -> std::process::ExitCode {
+    use common::Needs;
+    common::run_suite(
+        "c14n_conformance",
+        &[("c14n_vectors_conform", Needs::Corpus, c14n_vectors_conform)],
+    )
 }

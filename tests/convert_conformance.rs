@@ -27,7 +27,6 @@ const DEVIATIONS: &[(&str, &str)] = &[
     ("cancel/dup-mr-001", "validation always runs: the reference's own validator rejects two MedicationRequests in a cancellation"),
 ];
 
-#[test]
 fn corpus_send_and_cancel_goldens_are_reproduced_byte_for_byte() {
     let Some(shared) = common::shared_dir("corpus convert conformance") else {
         return;
@@ -57,7 +56,6 @@ fn corpus_send_and_cancel_goldens_are_reproduced_byte_for_byte() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[test]
 fn variants_match_the_reference_except_listed_defects() {
     let Some(shared) = common::shared_dir("variant convert conformance") else {
         return;
@@ -114,7 +112,6 @@ fn variants_match_the_reference_except_listed_defects() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[test]
 fn refused_variants_name_a_fhirpath() {
     let Some(shared) = common::shared_dir("variant refusals") else {
         return;
@@ -129,4 +126,28 @@ fn refused_variants_name_a_fhirpath() {
             "{key}: refusal names no FHIRPath: {err}"
         );
     }
+}
+
+fn main() -> std::process::ExitCode {
+    use common::Needs;
+    common::run_suite(
+        "convert_conformance",
+        &[
+            (
+                "corpus_send_and_cancel_goldens_are_reproduced_byte_for_byte",
+                Needs::Corpus,
+                corpus_send_and_cancel_goldens_are_reproduced_byte_for_byte,
+            ),
+            (
+                "variants_match_the_reference_except_listed_defects",
+                Needs::Corpus,
+                variants_match_the_reference_except_listed_defects,
+            ),
+            (
+                "refused_variants_name_a_fhirpath",
+                Needs::Corpus,
+                refused_variants_name_a_fhirpath,
+            ),
+        ],
+    )
 }

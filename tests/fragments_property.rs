@@ -155,7 +155,6 @@ fn check_signed_parts_tree(bundles: &[PathBuf]) -> usize {
     signed
 }
 
-#[test]
 fn golden_bundles_canonical_fragments_equal_c14n_of_convert_output() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/convert");
     let bundles = common::find_files(&dir, &|n| {
@@ -168,7 +167,6 @@ fn golden_bundles_canonical_fragments_equal_c14n_of_convert_output() {
     assert!(signed >= 1, "no golden Bundle carries a signature");
 }
 
-#[test]
 fn corpus_and_variant_canonical_fragments_equal_c14n_of_convert_output() {
     let Some(shared) = common::shared_dir("fragments property") else {
         return;
@@ -212,7 +210,6 @@ fn find_mut<'e>(
     }
 }
 
-#[test]
 fn digest_follows_signed_fields_only() {
     use eps_translator::fhir::Bundle;
     use eps_translator::signing::fragments::{canonical_fragments, parent_prescription};
@@ -288,7 +285,6 @@ fn digest_follows_signed_fields_only() {
 
 /// Prepare leaves the carried signature out of its tree but still reads it: a signature that
 /// is not base64, or not well-formed XML, is refused by prepare with convert's error.
-#[test]
 fn prepare_refuses_an_unreadable_signature_as_convert_does() {
     use base64::Engine;
     let path =
@@ -314,4 +310,33 @@ fn prepare_refuses_an_unreadable_signature_as_convert_does() {
         );
         assert_eq!(prepared.to_string(), converted.to_string());
     }
+}
+
+fn main() -> std::process::ExitCode {
+    use common::Needs;
+    common::run_suite(
+        "fragments_property",
+        &[
+            (
+                "golden_bundles_canonical_fragments_equal_c14n_of_convert_output",
+                Needs::Nothing,
+                golden_bundles_canonical_fragments_equal_c14n_of_convert_output,
+            ),
+            (
+                "corpus_and_variant_canonical_fragments_equal_c14n_of_convert_output",
+                Needs::Corpus,
+                corpus_and_variant_canonical_fragments_equal_c14n_of_convert_output,
+            ),
+            (
+                "digest_follows_signed_fields_only",
+                Needs::Nothing,
+                digest_follows_signed_fields_only,
+            ),
+            (
+                "prepare_refuses_an_unreadable_signature_as_convert_does",
+                Needs::Nothing,
+                prepare_refuses_an_unreadable_signature_as_convert_does,
+            ),
+        ],
+    )
 }

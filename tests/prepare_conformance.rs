@@ -53,7 +53,6 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-#[test]
 fn corpus_prepare_pairs_give_the_reference_parameters() {
     let Some(shared) = common::shared_dir("prepare conformance") else {
         return;
@@ -102,7 +101,6 @@ fn corpus_prepare_pairs_give_the_reference_parameters() {
     assert_eq!(passed, 29, "{}", failures.join("\n"));
 }
 
-#[test]
 fn oracle_sha1_outputs_and_fragments_match_byte_for_byte() {
     let Some(shared) = common::shared_dir("prepare oracle conformance") else {
         return;
@@ -146,7 +144,6 @@ fn oracle_sha1_outputs_and_fragments_match_byte_for_byte() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[test]
 fn variants_prepare_like_the_reference_except_listed_defects() {
     let Some(shared) = common::shared_dir("variant prepare conformance") else {
         return;
@@ -209,4 +206,28 @@ fn convert_refuses(request: &Path) -> bool {
         &common::corpus_context(SIGNING_TIME),
     )
     .is_err()
+}
+
+fn main() -> std::process::ExitCode {
+    use common::Needs;
+    common::run_suite(
+        "prepare_conformance",
+        &[
+            (
+                "corpus_prepare_pairs_give_the_reference_parameters",
+                Needs::Corpus,
+                corpus_prepare_pairs_give_the_reference_parameters,
+            ),
+            (
+                "oracle_sha1_outputs_and_fragments_match_byte_for_byte",
+                Needs::Corpus,
+                oracle_sha1_outputs_and_fragments_match_byte_for_byte,
+            ),
+            (
+                "variants_prepare_like_the_reference_except_listed_defects",
+                Needs::Corpus,
+                variants_prepare_like_the_reference_except_listed_defects,
+            ),
+        ],
+    )
 }

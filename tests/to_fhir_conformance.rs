@@ -388,7 +388,6 @@ fn to_fhir_json(xml: &Path) -> Result<Value, String> {
     serde_json::from_str(&json).map_err(|e| e.to_string())
 }
 
-#[test]
 fn prescriptions_translate_as_the_reference_does() {
     let Some(shared) = common::shared_dir("to-fhir conformance") else {
         return;
@@ -416,7 +415,6 @@ fn prescriptions_translate_as_the_reference_does() {
     assert!(report.failures.is_empty(), "{}", report.failures.join("\n"));
 }
 
-#[test]
 fn release_responses_translate_as_the_reference_does() {
     let Some(shared) = common::shared_dir("to-fhir conformance (release)") else {
         return;
@@ -440,7 +438,6 @@ fn release_responses_translate_as_the_reference_does() {
     assert!(report.failures.is_empty(), "{}", report.failures.join("\n"));
 }
 
-#[test]
 fn full_successful_release_translates_all_twenty_prescriptions() {
     let Some(shared) = common::shared_dir("to-fhir full release") else {
         return;
@@ -455,7 +452,6 @@ fn full_successful_release_translates_all_twenty_prescriptions() {
 
 /// Acknowledgements and cancellation responses (no reference outputs in the corpus): each
 /// translates into the shape the reference returns for it.
-#[test]
 fn spine_responses_translate() {
     let Some(shared) = common::shared_dir("to-fhir spine responses") else {
         return;
@@ -507,4 +503,33 @@ fn spine_responses_translate() {
         expected.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn main() -> std::process::ExitCode {
+    use common::Needs;
+    common::run_suite(
+        "to_fhir_conformance",
+        &[
+            (
+                "prescriptions_translate_as_the_reference_does",
+                Needs::Corpus,
+                prescriptions_translate_as_the_reference_does,
+            ),
+            (
+                "release_responses_translate_as_the_reference_does",
+                Needs::Corpus,
+                release_responses_translate_as_the_reference_does,
+            ),
+            (
+                "full_successful_release_translates_all_twenty_prescriptions",
+                Needs::Corpus,
+                full_successful_release_translates_all_twenty_prescriptions,
+            ),
+            (
+                "spine_responses_translate",
+                Needs::Corpus,
+                spine_responses_translate,
+            ),
+        ],
+    )
 }

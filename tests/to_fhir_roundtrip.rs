@@ -148,7 +148,6 @@ fn check(name: &str, outcome: Outcome, failures: &mut Vec<String>) {
     }
 }
 
-#[test]
 fn corpus_send_messages_survive_the_round_trip() {
     let Some(shared) = common::shared_dir("to-fhir round trip") else {
         return;
@@ -214,7 +213,6 @@ fn signed_digest(parent: &Element) -> Option<(String, DigestAlgorithm)> {
 /// `type` attributes), not the form the prescriber signed, so their fragments are not
 /// compared with the release XML's: the digest of `prepare(to_fhir(release))` is compared
 /// with the `DigestValue` the prescriber actually signed.
-#[test]
 fn released_prescriptions_give_back_the_signed_digest() {
     let Some(shared) = common::shared_dir("to-fhir round trip (release)") else {
         return;
@@ -289,4 +287,23 @@ fn released_prescriptions_give_back_the_signed_digest() {
         println!("  {d}");
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn main() -> std::process::ExitCode {
+    use common::Needs;
+    common::run_suite(
+        "to_fhir_roundtrip",
+        &[
+            (
+                "corpus_send_messages_survive_the_round_trip",
+                Needs::Corpus,
+                corpus_send_messages_survive_the_round_trip,
+            ),
+            (
+                "released_prescriptions_give_back_the_signed_digest",
+                Needs::Corpus,
+                released_prescriptions_give_back_the_signed_digest,
+            ),
+        ],
+    )
 }

@@ -26,7 +26,6 @@ fn sub_ca_anchor() -> Trust {
     trust
 }
 
-#[test]
 fn a_prescription_signed_under_the_test_pki_verifies_in_both_forms() {
     let Some(shared) = common::shared_dir("verify end to end") else {
         return;
@@ -98,7 +97,6 @@ fn check(name: &str, input: &[u8], trust: &Trust, expect: &Expect, failures: &mu
     }
 }
 
-#[test]
 fn attacks_are_refused_with_the_verdict_that_names_them() {
     let Some(shared) = common::shared_dir("verify attacks") else {
         return;
@@ -274,7 +272,6 @@ fn value_ranges(nodes: &[roxmltree::Node<'_, '_>], skip: &[&str]) -> Vec<std::op
     out
 }
 
-#[test]
 fn every_single_change_of_the_signed_content_or_signed_info_is_refused() {
     let Some(shared) = common::shared_dir("verify single changes") else {
         return;
@@ -385,4 +382,28 @@ fn every_single_change_of_the_signed_content_or_signed_info_is_refused() {
         "too few changes tried: {tried}, {si_tried}"
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn main() -> std::process::ExitCode {
+    use common::Needs;
+    common::run_suite(
+        "verify_attacks",
+        &[
+            (
+                "a_prescription_signed_under_the_test_pki_verifies_in_both_forms",
+                Needs::Corpus,
+                a_prescription_signed_under_the_test_pki_verifies_in_both_forms,
+            ),
+            (
+                "attacks_are_refused_with_the_verdict_that_names_them",
+                Needs::Corpus,
+                attacks_are_refused_with_the_verdict_that_names_them,
+            ),
+            (
+                "every_single_change_of_the_signed_content_or_signed_info_is_refused",
+                Needs::Corpus,
+                every_single_change_of_the_signed_content_or_signed_info_is_refused,
+            ),
+        ],
+    )
 }

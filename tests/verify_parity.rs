@@ -70,7 +70,6 @@ const CASES: &[Case] = &[
     },
 ];
 
-#[test]
 fn signed_prescriptions_get_the_reference_verdicts_check_by_check() {
     let Some(shared) = common::shared_dir("verify parity (signed prescriptions)") else {
         return;
@@ -160,7 +159,6 @@ fn split(parameters: &Value) -> (Vec<String>, Vec<(String, Value)>) {
     (passed, failed)
 }
 
-#[test]
 fn release_responses_split_as_the_reference_splits_them() {
     let Some(shared) = common::shared_dir("verify parity (release responses)") else {
         return;
@@ -242,7 +240,6 @@ fn release_responses_split_as_the_reference_splits_them() {
     );
 }
 
-#[test]
 fn release_translation_without_anchors_is_refused_and_unchecked_is_tagged() {
     let Some(shared) = common::shared_dir("verify parity (no anchors)") else {
         return;
@@ -272,7 +269,6 @@ fn release_translation_without_anchors_is_refused_and_unchecked_is_tagged() {
 /// The corpus' `$verify-signature` request (a searchset of one signed prescription-order
 /// Bundle): the reference, converting the Bundle and verifying the result, finds the signature
 /// value and the chain to Level 1D good and the digest not matching; so do we.
-#[test]
 fn the_corpus_verify_signature_request_gets_the_reference_verdict() {
     let Some(shared) = common::shared_dir("verify parity (FHIR request)") else {
         return;
@@ -291,4 +287,33 @@ fn the_corpus_verify_signature_request_gets_the_reference_verdict() {
         "6faf886e-b7a9-4a82-ab48-cc51747ec9e7"
     );
     println!("verify parity: 1/1 FHIR verify-signature request");
+}
+
+fn main() -> std::process::ExitCode {
+    use common::Needs;
+    common::run_suite(
+        "verify_parity",
+        &[
+            (
+                "signed_prescriptions_get_the_reference_verdicts_check_by_check",
+                Needs::Corpus,
+                signed_prescriptions_get_the_reference_verdicts_check_by_check,
+            ),
+            (
+                "release_responses_split_as_the_reference_splits_them",
+                Needs::Corpus,
+                release_responses_split_as_the_reference_splits_them,
+            ),
+            (
+                "release_translation_without_anchors_is_refused_and_unchecked_is_tagged",
+                Needs::Corpus,
+                release_translation_without_anchors_is_refused_and_unchecked_is_tagged,
+            ),
+            (
+                "the_corpus_verify_signature_request_gets_the_reference_verdict",
+                Needs::Corpus,
+                the_corpus_verify_signature_request_gets_the_reference_verdict,
+            ),
+        ],
+    )
 }

@@ -7,10 +7,7 @@ use std::path::{Path, PathBuf};
 /// The shared corpus folder: `$EPS_SHARED_DIR`, else `../shared` beside the crate. `None`
 /// (with a loud message) when it is absent outside CI; a panic when it is absent under CI.
 pub fn shared_dir(test: &str) -> Option<PathBuf> {
-    let dir = match std::env::var_os("EPS_SHARED_DIR") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
-    };
+    let dir = corpus_dir();
     if dir.join("eps-examples").is_dir() {
         return Some(dir);
     }
@@ -178,5 +175,54 @@ impl Sweep {
                 .collect::<Vec<_>>()
                 .join("\n")
         );
+    }
+}
+
+/// Whether a test of a suite reads the shared corpus.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Runs everywhere.
+    Nothing,
+    /// Reads `../shared`: reported as ignored, with the reason printed, when the corpus is
+    /// absent (and failing under `CI=true`, where [`shared_dir`] panics).
+    Corpus,
+}
+
+/// Runs a suite's tests with libtest-mimic (these test files are `harness = false`): unlike
+/// the built-in harness it does not capture what the tests print, so every run shows the
+/// counts each conformance test prints, and a test that could not run for want of the corpus
+/// is counted as ignored in the summary instead of passing silently.
+pub fn run_suite(suite: &str, tests: &[(&'static str, Needs, fn())]) -> std::process::ExitCode {
+    let args = libtest_mimic::Arguments::from_args();
+    let corpus_absent = !corpus_present() && std::env::var("CI").as_deref() != Ok("true");
+    if corpus_absent && tests.iter().any(|(_, needs, _)| *needs == Needs::Corpus) {
+        eprintln!(
+            "{suite}: EPS SHARED CORPUS ABSENT — the tests that read it are IGNORED below \
+             (set EPS_SHARED_DIR or place the corpus at ../shared)"
+        );
+    }
+    let trials = tests
+        .iter()
+        .map(|&(name, needs, test)| {
+            libtest_mimic::Trial::test(name, move || {
+                test();
+                Ok(())
+            })
+            .with_ignored_flag(needs == Needs::Corpus && corpus_absent)
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit_code()
+}
+
+/// Whether the shared corpus is where [`shared_dir`] looks for it.
+pub fn corpus_present() -> bool {
+    corpus_dir().join("eps-examples").is_dir()
+}
+
+/// `$EPS_SHARED_DIR`, else `../shared` beside the crate.
+fn corpus_dir() -> PathBuf {
+    match std::env::var_os("EPS_SHARED_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
     }
 }
