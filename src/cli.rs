@@ -237,7 +237,7 @@ pub fn load_trust(
     Ok(trust)
 }
 
-/// The translation context flags (DESIGN.md's CONTEXT).
+/// The translation context flags: what the core's `Context` carries (docs/mapping.md).
 #[derive(Args, Debug, Clone, Default)]
 pub struct ContextArgs {
     /// Message creation time, RFC 3339 (default: now)

@@ -78,19 +78,28 @@ async fn reflect(channel: &Channel, request: MessageRequest) -> MessageResponse 
 
 /// The descriptor pool of a service, fetched file by file through reflection.
 async fn pool_for(channel: &Channel, service: &str) -> DescriptorPool {
-    let MessageResponse::FileDescriptorResponse(first) = reflect(
-        channel,
-        MessageRequest::FileContainingSymbol(service.to_string()),
-    )
-    .await
-    else {
-        panic!("no descriptor for {service}");
-    };
-    let mut files: Vec<prost_types::FileDescriptorProto> = first
-        .file_descriptor_proto
-        .iter()
-        .map(|b| Message::decode(b.as_slice()).unwrap())
-        .collect();
+    pool_for_symbols(channel, &[service]).await
+}
+
+/// The descriptor pool of the files defining `symbols`, with their imports.
+async fn pool_for_symbols(channel: &Channel, symbols: &[&str]) -> DescriptorPool {
+    let mut files: Vec<prost_types::FileDescriptorProto> = Vec::new();
+    for symbol in symbols {
+        let MessageResponse::FileDescriptorResponse(first) = reflect(
+            channel,
+            MessageRequest::FileContainingSymbol(symbol.to_string()),
+        )
+        .await
+        else {
+            panic!("no descriptor for {symbol}");
+        };
+        for bytes in &first.file_descriptor_proto {
+            let file: prost_types::FileDescriptorProto = Message::decode(bytes.as_slice()).unwrap();
+            if !files.iter().any(|f| f.name() == file.name()) {
+                files.push(file);
+            }
+        }
+    }
     // Fetch imports until every dependency is known.
     loop {
         let known: Vec<String> = files.iter().map(|f| f.name().to_string()).collect();
@@ -238,5 +247,99 @@ async fn a_reflection_only_client_lists_the_services_and_gets_the_golden_bytes()
         .map(|v| v.as_str().unwrap().to_string())
         .collect();
     assert_eq!(errors, ["Signature is invalid"]);
+    running.shutdown().await.unwrap();
+}
+
+/// The error details the service returns (`google.rpc.Status` in `grpc-status-details-bin`,
+/// holding a `BadRequest` and an `ErrorInfo`) are described by reflection too, so a client
+/// without the `.proto` files (grpcurl) can read them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reflection_only_client_reads_the_error_details_of_a_refusal() {
+    let running = server(|_| {}).await;
+    let channel = service_support::channel(&running).await;
+    let pool = pool_for_symbols(
+        &channel,
+        &[
+            "eps.translator.v1.Translator",
+            "google.rpc.Status",
+            "google.rpc.BadRequest",
+            "google.rpc.ErrorInfo",
+            "google.rpc.RetryInfo",
+        ],
+    )
+    .await;
+    let service = pool
+        .get_service_by_name("eps.translator.v1.Translator")
+        .unwrap();
+    let method = service.methods().find(|m| m.name() == "Convert").unwrap();
+    let mut de = serde_json::Deserializer::from_str(r#"{"bundle_json": "e30="}"#);
+    let request = DynamicMessage::deserialize(method.input(), &mut de).unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    grpc.ready().await.unwrap();
+    let path = PathAndQuery::try_from("/eps.translator.v1.Translator/Convert").unwrap();
+    let status = grpc
+        .unary(
+            tonic::Request::new(request),
+            path,
+            DynamicCodec(method.output()),
+        )
+        .await
+        .expect_err("an empty object is refused");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+
+    let details = DynamicMessage::decode(
+        pool.get_message_by_name("google.rpc.Status").unwrap(),
+        status.details(),
+    )
+    .unwrap();
+    let mut seen = Vec::new();
+    for any in details
+        .get_field_by_name("details")
+        .unwrap()
+        .as_list()
+        .unwrap()
+    {
+        let any = any.as_message().unwrap();
+        let type_url = any.get_field_by_name("type_url").unwrap();
+        let name = type_url
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let descriptor = pool
+            .get_message_by_name(&name)
+            .unwrap_or_else(|| panic!("{name} is not described by reflection"));
+        let value = any.get_field_by_name("value").unwrap();
+        let detail = DynamicMessage::decode(descriptor, value.as_bytes().unwrap().clone()).unwrap();
+        if name == "google.rpc.BadRequest" {
+            let violations = detail.get_field_by_name("field_violations").unwrap();
+            let first = violations.as_list().unwrap()[0]
+                .as_message()
+                .unwrap()
+                .clone();
+            let field = first.get_field_by_name("field").unwrap();
+            assert!(!field.as_str().unwrap().is_empty(), "a FHIRPath is named");
+        }
+        if name == "google.rpc.ErrorInfo" {
+            let metadata = detail.get_field_by_name("metadata").unwrap();
+            let has_outcome = metadata
+                .as_map()
+                .unwrap()
+                .keys()
+                .any(|k| k.as_str() == Some("operation_outcome"));
+            assert!(has_outcome, "ErrorInfo carries the OperationOutcome");
+        }
+        seen.push(name);
+    }
+    assert!(
+        seen.contains(&"google.rpc.BadRequest".to_string()),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&"google.rpc.ErrorInfo".to_string()),
+        "{seen:?}"
+    );
     running.shutdown().await.unwrap();
 }

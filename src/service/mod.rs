@@ -142,6 +142,9 @@ pub async fn start(config: Config) -> io::Result<Running> {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            // The error details refusals carry (BadRequest, ErrorInfo, RetryInfo in a
+            // google.rpc.Status), so clients that know only reflection can decode them.
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
     };
     // Each version lists the other too (each registers its own descriptor itself).
     let reflection_v1 = reflection()
