@@ -140,6 +140,28 @@ pub struct ServeArgs {
     /// A certificate that may link a signer to an anchor without being trusted (repeatable)
     #[arg(long = "intermediate-ca", value_name = "PEM")]
     pub intermediate_ca: Vec<String>,
+    /// Sender ASID of requests that give none (default: the test environment's, with a
+    /// warning at start-up)
+    #[arg(long, value_name = "ID", env = "EPS_FROM_ASID", default_value = crate::context::DEFAULT_FROM_ASID)]
+    pub from_asid: String,
+    /// Receiver ASID of requests that give none
+    #[arg(long, value_name = "ID", env = "EPS_TO_ASID", default_value = crate::context::DEFAULT_TO_ASID)]
+    pub to_asid: String,
+    /// SDS user id of requests that give none
+    #[arg(long, value_name = "ID", env = "EPS_SDS_USER_ID", default_value = crate::context::DEFAULT_SDS_USER_ID)]
+    pub sds_user_id: String,
+    /// SDS role profile id of requests that give none
+    #[arg(long, value_name = "ID", env = "EPS_SDS_ROLE_PROFILE_ID", default_value = crate::context::DEFAULT_SDS_ROLE_PROFILE_ID)]
+    pub sds_role_profile_id: String,
+    /// An `nhsd-application-id` whose HTTP `$prepare` digests with SHA-1 instead of SHA-256
+    /// (repeatable, or comma-separated in the environment variable)
+    #[arg(
+        long = "sha1-application-id",
+        value_name = "ID",
+        env = "EPS_SHA1_ENABLED_APPLICATION_IDS",
+        value_delimiter = ','
+    )]
+    pub sha1_application_ids: Vec<String>,
 }
 
 impl ServeArgs {
@@ -156,6 +178,13 @@ impl ServeArgs {
             fixed_clock: self.fixed_clock,
             shutdown_grace: self.shutdown_grace,
             trust: load_trust(&self.trusted_ca, &self.intermediate_ca)?,
+            identities: crate::service::Identities {
+                from_asid: self.from_asid.clone(),
+                to_asid: self.to_asid.clone(),
+                sds_user_id: self.sds_user_id.clone(),
+                sds_role_profile_id: self.sds_role_profile_id.clone(),
+            },
+            sha1_application_ids: self.sha1_application_ids.clone(),
         })
     }
 }

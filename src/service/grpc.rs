@@ -37,7 +37,7 @@ impl TranslatorService {
         rpc: Rpc,
         input_field: &'static str,
         request: Request<Req>,
-        work: impl FnOnce(&Req, crate::datetime::Instant) -> Result<Resp, Failure> + Send + 'static,
+        work: impl FnOnce(&Req, crate::Context) -> Result<Resp, Failure> + Send + 'static,
     ) -> Result<Response<Resp>, Status>
     where
         Req: Message + Send + 'static,
@@ -54,10 +54,10 @@ impl TranslatorService {
         let result = match self.shared.admission.admit() {
             Err(f) => Err(f),
             Ok(permit) => {
-                let now = self.shared.now();
+                let base = self.shared.context();
                 self.shared
                     .admission
-                    .run(permit, deadline, move || work(&req, now))
+                    .run(permit, deadline, move || work(&req, base))
                     .await
             }
         };
@@ -112,8 +112,8 @@ impl Translator for TranslatorService {
         request: Request<v1::ToFhirRequest>,
     ) -> Result<Response<v1::ToFhirResponse>, Status> {
         let shared = self.shared.clone();
-        self.unary(Rpc::ToFhir, "hl7v3_xml", request, move |r, now| {
-            ops::to_fhir(r, now, &shared.trust)
+        self.unary(Rpc::ToFhir, "hl7v3_xml", request, move |r, base| {
+            ops::to_fhir(r, base.now, &shared.trust)
         })
         .await
     }
@@ -122,7 +122,7 @@ impl Translator for TranslatorService {
         &self,
         request: Request<v1::CanonicalizeRequest>,
     ) -> Result<Response<v1::CanonicalizeResponse>, Status> {
-        self.unary(Rpc::Canonicalize, "xml", request, |r, _now| {
+        self.unary(Rpc::Canonicalize, "xml", request, |r, _base| {
             ops::canonicalize(r)
         })
         .await
@@ -133,8 +133,8 @@ impl Translator for TranslatorService {
         request: Request<v1::VerifyRequest>,
     ) -> Result<Response<v1::VerifyResponse>, Status> {
         let shared = self.shared.clone();
-        self.unary(Rpc::Verify, "hl7v3_xml", request, move |r, now| {
-            ops::verify(r, now, &shared.trust)
+        self.unary(Rpc::Verify, "hl7v3_xml", request, move |r, base| {
+            ops::verify(r, base.now, &shared.trust)
         })
         .await
     }
@@ -220,7 +220,7 @@ async fn stream_item(
     let start = std::time::Instant::now();
     let bytes_in = item.encoded_len();
     let correlation_id = item.correlation_id.clone();
-    let now = shared.now();
+    let base = shared.context();
     let trust = shared.trust.clone();
     let deadline = shared
         .admission
@@ -230,7 +230,7 @@ async fn stream_item(
             shared
                 .admission
                 .run(permit, deadline, move || {
-                    Ok(ops::stream_item(item, now, &trust))
+                    Ok(ops::stream_item(item, base, &trust))
                 })
                 .await
         }

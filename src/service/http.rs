@@ -30,21 +30,77 @@ pub const HEADER_SDS_USER_ID: &str = "nhsd-identity-uuid";
 /// SDS role profile id of the sender.
 pub const HEADER_SDS_ROLE_PROFILE_ID: &str = "nhsd-session-urid";
 
-/// The façade's routes over the shared state.
+/// The header naming the calling application; `$prepare` digests with SHA-1 for the
+/// applications `serve --sha1-application-id` lists, as the reference does.
+pub const HEADER_APPLICATION_ID: &str = "nhsd-application-id";
+
+/// The façade's routes over the shared state. Paths are matched after [`normalize_path`]:
+/// `%24prepare` is `$prepare`, and a trailing slash is ignored.
 pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route("/FHIR/R4/$prepare", post(prepare))
-        .route("/FHIR/R4/$convert", post(convert))
-        .route("/FHIR/R4/$verify-signature", post(verify_signature))
+    let routes = Router::new()
+        .route(
+            "/FHIR/R4/$prepare",
+            post(prepare).fallback(method_not_allowed),
+        )
+        .route(
+            "/FHIR/R4/$convert",
+            post(convert).fallback(method_not_allowed),
+        )
+        .route(
+            "/FHIR/R4/$verify-signature",
+            post(verify_signature).fallback(method_not_allowed),
+        )
         .route("/_status", get(status))
+        .route("/_ping", get(status))
+        .route("/_healthcheck", get(status))
         .route("/metrics", get(metrics))
         .fallback(not_found)
-        .with_state(shared)
+        .with_state(shared);
+    // A layer on a router runs after its routing: the paths are normalised by an outer
+    // router whose only route is the fallback, before the inner one routes.
+    Router::new()
+        .fallback_service(routes)
+        .layer(axum::middleware::map_request(normalize_path))
+}
+
+/// `%24` (an encoded `$`) decoded and a trailing slash removed, so clients that encode the
+/// operation name or end paths with `/` reach the same route.
+async fn normalize_path(mut request: axum::extract::Request) -> axum::extract::Request {
+    let uri = request.uri();
+    let path = uri.path();
+    let decoded = path
+        .replace("%24", "$")
+        .replace("%24".to_ascii_lowercase().as_str(), "$");
+    let trimmed = match decoded.strip_suffix('/') {
+        Some(rest) if !rest.is_empty() => rest,
+        _ => decoded.as_str(),
+    };
+    if trimmed != path {
+        let path_and_query = match uri.query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed.to_string(),
+        };
+        let mut parts = uri.clone().into_parts();
+        if let Ok(pq) = path_and_query.parse() {
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *request.uri_mut() = uri;
+            }
+        }
+    }
+    request
 }
 
 async fn prepare(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
-    handle(shared, Rpc::Prepare, headers, body, |bytes, ctx, _| {
-        crate::signing::prepare(bytes, DigestAlgorithm::Sha256, ctx)
+    let application = headers
+        .get(HEADER_APPLICATION_ID)
+        .and_then(|v| v.to_str().ok());
+    let algorithm = match application {
+        Some(id) if shared.sha1_application_ids.iter().any(|a| a == id) => DigestAlgorithm::Sha1,
+        _ => DigestAlgorithm::Sha256,
+    };
+    handle(shared, Rpc::Prepare, headers, body, move |bytes, ctx, _| {
+        crate::signing::prepare(bytes, algorithm, ctx)
             .map(|p| (FHIR_JSON, p.parameters_json.into_bytes()))
     })
     .await
@@ -71,18 +127,22 @@ async fn verify_signature(
     .await
 }
 
-/// A route's work: the body, the request's context, the server's trust anchors.
-type Work =
-    fn(&[u8], &Context, &crate::verify::Trust) -> Result<(&'static str, Vec<u8>), crate::Rejection>;
-
 /// One façade call: observe, read the body within the size limit, admit, run off the
 /// reactor within the server's timeout, answer the body or an OperationOutcome.
+///
+/// `work` gets the body, the request's context and the server's trust anchors.
 async fn handle(
     shared: Arc<Shared>,
     rpc: Rpc,
     headers: HeaderMap,
     body: Body,
-    work: Work,
+    work: impl FnOnce(
+            &[u8],
+            &Context,
+            &crate::verify::Trust,
+        ) -> Result<(&'static str, Vec<u8>), crate::Rejection>
+        + Send
+        + 'static,
 ) -> Response {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let mut observed = Observed::start(&shared, Transport::Http, rpc, CallerIds::read(header));
@@ -104,7 +164,8 @@ async fn handle(
                 ))
             })?;
         observed.request_bytes = bytes.len();
-        let mut ctx = Context::new(shared.now());
+        let encoding = ContentEncoding::read(header(header::CONTENT_ENCODING.as_str()))?;
+        let mut ctx = shared.context();
         let set = |target: &mut String, name: &str| {
             if let Some(v) = header(name) {
                 *target = v.to_string();
@@ -115,10 +176,12 @@ async fn handle(
         set(&mut ctx.sds_role_profile_id, HEADER_SDS_ROLE_PROFILE_ID);
         let permit = shared.admission.admit()?;
         let trust = shared.trust.clone();
+        let max = shared.max_message_bytes;
         shared
             .admission
             .run(permit, deadline, move || {
-                work(&bytes, &ctx, &trust).map_err(Failure::Rejected)
+                let body = encoding.decode(&bytes, max)?;
+                work(&body, &ctx, &trust).map_err(Failure::Rejected)
             })
             .await
     }
@@ -132,6 +195,54 @@ async fn handle(
         Err(f) => {
             observed.finish(f.outcome());
             failure_response(&f)
+        }
+    }
+}
+
+/// A request body's `Content-Encoding`: none (or `identity`) or gzip; others are refused
+/// with 415.
+#[derive(Debug, Clone, Copy)]
+enum ContentEncoding {
+    Identity,
+    Gzip,
+}
+
+impl ContentEncoding {
+    fn read(value: Option<&str>) -> Result<ContentEncoding, Failure> {
+        match value.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("" | "identity") => Ok(ContentEncoding::Identity),
+            Some("gzip" | "x-gzip") => Ok(ContentEncoding::Gzip),
+            Some(other) => Err(Failure::UnsupportedMediaType(format!(
+                "unsupported content encoding '{other}': send gzip or no encoding"
+            ))),
+        }
+    }
+
+    /// The body as sent by the client, at most `max` bytes once decompressed (a small gzip
+    /// body cannot expand past the server's limit).
+    fn decode(self, bytes: &[u8], max: usize) -> Result<std::borrow::Cow<'_, [u8]>, Failure> {
+        use std::io::Read;
+        match self {
+            ContentEncoding::Identity => Ok(std::borrow::Cow::Borrowed(bytes)),
+            ContentEncoding::Gzip => {
+                let mut out = Vec::new();
+                flate2::read::GzDecoder::new(bytes)
+                    .take(max as u64 + 1)
+                    .read_to_end(&mut out)
+                    .map_err(|e| {
+                        Failure::Rejected(crate::Rejection::at(
+                            crate::IssueCode::Invalid,
+                            "Bundle",
+                            format!("the gzip request body cannot be decompressed: {e}"),
+                        ))
+                    })?;
+                if out.len() > max {
+                    return Err(Failure::TooLarge(format!(
+                        "request body too large once decompressed: the server's maximum is {max} bytes"
+                    )));
+                }
+                Ok(std::borrow::Cow::Owned(out))
+            }
         }
     }
 }
@@ -192,10 +303,25 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         .into_response()
 }
 
+/// Another method on an operation: 405 with `Allow: POST` and an OperationOutcome.
+async fn method_not_allowed(method: axum::http::Method) -> Response {
+    let outcome = crate::error::operation_outcome(&[crate::Issue::error(
+        crate::IssueCode::NotSupported,
+        format!("method {method} is not allowed: this operation takes POST"),
+        None,
+    )]);
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(header::CONTENT_TYPE, FHIR_JSON), (header::ALLOW, "POST")],
+        serde_json::to_vec_pretty(&outcome).unwrap_or_default(),
+    )
+        .into_response()
+}
+
 async fn not_found() -> Response {
     let outcome = crate::error::operation_outcome(&[crate::Issue::error(
         crate::IssueCode::NotSupported,
-        "no such endpoint: the façade serves POST /FHIR/R4/$prepare, POST /FHIR/R4/$convert, GET /_status and GET /metrics",
+        "no such endpoint: the façade serves POST /FHIR/R4/$prepare, POST /FHIR/R4/$convert, POST /FHIR/R4/$verify-signature, GET /_status (/_ping, /_healthcheck) and GET /metrics",
         None,
     )]);
     (

@@ -33,6 +33,7 @@ use self::admission::{Admission, Offload};
 use self::failure::{too_large_message, Failure, Outcome};
 use self::metrics::{Metrics, Rpc, Transport};
 use self::pb::v1::translator_server::TranslatorServer;
+pub use self::request::Identities;
 use self::request::Shared;
 use crate::datetime::Instant;
 use axum::extract::{Request, State};
@@ -75,6 +76,11 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Trust anchors used when a request gives none (`serve --trusted-ca`).
     pub trust: crate::verify::Trust,
+    /// The ids a request's context takes when the caller gives none (`serve --from-asid`...).
+    pub identities: Identities,
+    /// The `nhsd-application-id`s whose `$prepare` on the HTTP façade digests with SHA-1
+    /// (the reference's `SHA1_ENABLED_APPLICATION_IDS`); every other caller gets SHA-256.
+    pub sha1_application_ids: Vec<String>,
 }
 
 impl Default for Config {
@@ -89,6 +95,8 @@ impl Default for Config {
             fixed_clock: None,
             shutdown_grace: Duration::from_secs(30),
             trust: crate::verify::Trust::new(),
+            identities: Identities::default(),
+            sha1_application_ids: Vec::new(),
         }
     }
 }
@@ -119,11 +127,19 @@ pub struct Running {
     grace: Duration,
 }
 
+/// Binds a listener; the error names the address ("127.0.0.1:50051 (gRPC): Address already in
+/// use").
+async fn bind(addr: SocketAddr, what: &str) -> io::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| io::Error::new(e.kind(), format!("{addr} ({what}): {e}")))
+}
+
 /// Binds the listeners and starts serving (on the current tokio runtime).
 pub async fn start(config: Config) -> io::Result<Running> {
-    let grpc_listener = TcpListener::bind(config.grpc_addr).await?;
+    let grpc_listener = bind(config.grpc_addr, "gRPC").await?;
     let http_listener = match config.http_addr {
-        Some(addr) => Some(TcpListener::bind(addr).await?),
+        Some(addr) => Some(bind(addr, "HTTP").await?),
         None => None,
     };
     let shared = Arc::new(Shared {
@@ -133,6 +149,8 @@ pub async fn start(config: Config) -> io::Result<Running> {
         max_message_bytes: config.max_message_bytes,
         shutting_down: Default::default(),
         trust: Arc::new(config.trust.clone()),
+        identities: config.identities.clone(),
+        sha1_application_ids: config.sha1_application_ids.clone(),
     });
     let (health, health_service) = tonic_health::server::health_reporter();
     health
@@ -355,6 +373,15 @@ pub fn init_logs(default: &str) {
 /// `eps-translator serve`: serves until SIGINT or SIGTERM, then shuts down gracefully.
 pub fn serve(config: Config) -> ExitCode {
     init_logs("info");
+    let test_ids = config.identities.test_values_in_force();
+    if !test_ids.is_empty() {
+        tracing::warn!(
+            ids = %test_ids.join(", "),
+            "requests without a context carry the test-environment values of these ids: \
+             set them with serve --from-asid, --to-asid, --sds-user-id, --sds-role-profile-id \
+             (or EPS_FROM_ASID, EPS_TO_ASID, EPS_SDS_USER_ID, EPS_SDS_ROLE_PROFILE_ID)"
+        );
+    }
     let rt = match runtime(cores()) {
         Ok(rt) => rt,
         Err(e) => {

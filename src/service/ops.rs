@@ -5,20 +5,21 @@
 
 use super::failure::Failure;
 use super::pb::{self, v1};
+use crate::context::Context;
 use crate::datetime::Instant;
 use crate::error::{IssueCode, Rejection};
 use crate::to_fhir::Signatures;
 use crate::verify::Trust;
 
 /// FHIR Bundle → HL7 v3 (`Convert`).
-pub fn convert(req: &v1::ConvertRequest, now: Instant) -> Result<v1::ConvertResponse, Failure> {
-    let ctx = pb::context(req.context.as_ref(), now)?;
+pub fn convert(req: &v1::ConvertRequest, base: Context) -> Result<v1::ConvertResponse, Failure> {
+    let ctx = pb::context(req.context.as_ref(), base)?;
     Ok(crate::translate::convert(&req.bundle_json, &ctx)?.into())
 }
 
 /// FHIR Bundle → the digest to sign (`Prepare`).
-pub fn prepare(req: &v1::PrepareRequest, now: Instant) -> Result<v1::PrepareResponse, Failure> {
-    let mut ctx = pb::context(req.context.as_ref(), now)?;
+pub fn prepare(req: &v1::PrepareRequest, base: Context) -> Result<v1::PrepareResponse, Failure> {
+    let mut ctx = pb::context(req.context.as_ref(), base)?;
     if let Some(t) = &req.signing_time {
         ctx.now = pb::instant(t, "signing_time")?;
     }
@@ -124,12 +125,14 @@ pub fn canonicalize(req: &v1::CanonicalizeRequest) -> Result<v1::CanonicalizeRes
 }
 
 /// One stream item → its result; a failure is the item's error, never the stream's.
-pub fn stream_item(item: v1::StreamItem, now: Instant, trust: &Trust) -> v1::StreamResult {
+/// One stream item; `base` is the server's context for requests that give none.
+pub fn stream_item(item: v1::StreamItem, base: Context, trust: &Trust) -> v1::StreamResult {
+    let now = base.now;
     use v1::stream_item::Request;
     use v1::stream_result::Result as R;
     let result = match &item.request {
-        Some(Request::Convert(r)) => convert(r, now).map(R::Convert),
-        Some(Request::Prepare(r)) => prepare(r, now).map(R::Prepare),
+        Some(Request::Convert(r)) => convert(r, base).map(R::Convert),
+        Some(Request::Prepare(r)) => prepare(r, base).map(R::Prepare),
         Some(Request::Canonicalize(r)) => canonicalize(r).map(R::Canonicalize),
         Some(Request::ToFhir(r)) => to_fhir(r, now, trust).map(R::ToFhir),
         Some(Request::Verify(r)) => verify(r, now, trust).map(R::Verify),

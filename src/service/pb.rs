@@ -193,10 +193,10 @@ pub fn instant(t: &prost_types::Timestamp, field: &str) -> Result<Instant, Rejec
         .map_err(|e| bad_field(field, format!("timestamp out of range: {e}")))
 }
 
-/// The request context with its documented defaults filled in; `now` is the server's clock,
-/// the default creation time.
-pub fn context(pb: Option<&v1::Context>, now: Instant) -> Result<Context, Rejection> {
-    let mut ctx = Context::new(now);
+/// The request context: what the request gives, over `base` (the server's clock as the default
+/// creation time, and the server's default ids).
+pub fn context(pb: Option<&v1::Context>, base: Context) -> Result<Context, Rejection> {
+    let mut ctx = base;
     let Some(pb) = pb else {
         return Ok(ctx);
     };

@@ -24,6 +24,10 @@ pub struct Shared {
     /// The trust anchors Verify, ToFhir and `$verify-signature` use when a request gives
     /// none, loaded once at start-up.
     pub trust: Arc<crate::verify::Trust>,
+    /// The ids a request's context takes when the caller gives none.
+    pub identities: Identities,
+    /// The `nhsd-application-id`s whose `$prepare` digests with SHA-1.
+    pub sha1_application_ids: Vec<String>,
 }
 
 impl Shared {
@@ -32,8 +36,66 @@ impl Shared {
         self.fixed_clock.unwrap_or_else(crate::adapter::now)
     }
 
+    /// A request's context before the request's own fields: the server's "now" and ids.
+    pub fn context(&self) -> crate::Context {
+        self.identities.context(self.now())
+    }
+
     pub fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Relaxed)
+    }
+}
+
+/// The sender and receiver ids a request's context takes when the caller gives none
+/// (`serve --from-asid` and the others). The defaults are the test-environment values the
+/// reference's corpus was produced with; `serve` warns when they are in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identities {
+    pub from_asid: String,
+    pub to_asid: String,
+    pub sds_user_id: String,
+    pub sds_role_profile_id: String,
+}
+
+impl Default for Identities {
+    fn default() -> Self {
+        use crate::context::*;
+        Identities {
+            from_asid: DEFAULT_FROM_ASID.to_string(),
+            to_asid: DEFAULT_TO_ASID.to_string(),
+            sds_user_id: DEFAULT_SDS_USER_ID.to_string(),
+            sds_role_profile_id: DEFAULT_SDS_ROLE_PROFILE_ID.to_string(),
+        }
+    }
+}
+
+impl Identities {
+    /// The names of the ids that still have their test-environment value.
+    pub fn test_values_in_force(&self) -> Vec<&'static str> {
+        let defaults = Identities::default();
+        [
+            ("from-asid", self.from_asid == defaults.from_asid),
+            ("to-asid", self.to_asid == defaults.to_asid),
+            ("sds-user-id", self.sds_user_id == defaults.sds_user_id),
+            (
+                "sds-role-profile-id",
+                self.sds_role_profile_id == defaults.sds_role_profile_id,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, is_default)| is_default.then_some(name))
+        .collect()
+    }
+
+    /// A context at `now` carrying these ids.
+    pub fn context(&self, now: Instant) -> crate::Context {
+        let mut ctx = crate::Context::new(now);
+        ctx.from_asid.clone_from(&self.from_asid);
+        ctx.to_asid.clone_from(&self.to_asid);
+        ctx.sds_user_id.clone_from(&self.sds_user_id);
+        ctx.sds_role_profile_id
+            .clone_from(&self.sds_role_profile_id);
+        ctx
     }
 }
 
