@@ -162,6 +162,14 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub sha1_application_ids: Vec<String>,
+    /// Log lines as text or as one JSON object per line
+    #[arg(
+        long,
+        value_name = "text|json",
+        env = "EPS_LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: crate::service::LogFormat,
 }
 
 impl ServeArgs {
@@ -185,6 +193,7 @@ impl ServeArgs {
                 sds_role_profile_id: self.sds_role_profile_id.clone(),
             },
             sha1_application_ids: self.sha1_application_ids.clone(),
+            log_format: self.log_format,
         })
     }
 }

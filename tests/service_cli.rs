@@ -60,12 +60,19 @@ fn the_demo_survives_a_closed_stdout() {
 
 #[test]
 fn serve_answers_then_stops_gracefully_on_sigterm() {
+    // Answered requests are logged at debug: asked for here.
     let mut server = Command::new(env!("CARGO_BIN_EXE_eps-translator"))
         .args(["serve", "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+        .env("RUST_LOG", "info,eps_translator::request=debug")
         .stderr(Stdio::piped())
         .spawn()
         .expect("the binary runs");
     let mut log = BufReader::new(server.stderr.take().unwrap()).lines();
+    let warning = log.next().unwrap().unwrap();
+    assert!(
+        warning.contains("WARN") && warning.contains("test-environment"),
+        "{warning}"
+    );
     let first = log.next().unwrap().unwrap();
     let field = |name: &str| {
         first
@@ -125,4 +132,91 @@ fn serve_answers_then_stops_gracefully_on_sigterm() {
         rest.last().is_some_and(|l| l.ends_with("stopped")),
         "{rest:?}"
     );
+}
+
+#[test]
+fn serve_logs_json_lines_naming_refusals_by_fhirpath_and_not_answered_requests() {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_eps-translator"))
+        .args(["serve", "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+        .args(["--log-format", "json"])
+        .env("EPS_FROM_ASID", "999000000001")
+        .env("EPS_TO_ASID", "999000000002")
+        .env("EPS_SDS_USER_ID", "999000000003")
+        .env("EPS_SDS_ROLE_PROFILE_ID", "999000000004")
+        .env_remove("RUST_LOG")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut log = BufReader::new(server.stderr.take().unwrap()).lines();
+    let first: serde_json::Value =
+        serde_json::from_str(&log.next().unwrap().unwrap()).expect("a JSON line");
+    assert_eq!(
+        first["fields"]["message"], "serving",
+        "no warning: every id is set"
+    );
+    let http = first["fields"]["http"].as_str().unwrap().to_string();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut web =
+            eps_translator::service::http_client::HttpClient::connect(http.parse().unwrap())
+                .await
+                .unwrap();
+        let json = [("content-type", "application/fhir+json")];
+        let refused = web
+            .post(
+                "/FHIR/R4/$prepare",
+                &json,
+                br#"{"resourceType": "Bundle", "type": "message"}"#.to_vec(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(refused.status, 400);
+        let example = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/golden/convert/acute_minimal.json"
+        ))
+        .unwrap();
+        assert_eq!(
+            web.post("/FHIR/R4/$prepare", &json, example)
+                .await
+                .unwrap()
+                .status,
+            200
+        );
+        assert_eq!(web.get("/nothing/here").await.unwrap().status, 404);
+        assert_eq!(web.get("/FHIR/R4/$convert").await.unwrap().status, 405);
+    });
+    drop(rt);
+    let killed = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(server.wait().unwrap().success());
+    let lines: Vec<serde_json::Value> = log
+        .map_while(Result::ok)
+        .map(|l| serde_json::from_str(&l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let fields = |l: &serde_json::Value| l["fields"].clone();
+    let rejected = lines
+        .iter()
+        .map(fields)
+        .find(|f| f["outcome"] == "rejected")
+        .unwrap_or_else(|| panic!("no rejected line: {lines:?}"));
+    let problems = rejected["problems"].as_str().unwrap();
+    assert!(problems.contains("@Bundle"), "{problems}");
+    assert!(rejected["response_bytes"].as_u64().unwrap() > 0);
+    assert!(
+        !lines.iter().map(fields).any(|f| f["outcome"] == "ok"),
+        "answered requests are not logged at info: {lines:?}"
+    );
+    for status in [404, 405] {
+        assert!(
+            lines.iter().map(fields).any(|f| f["status"] == status),
+            "{status}: {lines:?}"
+        );
+    }
 }

@@ -217,3 +217,35 @@ async fn an_address_in_use_is_named_in_the_error() {
     );
     running.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_tell_refused_input_from_unsupported_media_and_count_unrouted_requests() {
+    let running = server(|_| {}).await;
+    let mut http = HttpClient::connect(running.http_addr.unwrap())
+        .await
+        .unwrap();
+    let refused = http
+        .post("/FHIR/R4/$convert", &json(), b"{}".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 400);
+    let xml = [("content-type", "application/xml")];
+    let unsupported = http
+        .post("/FHIR/R4/$convert", &xml, b"<a/>".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(unsupported.status, 415);
+    assert_eq!(http.get("/nothing").await.unwrap().status, 404);
+    assert_eq!(http.get("/FHIR/R4/$convert").await.unwrap().status, 405);
+    assert_eq!(http.get("/FHIR/R4/$prepare").await.unwrap().status, 405);
+    let metrics = String::from_utf8(http.get("/metrics").await.unwrap().body).unwrap();
+    for line in [
+        "eps_requests_total{transport=\"http\",rpc=\"Convert\",outcome=\"rejected\"} 1",
+        "eps_requests_total{transport=\"http\",rpc=\"Convert\",outcome=\"unsupported_media_type\"} 1",
+        "eps_http_unrouted_total{status=\"404\"} 1",
+        "eps_http_unrouted_total{status=\"405\"} 2",
+    ] {
+        assert!(metrics.contains(line), "{line} in:\n{metrics}");
+    }
+    running.shutdown().await.unwrap();
+}

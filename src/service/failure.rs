@@ -52,6 +52,9 @@ pub enum Outcome {
     DeadlineExceeded,
     Shed,
     TooLarge,
+    /// An HTTP body in a content type or encoding the façade does not read (415), counted
+    /// apart from refused input (400).
+    UnsupportedMediaType,
     Unimplemented,
     Internal,
     /// The caller went away, or the transport failed, before an answer.
@@ -59,12 +62,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 8] = [
+    pub const ALL: [Outcome; 9] = [
         Outcome::Ok,
         Outcome::Rejected,
         Outcome::DeadlineExceeded,
         Outcome::Shed,
         Outcome::TooLarge,
+        Outcome::UnsupportedMediaType,
         Outcome::Unimplemented,
         Outcome::Internal,
         Outcome::Cancelled,
@@ -77,6 +81,7 @@ impl Outcome {
             Outcome::DeadlineExceeded => "deadline_exceeded",
             Outcome::Shed => "shed",
             Outcome::TooLarge => "too_large",
+            Outcome::UnsupportedMediaType => "unsupported_media_type",
             Outcome::Unimplemented => "unimplemented",
             Outcome::Internal => "internal",
             Outcome::Cancelled => "cancelled",
@@ -87,7 +92,8 @@ impl Outcome {
 impl Failure {
     pub fn outcome(&self) -> Outcome {
         match self {
-            Failure::Rejected(_) | Failure::UnsupportedMediaType(_) => Outcome::Rejected,
+            Failure::Rejected(_) => Outcome::Rejected,
+            Failure::UnsupportedMediaType(_) => Outcome::UnsupportedMediaType,
             Failure::DeadlineExceeded(_) => Outcome::DeadlineExceeded,
             Failure::Busy => Outcome::Shed,
             Failure::TooLarge(_) => Outcome::TooLarge,
@@ -106,6 +112,33 @@ impl Failure {
             Failure::Internal => Code::Internal,
             Failure::Transport(code, _) => *code,
         }
+    }
+
+    /// For the log line of a refused request: each issue's code and where (FHIRPath or XML
+    /// position), never its diagnostics, which may quote the input. At most ten.
+    pub fn problems(&self) -> Option<String> {
+        let Failure::Rejected(rejection) = self else {
+            return None;
+        };
+        let mut out: Vec<String> = rejection
+            .issues
+            .iter()
+            .take(10)
+            .map(|i| {
+                let at: String = i
+                    .expression
+                    .as_deref()
+                    .unwrap_or("-")
+                    .chars()
+                    .take(160)
+                    .collect();
+                format!("{}@{at}", i.code.as_str())
+            })
+            .collect();
+        if rejection.issues.len() > 10 {
+            out.push(format!("and {} more", rejection.issues.len() - 10));
+        }
+        Some(out.join(" "))
     }
 
     /// A one-line summary (the gRPC status message).

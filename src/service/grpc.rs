@@ -68,8 +68,10 @@ impl TranslatorService {
                 Ok(Response::new(resp))
             }
             Err(f) => {
-                observed.finish(f.outcome());
-                Err(f.to_status(input_field))
+                observed.fail(&f);
+                let status = f.to_status(input_field);
+                observed.response_bytes = status.message().len() + status.details().len();
+                Err(status)
             }
         }
     }

@@ -193,8 +193,10 @@ async fn handle(
             ([(header::CONTENT_TYPE, content_type)], bytes).into_response()
         }
         Err(f) => {
-            observed.finish(f.outcome());
-            failure_response(&f)
+            observed.fail(&f);
+            let response = failure_response(&f);
+            observed.response_bytes = body_len(&response);
+            response
         }
     }
 }
@@ -304,7 +306,12 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 /// Another method on an operation: 405 with `Allow: POST` and an OperationOutcome.
-async fn method_not_allowed(method: axum::http::Method) -> Response {
+async fn method_not_allowed(
+    State(shared): State<Arc<Shared>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> Response {
+    unrouted(&shared, 405, &method, &uri);
     let outcome = crate::error::operation_outcome(&[crate::Issue::error(
         crate::IssueCode::NotSupported,
         format!("method {method} is not allowed: this operation takes POST"),
@@ -318,7 +325,12 @@ async fn method_not_allowed(method: axum::http::Method) -> Response {
         .into_response()
 }
 
-async fn not_found() -> Response {
+async fn not_found(
+    State(shared): State<Arc<Shared>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> Response {
+    unrouted(&shared, 404, &method, &uri);
     let outcome = crate::error::operation_outcome(&[crate::Issue::error(
         crate::IssueCode::NotSupported,
         "no such endpoint: the façade serves POST /FHIR/R4/$prepare, POST /FHIR/R4/$convert, POST /FHIR/R4/$verify-signature, GET /_status (/_ping, /_healthcheck) and GET /metrics",
@@ -330,4 +342,35 @@ async fn not_found() -> Response {
         serde_json::to_vec_pretty(&outcome).unwrap_or_default(),
     )
         .into_response()
+}
+
+/// The length of a response body built from bytes in memory.
+fn body_len(response: &Response) -> usize {
+    use axum::body::HttpBody;
+    response
+        .body()
+        .size_hint()
+        .exact()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0)
+}
+
+/// Counts and logs a request that reached no operation; the path is cut to 64 printable
+/// characters so it cannot forge log lines.
+fn unrouted(shared: &Shared, status: u16, method: &axum::http::Method, uri: &axum::http::Uri) {
+    shared.metrics.unrouted(status);
+    let path: String = uri
+        .path()
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(64)
+        .collect();
+    tracing::info!(
+        target: "eps_translator::request",
+        transport = "http",
+        status,
+        method = method.as_str(),
+        path,
+        "no such operation"
+    );
 }

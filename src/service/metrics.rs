@@ -76,6 +76,9 @@ pub struct Metrics {
     buckets: Vec<AtomicU64>,
     sum_nanos: Vec<AtomicU64>,
     in_flight: AtomicI64,
+    /// HTTP requests that reached no operation: 404 (no such path), 405 (wrong method).
+    not_found: AtomicU64,
+    method_not_allowed: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -92,6 +95,8 @@ impl Metrics {
             buckets: zeros(SERIES * (BUCKETS.len() + 1)),
             sum_nanos: zeros(SERIES),
             in_flight: AtomicI64::new(0),
+            not_found: AtomicU64::new(0),
+            method_not_allowed: AtomicU64::new(0),
         }
     }
 
@@ -120,6 +125,16 @@ impl Metrics {
         self.buckets[s * (BUCKETS.len() + 1) + b].fetch_add(1, Ordering::Relaxed);
         let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
         self.sum_nanos[s].fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    /// Counts an HTTP request that reached no operation (404 or 405).
+    pub fn unrouted(&self, status: u16) {
+        let counter = if status == 405 {
+            &self.method_not_allowed
+        } else {
+            &self.not_found
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Requests recorded with this transport, RPC and outcome.
@@ -191,6 +206,14 @@ impl Metrics {
                     "eps_request_duration_seconds_count{{{labels}}} {total}"
                 );
             }
+        }
+        out.push_str(
+            "# HELP eps_http_unrouted_total HTTP requests that reached no operation, by status.\n",
+        );
+        out.push_str("# TYPE eps_http_unrouted_total counter\n");
+        for (status, counter) in [("404", &self.not_found), ("405", &self.method_not_allowed)] {
+            let n = counter.load(Ordering::Relaxed);
+            let _ = writeln!(out, "eps_http_unrouted_total{{status=\"{status}\"}} {n}");
         }
         out.push_str("# HELP eps_requests_in_flight Requests being handled now.\n");
         out.push_str("# TYPE eps_requests_in_flight gauge\n");

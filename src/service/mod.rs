@@ -81,6 +81,8 @@ pub struct Config {
     /// The `nhsd-application-id`s whose `$prepare` on the HTTP façade digests with SHA-1
     /// (the reference's `SHA1_ENABLED_APPLICATION_IDS`); every other caller gets SHA-256.
     pub sha1_application_ids: Vec<String>,
+    /// How `serve` writes its log lines.
+    pub log_format: LogFormat,
 }
 
 impl Default for Config {
@@ -97,6 +99,7 @@ impl Default for Config {
             trust: crate::verify::Trust::new(),
             identities: Identities::default(),
             sha1_application_ids: Vec::new(),
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -360,19 +363,50 @@ pub fn cores() -> usize {
 
 /// Logs to stderr: `RUST_LOG` if set, else `default`.
 pub fn init_logs(default: &str) {
+    init_logs_as(default, LogFormat::Text);
+}
+
+/// How log lines are written on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line (`timestamp`, `level`, `fields`...), for log collectors.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<LogFormat, String> {
+        match text {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(format!("expected text or json, got '{text}'")),
+        }
+    }
+}
+
+/// Starts logging on stderr in `format`, at `default` level unless `RUST_LOG` says otherwise.
+pub fn init_logs_as(default: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+        LogFormat::Json => builder.json().with_ansi(false).try_init(),
+    };
 }
 
 /// `eps-translator serve`: serves until SIGINT or SIGTERM, then shuts down gracefully.
 pub fn serve(config: Config) -> ExitCode {
-    init_logs("info");
+    init_logs_as("info", config.log_format);
     let test_ids = config.identities.test_values_in_force();
     if !test_ids.is_empty() {
         tracing::warn!(

@@ -3,7 +3,7 @@
 //! or dropped because the caller went away).
 
 use super::admission::Admission;
-use super::failure::Outcome;
+use super::failure::{Failure, Outcome};
 use super::metrics::{Metrics, Rpc, Transport};
 use crate::datetime::Instant;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -140,6 +140,8 @@ pub struct Observed {
     /// Stream items handled (for a stream's line).
     pub items: Option<u64>,
     outcome: Option<Outcome>,
+    /// A refused request's issue codes and FHIRPaths ([`Failure::problems`]).
+    problems: Option<String>,
 }
 
 impl Observed {
@@ -155,6 +157,7 @@ impl Observed {
             response_bytes: 0,
             items: None,
             outcome: None,
+            problems: None,
         }
     }
 
@@ -165,6 +168,12 @@ impl Observed {
 
     pub fn finish(&mut self, outcome: Outcome) {
         self.outcome = Some(outcome);
+    }
+
+    /// Finishes with a failure, keeping what the log line may say of it.
+    pub fn fail(&mut self, failure: &Failure) {
+        self.outcome = Some(failure.outcome());
+        self.problems = failure.problems();
     }
 
     pub fn elapsed(&self) -> Duration {
@@ -181,17 +190,30 @@ impl Drop for Observed {
         if self.rpc != Rpc::ConvertStream || self.items.is_none() {
             m.record(self.transport, self.rpc, outcome, elapsed);
         }
-        tracing::info!(
-            target: "eps_translator::request",
-            transport = self.transport.as_str(),
-            rpc = self.rpc.as_str(),
-            outcome = outcome.as_str(),
-            duration_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-            request_bytes = self.request_bytes,
-            response_bytes = self.response_bytes,
-            items = self.items,
-            request_id = self.ids.request_id.as_deref(),
-            correlation_id = self.ids.correlation_id.as_deref(),
-        );
+        // A line per answered request would be most of the log under load: those are at
+        // debug (`RUST_LOG=eps_translator::request=debug`); every other outcome at info.
+        macro_rules! line {
+            ($level:expr) => {
+                tracing::event!(
+                    target: "eps_translator::request",
+                    $level,
+                    transport = self.transport.as_str(),
+                    rpc = self.rpc.as_str(),
+                    outcome = outcome.as_str(),
+                    duration_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+                    request_bytes = self.request_bytes,
+                    response_bytes = self.response_bytes,
+                    items = self.items,
+                    problems = self.problems.as_deref(),
+                    request_id = self.ids.request_id.as_deref(),
+                    correlation_id = self.ids.correlation_id.as_deref(),
+                )
+            };
+        }
+        if outcome == Outcome::Ok {
+            line!(tracing::Level::DEBUG);
+        } else {
+            line!(tracing::Level::INFO);
+        }
     }
 }
