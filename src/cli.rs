@@ -366,26 +366,12 @@ fn run_c14n(
     };
     let text = match std::str::from_utf8(&input) {
         Ok(t) => t,
-        Err(e) => {
-            return refused_xml(&format!(
-                "input is not valid UTF-8 (invalid byte at offset {})",
-                e.valid_up_to()
-            ))
-        }
+        Err(e) => return rejected(&crate::fhir::not_utf8(&input, e)),
     };
     match crate::c14n::canonicalize(text, &options) {
         Ok(bytes) => write_stdout(&bytes),
-        Err(e) => rejected(&Rejection::from(&e)),
+        Err(e) => rejected(&e.to_rejection(text)),
     }
-}
-
-fn refused_xml(message: &str) -> ExitCode {
-    let rejection = Rejection::single(crate::error::Issue::error(
-        crate::error::IssueCode::Structure,
-        message,
-        None,
-    ));
-    rejected(&rejection)
 }
 
 fn run_verify(args: &TrustArgs, file: &str) -> ExitCode {

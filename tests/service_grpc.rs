@@ -271,9 +271,12 @@ async fn a_non_utf8_body_is_invalid_argument_naming_the_offset() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    assert_eq!(
-        status.message(),
-        "input rejected: error (structure): input is not valid UTF-8 (invalid byte at offset 34)"
+    assert!(
+        status.message().starts_with(
+            "input rejected: error (structure): input is not valid UTF-8: invalid byte at line 1, column 35 (byte offset 34)"
+        ),
+        "{}",
+        status.message()
     );
     let violations = status
         .get_error_details()
@@ -281,7 +284,7 @@ async fn a_non_utf8_body_is_invalid_argument_naming_the_offset() {
         .unwrap()
         .field_violations
         .clone();
-    assert_eq!(violations[0].field, "bundle_json");
+    assert_eq!(violations[0].field, "1:35", "the place of the invalid byte");
     // The same for XML.
     let status = client
         .canonicalize(v1::CanonicalizeRequest {
@@ -294,7 +297,7 @@ async fn a_non_utf8_body_is_invalid_argument_naming_the_offset() {
     assert!(
         status
             .message()
-            .contains("not valid UTF-8 (invalid byte at offset 3)"),
+            .contains("not valid UTF-8: invalid byte at line 1, column 4 (byte offset 3)"),
         "{}",
         status.message()
     );

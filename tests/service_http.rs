@@ -195,7 +195,9 @@ async fn refusals_are_400_with_the_operation_outcome_and_other_errors_have_their
     for line in [
         "eps_requests_total{transport=\"http\",rpc=\"Convert\",outcome=\"rejected\"} 4",
         "eps_requests_total{transport=\"http\",rpc=\"Convert\",outcome=\"too_large\"} 1",
-        "eps_requests_total{transport=\"http\",rpc=\"Prepare\",outcome=\"rejected\"} 2",
+        "eps_requests_total{transport=\"http\",rpc=\"Prepare\",outcome=\"rejected\"} 1",
+        "eps_requests_total{transport=\"http\",rpc=\"Prepare\",outcome=\"unsupported_media_type\"} 1",
+        "eps_http_unrouted_total{status=\"404\"} 1",
         "eps_request_duration_seconds_count{transport=\"http\",rpc=\"Convert\"} 5",
         "eps_requests_in_flight 0",
     ] {

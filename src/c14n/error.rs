@@ -168,15 +168,69 @@ impl C14nError {
     }
 }
 
-impl From<&C14nError> for crate::error::Rejection {
-    /// The refusal of a document: `too-costly` for the cost limits, `structure` otherwise.
-    fn from(e: &C14nError) -> Self {
-        let code = if e.is_too_costly() {
+impl C14nError {
+    /// Where in `text` (the document that was parsed) the problem is, when it has a place.
+    /// roxmltree reports the end-of-input errors (an unclosed root, a truncated document) at
+    /// `1:1`; they are placed at the end of the text instead.
+    pub fn position(&self, text: &str) -> Option<Pos> {
+        use roxmltree::Error as X;
+        match self {
+            C14nError::Parse(e) => match e {
+                X::NoRootNode | X::UnclosedRootNode | X::UnexpectedEndOfStream => {
+                    Some(Pos::at(text, text.len()))
+                }
+                X::DtdDetected => Some(Pos::at(text, text.find("<!DOCTYPE").unwrap_or(0))),
+                X::NodesLimitReached | X::AttributesLimitReached | X::NamespacesLimitReached => {
+                    None
+                }
+                other => {
+                    let p = other.pos();
+                    Some(Pos {
+                        line: p.row,
+                        col: p.col,
+                    })
+                }
+            },
+            C14nError::Malformed { pos, .. }
+            | C14nError::TooDeep { pos, .. }
+            | C14nError::TooManyAttributes { pos, .. }
+            | C14nError::TooManyNamespaces { pos, .. }
+            | C14nError::EntityExpansion { pos, .. }
+            | C14nError::ExternalEntity { pos, .. }
+            | C14nError::Dtd { pos, .. }
+            | C14nError::LoneCarriageReturn { pos }
+            | C14nError::RelativeNamespaceUri { pos, .. } => Some(*pos),
+            _ => None,
+        }
+    }
+
+    /// The refusal of `text`: `too-costly` for the cost limits, `structure` otherwise, with
+    /// the `line:column` as the issue's expression where the problem has a place.
+    pub fn to_rejection(&self, text: &str) -> crate::error::Rejection {
+        crate::error::Rejection::single(crate::error::Issue::error(
+            self.issue_code(),
+            self.to_string(),
+            self.position(text).map(|p| p.to_string()),
+        ))
+    }
+
+    fn issue_code(&self) -> crate::error::IssueCode {
+        if self.is_too_costly() {
             crate::error::IssueCode::TooCostly
         } else {
             crate::error::IssueCode::Structure
-        };
-        crate::error::Rejection::single(crate::error::Issue::error(code, e.to_string(), None))
+        }
+    }
+}
+
+impl From<&C14nError> for crate::error::Rejection {
+    /// The refusal of a document, without its position (see [`C14nError::to_rejection`]).
+    fn from(e: &C14nError) -> Self {
+        crate::error::Rejection::single(crate::error::Issue::error(
+            e.issue_code(),
+            e.to_string(),
+            None,
+        ))
     }
 }
 

@@ -130,21 +130,23 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for FirstTypedVisitor<'a> {
 }
 
 /// The refusal of input that is not UTF-8, saying where the first bad byte is.
-pub fn not_utf8(e: std::str::Utf8Error) -> Rejection {
+pub fn not_utf8(input: &[u8], e: std::str::Utf8Error) -> Rejection {
+    let offset = e.valid_up_to();
+    // The bytes before the first invalid one are valid UTF-8.
+    let before = std::str::from_utf8(&input[..offset]).unwrap_or("");
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
     Rejection::single(Issue::error(
         IssueCode::Structure,
-        format!(
-            "input is not valid UTF-8 (invalid byte at offset {})",
-            e.valid_up_to()
-        ),
-        None,
+        format!("input is not valid UTF-8: invalid byte at line {line}, column {col} (byte offset {offset})"),
+        Some(format!("{line}:{col}")),
     ))
 }
 
 /// Checks that the input is UTF-8 and within the size bound.
 pub fn input_text(bytes: &[u8]) -> Result<&str, Rejection> {
     check_size(bytes)?;
-    std::str::from_utf8(bytes).map_err(not_utf8)
+    std::str::from_utf8(bytes).map_err(|e| not_utf8(bytes, e))
 }
 
 /// Refuses input over [`MAX_BUNDLE_BYTES`].
@@ -314,7 +316,7 @@ impl<'a> Bundle<'a> {
                 return Ok((bundle, compact));
             }
         }
-        let text = std::str::from_utf8(input).map_err(not_utf8)?;
+        let text = std::str::from_utf8(input).map_err(|e| not_utf8(input, e))?;
         Self::parse_two_pass(text).map(|bundle| (bundle, text))
     }
 
@@ -534,7 +536,7 @@ mod tests {
         let refused = Bundle::read(bad, &mut buffer).unwrap_err();
         let message = &refused.issues[0].diagnostics;
         assert!(
-            message.contains(&format!("invalid byte at offset {offset}")),
+            message.contains(&format!("(byte offset {offset})")),
             "{message}"
         );
         // A lead byte before a line feed, a continuation byte after indentation, and valid

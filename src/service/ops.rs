@@ -98,16 +98,7 @@ pub fn verify(
 /// XML → canonical bytes (`Canonicalize`).
 pub fn canonicalize(req: &v1::CanonicalizeRequest) -> Result<v1::CanonicalizeResponse, Failure> {
     let mode: v1::C14nMode = pb::enum_field(req.mode, "mode")?;
-    let text = std::str::from_utf8(&req.xml).map_err(|e| {
-        Rejection::at(
-            IssueCode::Structure,
-            "xml",
-            format!(
-                "input is not valid UTF-8 (invalid byte at offset {})",
-                e.valid_up_to()
-            ),
-        )
-    })?;
+    let text = std::str::from_utf8(&req.xml).map_err(|e| crate::fhir::not_utf8(&req.xml, e))?;
     let mut options = crate::c14n::Options::new(mode.into());
     options
         .inclusive_prefixes
@@ -120,7 +111,7 @@ pub fn canonicalize(req: &v1::CanonicalizeRequest) -> Result<v1::CanonicalizeRes
         .collect();
     namespaces.sort();
     options.namespaces = namespaces;
-    let canonical = crate::c14n::canonicalize(text, &options).map_err(|e| Rejection::from(&e))?;
+    let canonical = crate::c14n::canonicalize(text, &options).map_err(|e| e.to_rejection(text))?;
     Ok(v1::CanonicalizeResponse { canonical })
 }
 

@@ -79,7 +79,7 @@ pub fn input_text(bytes: &[u8]) -> Result<&str, Rejection> {
             None,
         )));
     }
-    let text = std::str::from_utf8(bytes).map_err(crate::fhir::not_utf8)?;
+    let text = std::str::from_utf8(bytes).map_err(|e| crate::fhir::not_utf8(bytes, e))?;
     Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
 

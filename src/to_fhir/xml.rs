@@ -21,26 +21,13 @@ pub type Result<T> = std::result::Result<T, Rejection>;
 pub fn parse(text: &str) -> Result<Document<'_>> {
     crate::c14n::parse_document_without_dtd(text).map_err(|e| {
         if let crate::c14n::C14nError::Parse(roxmltree::Error::DtdDetected) = e {
-            let at = text.find("<!DOCTYPE").unwrap_or(0);
-            let line = text[..at].matches('\n').count() + 1;
-            let line_start = text[..at].rfind('\n').map_or(0, |nl| nl + 1);
-            let col = text[line_start..at].chars().count() + 1;
             return Rejection::single(Issue::error(
                 IssueCode::Structure,
                 "a document type declaration (DTD) is not accepted in HL7 v3 input: entities are never expanded",
-                Some(format!("{line}:{col}")),
+                e.position(text).map(|p| p.to_string()),
             ));
         }
-        let position = match &e {
-            crate::c14n::C14nError::Parse(p) => Some(p.pos().to_string()),
-            _ => None,
-        };
-        let code = if e.is_too_costly() {
-            IssueCode::TooCostly
-        } else {
-            IssueCode::Structure
-        };
-        Rejection::single(Issue::error(code, e.to_string(), position))
+        e.to_rejection(text)
     })
 }
 
