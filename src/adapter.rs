@@ -51,3 +51,26 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     };
     std::time::Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
 }
+
+/// Parses a listen or target address: `IP:PORT`, `HOST:PORT` (resolved, the first address
+/// wins: `localhost:50051`), or a URL `http://HOST:PORT[/]`.
+pub fn parse_address(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let bare = text.trim();
+    let bare = bare.strip_prefix("http://").unwrap_or(bare);
+    if bare.starts_with("https://") {
+        return Err(format!(
+            "'{text}': TLS is not spoken here; use http:// or HOST:PORT"
+        ));
+    }
+    let bare = bare.trim_end_matches('/');
+    if let Ok(addr) = bare.parse() {
+        return Ok(addr);
+    }
+    let mut addrs = bare
+        .to_socket_addrs()
+        .map_err(|e| format!("'{text}': expected HOST:PORT or http://HOST:PORT ({e})"))?;
+    addrs
+        .next()
+        .ok_or_else(|| format!("'{text}': the name resolves to no address"))
+}

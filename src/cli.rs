@@ -4,7 +4,7 @@
 //! Exit status: 0 success; 1 input rejected (OperationOutcome JSON on stdout, a one-line
 //! summary on stderr); 2 usage error (clap's own, or an unreadable file).
 
-pub use crate::adapter::{now, parse_duration, read_input};
+pub use crate::adapter::{now, parse_address, parse_duration, read_input};
 use crate::context::Context;
 use crate::datetime::Instant;
 use crate::error::Rejection;
@@ -17,12 +17,24 @@ use std::process::ExitCode;
 #[command(
     name = "eps-translator",
     version,
-    about = "Translate NHS EPS messages between FHIR R4 and HL7 v3"
+    about = "Translate NHS EPS messages between FHIR R4 and HL7 v3",
+    after_help = EXIT_STATUS
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The exit statuses, shown by `--help`.
+pub const EXIT_STATUS: &str = "Exit status:
+  0  success
+  1  input refused (the OperationOutcome on stdout, a summary on stderr); for verify, a
+     prescription whose signature is not valid; for loadtest, errors during the run
+  2  usage error (a bad flag or flag value)
+  3  the input file cannot be read, or the output cannot be written";
+
+/// The exit status of an input that cannot be read or an output that cannot be written.
+const EXIT_IO: u8 = 3;
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -55,7 +67,7 @@ pub enum Command {
     /// Any XML → its canonical bytes (C14N 1.0 / exclusive C14N) on stdout
     C14n {
         /// exc | exc-with-comments | c14n10 | c14n10-with-comments
-        #[arg(long)]
+        #[arg(long, default_value = "exc")]
         mode: String,
         /// InclusiveNamespaces prefix list for exclusive modes (`#default` for the default namespace)
         #[arg(long, value_delimiter = ',')]
@@ -83,6 +95,12 @@ pub enum Command {
         show: Option<String>,
         #[command(flatten)]
         context: ContextArgs,
+        /// Refuse (instead of warn about) a prescription id with a wrong check character
+        #[arg(long)]
+        strict: bool,
+        /// Print warnings and the FHIRPaths not carried over to stderr
+        #[arg(long)]
+        report: bool,
         /// The Bundle JSON file, or - for stdin
         file: String,
     },
@@ -109,10 +127,10 @@ pub enum Command {
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
     /// gRPC listen address
-    #[arg(long, value_name = "ADDR", default_value = crate::service::DEFAULT_GRPC_ADDR)]
+    #[arg(long, value_name = "ADDR", default_value = crate::service::DEFAULT_GRPC_ADDR, value_parser = parse_address)]
     pub grpc: std::net::SocketAddr,
     /// HTTP façade listen address (POST /FHIR/R4/$prepare, $convert; GET /_status, /metrics)
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", value_parser = parse_address)]
     pub http: Option<std::net::SocketAddr>,
     /// Largest request message or body, bytes
     #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024)]
@@ -328,12 +346,28 @@ fn rejected(rejection: &Rejection) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// An input that cannot be read or an output that cannot be written.
+fn io_error(message: &str) -> ExitCode {
+    eprintln!("eps-translator: {message}");
+    ExitCode::from(EXIT_IO)
+}
+
 fn write_stdout(bytes: &[u8]) -> ExitCode {
     let mut out = std::io::stdout().lock();
     match out.write_all(bytes).and_then(|_| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => usage_error(&format!("cannot write output: {e}")),
+        Err(e) => io_error(&format!("cannot write output: {e}")),
+    }
+}
+
+/// Prints the warnings of a translation and, with `--report`, the paths not carried over.
+fn print_report(issues: &[crate::Issue], not_carried: Option<&[String]>) {
+    for issue in issues {
+        eprintln!("eps-translator: {issue}");
+    }
+    for path in not_carried.unwrap_or_default() {
+        eprintln!("eps-translator: not carried over: {path}");
     }
 }
 
@@ -349,6 +383,7 @@ fn run_c14n(
             "--mode: expected exc, exc-with-comments, c14n10 or c14n10-with-comments, got '{mode}'"
         ));
     };
+    let namespaces_given = !namespaces.is_empty();
     let mut options = crate::c14n::Options::new(mode);
     options.inclusive_prefixes = prefixes;
     options.subtree = subtree.as_deref();
@@ -362,7 +397,7 @@ fn run_c14n(
     }
     let input = match read_input(file) {
         Ok(b) => b,
-        Err(e) => return usage_error(&e),
+        Err(e) => return io_error(&e),
     };
     let text = match std::str::from_utf8(&input) {
         Ok(t) => t,
@@ -370,6 +405,14 @@ fn run_c14n(
     };
     match crate::c14n::canonicalize(text, &options) {
         Ok(bytes) => write_stdout(&bytes),
+        Err(e @ crate::c14n::C14nError::NoMatch { .. }) if !namespaces_given => {
+            let mut rejection = e.to_rejection(text);
+            rejection.issues[0].diagnostics.push_str(
+                "; an element in a namespace matches only a prefixed name whose prefix --ns binds \
+                 (e.g. --subtree //hl7:ParentPrescription --ns hl7=urn:hl7-org:v3)",
+            );
+            rejected(&rejection)
+        }
         Err(e) => rejected(&e.to_rejection(text)),
     }
 }
@@ -381,7 +424,7 @@ fn run_verify(args: &TrustArgs, file: &str) -> ExitCode {
     };
     let input = match read_input(file) {
         Ok(b) => b,
-        Err(e) => return usage_error(&e),
+        Err(e) => return io_error(&e),
     };
     let report = match crate::verify::verify(&input, &trust, at) {
         Ok(r) => r,
@@ -390,7 +433,7 @@ fn run_verify(args: &TrustArgs, file: &str) -> ExitCode {
     let body = serde_json::to_string_pretty(&report.to_json()).unwrap_or_default();
     if let Err(e) = writeln!(std::io::stdout().lock(), "{body}") {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return usage_error(&format!("cannot write output: {e}"));
+            return io_error(&format!("cannot write output: {e}"));
         }
     }
     if report.prescriptions.is_empty() {
@@ -425,7 +468,7 @@ fn run_to_fhir(args: &TrustArgs, no_verify: bool, file: &str) -> ExitCode {
     };
     let input = match read_input(file) {
         Ok(b) => b,
-        Err(e) => return usage_error(&e),
+        Err(e) => return io_error(&e),
     };
     match crate::to_fhir::to_fhir_with(&input, &signatures) {
         Ok(json) => write_stdout(json.as_bytes()),
@@ -460,6 +503,8 @@ pub fn run(cli: Cli) -> ExitCode {
             signing_time,
             show,
             context,
+            strict,
+            report,
             file,
         } => {
             let Some(algorithm) = crate::signing::DigestAlgorithm::from_name(&algorithm) else {
@@ -471,19 +516,23 @@ pub fn run(cli: Cli) -> ExitCode {
             if signing_time.is_some() {
                 args.creation_time = signing_time;
             }
-            let ctx = match args.to_context() {
+            let mut ctx = match args.to_context() {
                 Ok(c) => c,
                 Err(e) => return usage_error(&e.replace("--creation-time", "--signing-time")),
             };
+            ctx.strict = strict;
             let input = match read_input(&file) {
                 Ok(b) => b,
-                Err(e) => return usage_error(&e),
+                Err(e) => return io_error(&e),
             };
             match crate::signing::prepare(&input, algorithm, &ctx) {
                 Ok(p) => {
-                    for issue in &p.issues {
-                        eprintln!("eps-translator: {issue}");
-                    }
+                    let not_carried = report.then(|| {
+                        std::str::from_utf8(&input)
+                            .map(crate::translate::report::not_carried)
+                            .unwrap_or_default()
+                    });
+                    print_report(&p.issues, not_carried.as_deref());
                     match show.as_deref() {
                         None => write_stdout(format!("{}\n", p.parameters_json).as_bytes()),
                         Some("fragments") => write_stdout(&p.fragments_c14n),
@@ -509,18 +558,11 @@ pub fn run(cli: Cli) -> ExitCode {
             ctx.strict = strict;
             let input = match read_input(&file) {
                 Ok(b) => b,
-                Err(e) => return usage_error(&e),
+                Err(e) => return io_error(&e),
             };
             match crate::translate::convert(&input, &ctx) {
                 Ok(t) => {
-                    for issue in &t.issues {
-                        eprintln!("eps-translator: {issue}");
-                    }
-                    if report {
-                        for path in &t.not_carried {
-                            eprintln!("eps-translator: not carried over: {path}");
-                        }
-                    }
+                    print_report(&t.issues, report.then_some(t.not_carried.as_slice()));
                     write_stdout(t.xml.as_bytes())
                 }
                 Err(r) => rejected(&r),

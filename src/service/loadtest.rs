@@ -23,6 +23,10 @@ enum Kind {
     Convert,
     Prepare,
     Canonicalize,
+    ToFhir,
+    /// Prepare requests as items of one long-lived `ConvertStream` per caller, each item
+    /// sent when the previous result has arrived.
+    Stream,
     HttpPrepare,
     HttpConvert,
 }
@@ -33,6 +37,8 @@ impl Kind {
             "convert" => Kind::Convert,
             "prepare" => Kind::Prepare,
             "canonicalize" => Kind::Canonicalize,
+            "to-fhir" => Kind::ToFhir,
+            "stream" => Kind::Stream,
             "http-prepare" => Kind::HttpPrepare,
             "http-convert" => Kind::HttpConvert,
             _ => return None,
@@ -47,7 +53,8 @@ impl Kind {
 /// `loadtest`'s flags.
 #[derive(Args, Debug, Clone)]
 pub struct LoadtestArgs {
-    /// The RPC to call: convert, prepare, canonicalize, http-prepare or http-convert
+    /// The RPC to call: convert, prepare, canonicalize, to-fhir, stream (prepare items on
+    /// one ConvertStream per caller), http-prepare or http-convert
     #[arg(long, default_value = "prepare")]
     pub rpc: String,
     /// Concurrent callers
@@ -56,9 +63,9 @@ pub struct LoadtestArgs {
     /// How long to run (e.g. 20s, 500ms, 1m)
     #[arg(long, default_value = "20s", value_parser = parse_duration)]
     pub duration: std::time::Duration,
-    /// A running server's gRPC address (or HTTP address for http-*); default: start one
-    /// in-process on a free loopback port
-    #[arg(long, value_name = "ADDR")]
+    /// A running server's gRPC address (or HTTP address for http-*): HOST:PORT, or a URL such
+    /// as http://localhost:8080; default: start one in-process on a free loopback port
+    #[arg(long, value_name = "ADDR", value_parser = crate::adapter::parse_address)]
     pub target: Option<std::net::SocketAddr>,
     /// HTTP/2 connections the callers share (gRPC)
     #[arg(long, default_value_t = 4)]
@@ -107,7 +114,7 @@ pub fn run(args: &LoadtestArgs) -> ExitCode {
     super::init_logs("warn");
     let Some(kind) = Kind::from_name(&args.rpc) else {
         eprintln!(
-            "eps-translator: --rpc: expected convert, prepare, canonicalize, http-prepare or http-convert, got '{}'",
+            "eps-translator: --rpc: expected convert, prepare, canonicalize, to-fhir, stream, http-prepare or http-convert, got '{}'",
             args.rpc
         );
         return ExitCode::from(2);
@@ -117,10 +124,10 @@ pub fn run(args: &LoadtestArgs) -> ExitCode {
             Ok(b) => b,
             Err(e) => {
                 eprintln!("eps-translator: {e}");
-                return ExitCode::from(2);
+                return ExitCode::from(3);
             }
         },
-        None if kind == Kind::Canonicalize => {
+        None if matches!(kind, Kind::Canonicalize | Kind::ToFhir) => {
             let ctx = crate::Context::new(crate::adapter::now());
             match crate::translate::convert(super::demo::EXAMPLE_BUNDLE, &ctx) {
                 Ok(t) => t.xml.into_bytes(),
@@ -260,6 +267,10 @@ type Answer = Result<Vec<u8>, String>;
 
 enum Caller {
     Grpc(TranslatorClient<Channel>),
+    Stream {
+        items: tokio::sync::mpsc::Sender<v1::StreamItem>,
+        results: tonic::Streaming<v1::StreamResult>,
+    },
     Http(HttpClient),
 }
 
@@ -289,6 +300,14 @@ impl Caller {
                         .await
                         .map(|r| r.into_inner().fragments_c14n)
                         .map_err(status),
+                    Kind::ToFhir => client
+                        .to_fhir(v1::ToFhirRequest {
+                            hl7v3_xml: String::from_utf8_lossy(body).into_owned(),
+                            ..Default::default()
+                        })
+                        .await
+                        .map(|r| r.into_inner().fhir_json)
+                        .map_err(status),
                     _ => client
                         .canonicalize(v1::CanonicalizeRequest {
                             xml: body.to_vec(),
@@ -297,6 +316,29 @@ impl Caller {
                         .await
                         .map(|r| r.into_inner().canonical)
                         .map_err(status),
+                }
+            }
+            Caller::Stream { items, results } => {
+                let item = v1::StreamItem {
+                    correlation_id: String::new(),
+                    request: Some(v1::stream_item::Request::Prepare(v1::PrepareRequest {
+                        bundle_json: body.to_vec(),
+                        signing_time: Some(pinned_time()),
+                        ..Default::default()
+                    })),
+                };
+                items
+                    .send(item)
+                    .await
+                    .map_err(|_| "the stream closed".to_string())?;
+                match results.message().await {
+                    Ok(Some(v1::StreamResult {
+                        result: Some(v1::stream_result::Result::Prepare(p)),
+                        ..
+                    })) => Ok(p.fragments_c14n),
+                    Ok(Some(other)) => Err(format!("stream item: {:?}", other.result)),
+                    Ok(None) => Err("the stream ended".to_string()),
+                    Err(s) => Err(format!("{:?}: {}", s.code(), s.message())),
                 }
             }
             Caller::Http(client) => {
@@ -398,7 +440,9 @@ async fn load(
             tally
         }));
     }
-    // Progress, once a second, on stderr.
+    // Progress, once a second, on stderr: rewritten in place on a terminal, a line each
+    // otherwise (a log file gets no carriage returns).
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut last = 0;
     while start.elapsed() < duration {
         let left = duration.saturating_sub(start.elapsed());
@@ -407,17 +451,24 @@ async fn load(
         let rss = rss_kib().map_or(String::new(), |k| {
             format!("  RSS {:.1} MiB", k as f64 / 1024.0)
         });
-        eprint!(
-            "\r  {:>4.0} s  {now:>9} ok  {:>7} req/s  {} errors{rss}   ",
+        let line = format!(
+            "  {:>4.0} s  {now:>9} ok  {:>7} req/s  {} errors{rss}",
             start.elapsed().as_secs_f64(),
             now - last,
             failed.load(Ordering::Relaxed)
         );
+        if terminal {
+            eprint!("\r{line}   ");
+        } else {
+            eprintln!("{line}");
+        }
         last = now;
     }
     stop.store(true, Ordering::Relaxed);
     let elapsed = start.elapsed();
-    eprintln!();
+    if terminal {
+        eprintln!();
+    }
     let mut latencies = Vec::new();
     let mut errors = BTreeMap::new();
     for t in tasks {
@@ -441,6 +492,15 @@ async fn new_caller(
             .await
             .map(Caller::Http)
             .map_err(|e| format!("cannot connect to {target}: {e}"))
+    } else if kind == Kind::Stream {
+        let mut client = TranslatorClient::new(channels[i % channels.len()].clone());
+        let (items, rx) = tokio::sync::mpsc::channel(1);
+        let results = client
+            .convert_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await
+            .map_err(|s| format!("cannot open a stream: {:?}: {}", s.code(), s.message()))?
+            .into_inner();
+        Ok(Caller::Stream { items, results })
     } else {
         Ok(Caller::Grpc(TranslatorClient::new(
             channels[i % channels.len()].clone(),
