@@ -1,8 +1,9 @@
 //! The command-line adapter: flags to a [`Context`], files to bytes, results to stdout and
 //! exit codes. No translation logic lives here.
 //!
-//! Exit status: 0 success; 1 input rejected (OperationOutcome JSON on stdout, a one-line
-//! summary on stderr); 2 usage error (clap's own, or an unreadable file).
+//! Exit status ([`EXIT_STATUS`]): 0 success; 1 input rejected (OperationOutcome JSON on
+//! stdout, a one-line summary on stderr); 2 usage error (clap's own, or a bad flag value);
+//! 3 an input that cannot be read or an output that cannot be written.
 
 pub use crate::adapter::{now, parse_address, parse_duration, read_input};
 use crate::context::Context;
@@ -129,7 +130,8 @@ pub struct ServeArgs {
     /// gRPC listen address
     #[arg(long, value_name = "ADDR", default_value = crate::service::DEFAULT_GRPC_ADDR, value_parser = parse_address)]
     pub grpc: std::net::SocketAddr,
-    /// HTTP façade listen address (POST /FHIR/R4/$prepare, $convert; GET /_status, /metrics)
+    /// HTTP façade listen address (POST /FHIR/R4/$prepare, $convert, $verify-signature; GET
+    /// /_status, /_ping, /_healthcheck, /metrics)
     #[arg(long, value_name = "ADDR", value_parser = parse_address)]
     pub http: Option<std::net::SocketAddr>,
     /// Largest request message or body, bytes

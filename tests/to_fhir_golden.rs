@@ -3,7 +3,7 @@
 //! back and compared with `golden/to-fhir/NAME.json`, and its signature fragments must
 //! survive `prepare(to_fhir(xml))`.
 //!
-//! Regenerate the expected files: `UPDATE_EXPECT=1 cargo test --test to_fhir_golden`, then
+//! Regenerate the expected files: `UPDATE_EXPECT=1 cargo test --profile release-quick --test to_fhir_golden`, then
 //! review the git diff.
 
 use eps_translator::datetime::Instant;

@@ -15,7 +15,7 @@ pub type Str<'a> = Cow<'a, str>;
 
 /// Deserializers for `Option<Str>` and `Vec<Str>` fields that borrow from the input (with
 /// `#[serde(borrow, default, deserialize_with = "borrowed::option")]`); a string that holds
-/// escapes is unescaped into an owned copy, as before.
+/// escapes is unescaped into an owned copy.
 pub mod borrowed {
     use super::Str;
     use serde::{Deserialize, Deserializer};

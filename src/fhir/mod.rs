@@ -2,8 +2,8 @@
 //! into typed structs that borrow from the input.
 //!
 //! A [`Bundle`] keeps its entries in input order together with their `fullUrl`s, so
-//! references resolve by `fullUrl` (`urn:uuid:…`), by `Type/id`, or by identifier, as the
-//! reference implementation resolves them.
+//! references resolve only to an entry's `fullUrl`, exactly as the reference resolves them (a
+//! `Type/id` or identifier-only reference does not resolve).
 
 pub mod datatypes;
 pub mod resources;
@@ -422,8 +422,8 @@ impl<'a> Bundle<'a> {
 /// The result means the same JSON, and is invalid exactly when `text` is: a line feed in
 /// valid JSON is whitespace between tokens (a string cannot hold a raw one), so what follows
 /// it is whitespace too; in a string that holds a raw line feed, which JSON refuses, the line
-/// feed itself stays and is refused as before. The bytes dropped are ASCII, so every cut is
-/// on a character boundary.
+/// feed itself stays and is refused as it would be in `text`. The bytes dropped are ASCII,
+/// so every cut is on a character boundary.
 pub fn without_indentation<'t>(text: &'t str, buffer: &'t mut String) -> &'t str {
     // Always UTF-8 (only whole ASCII characters were dropped); were it not, the text as
     // given still reads the same, only slower.

@@ -33,7 +33,8 @@ pub enum Failure {
     Busy,
     /// A message larger than the server's maximum. `RESOURCE_EXHAUSTED`, HTTP 413.
     TooLarge(String),
-    /// The RPC's core has not landed yet. `UNIMPLEMENTED`, HTTP 501.
+    /// An RPC the server does not implement (no current RPC returns it). `UNIMPLEMENTED`,
+    /// HTTP 501.
     Unimplemented(&'static str),
     /// A fault of ours (a panic in the core, a lost worker). `INTERNAL`, HTTP 500. The message
     /// is generic: it never carries input data or internals.

@@ -1,5 +1,5 @@
 //! Checks run before translation, as the reference's bundle validator runs them, plus the
-//! prescription id check character (ISO 7064 Mod 37-2) that today only Spine checks.
+//! prescription id check character (ISO 7064 Mod 37-2) that otherwise only Spine checks.
 //!
 //! Every failing check adds an issue; the Bundle is refused if any is an error. The
 //! agreement checks compare the MedicationRequests' JSON, so the original text of numbers
