@@ -520,6 +520,72 @@ cases["effective_time_from_validity_start_without_seconds_refused"] = b
 b = signed(base(), SIG.format(inner="")); res(b, "Provenance")["signature"][0]["when"] = "2022-01-31T23:30:00-02:00"
 cases["author_time_from_signature_across_midnight"] = b
 
+# --- Release requests (Parameters, Task/$release): a fictional dispenser, not a Bundle ---
+JOB_ROLE_CODE = "https://fhir.nhs.uk/CodeSystem/NHSDigital-SDS-JobRoleCode"
+
+
+def release(group=None):
+    """A release request by a fictional dispenser; with `group`, a patient release of it."""
+    p = {"resourceType": "Parameters", "id": "release-1", "parameter": [
+        {"name": "owner", "resource": {
+            "resourceType": "Organization", "id": "owner",
+            "identifier": [{"system": ODS, "value": "FXP01"}],
+            "name": "Example Community Pharmacy",
+            "address": [{"use": "work", "line": ["1 High Street", "Exampleton"], "city": "Sampleshire", "postalCode": "EX1 2MP"}],
+            "telecom": [{"system": "phone", "use": "work", "value": "0100 000 0001"}]}},
+        {"name": "status", "valueCode": "accepted"},
+        {"name": "agent", "resource": {
+            "resourceType": "PractitionerRole", "id": "agent",
+            "identifier": [{"system": "https://fhir.nhs.uk/Id/sds-role-profile-id", "value": "100000000001"}],
+            "practitioner": {"identifier": {"system": "https://fhir.nhs.uk/Id/sds-user-id", "value": "200000000002"},
+                             "display": "Alex Dispenser"},
+            "code": [{"coding": [{"system": JOB_ROLE_CODE, "code": "R8003", "display": "Health Professional Access Role"}]}],
+            "telecom": [{"system": "phone", "use": "work", "value": "0100 000 0002"}]}}]}
+    if group is not None:
+        p["parameter"].append({"name": "group-identifier", "valueIdentifier": {
+            "system": "https://fhir.nhs.uk/Id/prescription-order-number", "value": group}})
+    return p
+
+
+def param(p, name):
+    return next(x for x in p["parameter"] if x["name"] == name)
+
+
+GROUP = "A0548B-A99968-451485"
+cases["release_nominated"] = release()
+cases["release_patient"] = release(GROUP)
+b = release(GROUP); param(b, "group-identifier")["valueIdentifier"]["system"] = "https://example.org/other"
+cases["release_patient_group_identifier_any_system"] = b
+b = release(GROUP); b["parameter"].append(copy.deepcopy(param(b, "group-identifier"))); cases["release_two_group_identifiers_refused"] = b
+b = release(); b["parameter"] = [x for x in b["parameter"] if x["name"] != "owner"]; cases["release_owner_missing_refused"] = b
+b = release(); param(b, "owner")["resource"] = copy.deepcopy(param(b, "agent")["resource"]); cases["release_owner_not_organization_refused"] = b
+b = release(); b["parameter"] = [x for x in b["parameter"] if x["name"] != "agent"]; cases["release_agent_missing_refused"] = b
+b = release(); param(b, "agent")["resource"] = copy.deepcopy(param(b, "owner")["resource"]); cases["release_agent_not_practitioner_role_refused"] = b
+b = release(); param(b, "agent")["resource"]["practitioner"] = {"reference": "Practitioner/p1"}; cases["release_agent_practitioner_reference_refused"] = b
+b = release(); del param(b, "agent")["resource"]["telecom"]; cases["release_agent_telecom_missing_refused"] = b
+b = release(); param(b, "agent")["resource"]["telecom"] = []; cases["release_agent_telecom_empty_refused"] = b
+b = release(); param(b, "agent")["resource"]["practitioner"] = {"reference": "Practitioner/p1"}; del param(b, "agent")["resource"]["telecom"]
+b["parameter"] = [x for x in b["parameter"] if x["name"] != "owner"]; cases["release_every_validator_issue_reported"] = b
+b = release(); r = param(b, "agent")["resource"]; r["identifier"].append(dict(r["identifier"][0], value="100000000009"))
+cases["release_agent_two_role_profile_ids_refused"] = b
+b = release(); del param(b, "agent")["resource"]["identifier"]; cases["release_agent_without_identifier_refused"] = b
+b = release(); param(b, "agent")["resource"]["practitioner"]["identifier"]["system"] = "https://fhir.hl7.org.uk/Id/gphc-number"
+cases["release_agent_practitioner_not_sds_user_refused"] = b
+b = release(); del param(b, "agent")["resource"]["practitioner"]["display"]; cases["release_agent_practitioner_without_display"] = b
+b = release(); param(b, "agent")["resource"]["code"][0]["coding"][0]["system"] = "https://fhir.hl7.org.uk/CodeSystem/UKCore-SDSJobRoleName"
+cases["release_agent_job_role_name"] = b
+b = release(); del param(b, "agent")["resource"]["code"]; cases["release_agent_without_job_role_refused"] = b
+b = release(); param(b, "agent")["resource"]["telecom"].insert(0, {"system": "phone", "use": "mobile", "value": " 07000\t000003 "})
+cases["release_agent_first_telecom_compacted"] = b
+b = release(); param(b, "agent")["resource"]["telecom"][0]["use"] = "pager"; cases["release_agent_telecom_use_unmapped_refused"] = b
+b = release(); del param(b, "owner")["resource"]["telecom"]; cases["release_owner_without_telecom_uses_agent_telecom"] = b
+b = release(); del param(b, "owner")["resource"]["address"]; cases["release_owner_without_address"] = b
+b = release(); param(b, "owner")["resource"]["address"].append({"use": "home", "line": ["2 Low Road"], "postalCode": "EX9 9ZZ"})
+cases["release_owner_first_address_only"] = b
+b = release(); param(b, "owner")["resource"]["name"] = ""; cases["release_owner_empty_name"] = b
+b = release(); param(b, "owner")["resource"]["identifier"][0]["system"] = "https://example.org/other"; cases["release_owner_without_ods_code_refused"] = b
+b = release(GROUP); b["parameter"].reverse(); cases["release_parameters_in_any_order"] = b
+
 if __name__ == "__main__":
     for f in os.listdir(HERE):
         if f.endswith(".json") and "." not in f[:-5]:
