@@ -181,3 +181,84 @@ fn masking_touches_only_random_id_lines() {
         "<a>\n  <id root=\"(random)\"/>\n  <id extension=\"X\" root=\"1.2\"/>\n</a>"
     );
 }
+
+fn rules_input(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("golden/rules/{name}.json")))
+        .unwrap()
+}
+
+/// The id roots of a release request: the message's and the request's.
+fn id_roots(xml: &str) -> Vec<String> {
+    xml.lines()
+        .filter_map(|l| {
+            l.trim_start()
+                .strip_prefix("<id root=\"")?
+                .strip_suffix("\"/>")
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+#[test]
+fn release_ids_without_context_are_name_based_and_deterministic() {
+    let ctx = common::corpus_context(CONVERT_NOW);
+    let patient = rules_input("release_patient");
+    let first = convert(&patient, &ctx).unwrap().xml;
+    assert_eq!(first, convert(&patient, &ctx).unwrap().xml);
+    let ids = id_roots(&first);
+    assert_eq!(ids.len(), 2, "{first}");
+    assert_ne!(ids[0], ids[1]);
+    assert!(ids
+        .iter()
+        .all(|id| id.len() == 36 && id == &id.to_uppercase()));
+    // Another request, or the same one at another time, is another message.
+    let other = convert(&rules_input("release_nominated"), &ctx)
+        .unwrap()
+        .xml;
+    assert_ne!(id_roots(&other)[0], ids[0]);
+    let later = convert(&patient, &common::corpus_context("2022-02-01T00:00:01Z"))
+        .unwrap()
+        .xml;
+    assert_ne!(id_roots(&later)[0], ids[0]);
+    // A message id from the context gives the request id too.
+    let mut given = ctx.clone();
+    given.message_id = Some(ORACLE_MESSAGE_ID.to_string());
+    let with_id = convert(&patient, &given).unwrap().xml;
+    let with_ids = id_roots(&with_id);
+    assert_eq!(with_ids[0], ORACLE_MESSAGE_ID);
+    assert_ne!(with_ids[1], ids[1]);
+}
+
+#[test]
+fn the_service_convert_operation_takes_a_release_request() {
+    use eps_translator::service::pb::v1;
+    let request = v1::ConvertRequest {
+        bundle_json: rules_input("release_patient"),
+        context: Some(v1::Context {
+            message_id: Some(ORACLE_MESSAGE_ID.to_string()),
+            ..Default::default()
+        }),
+    };
+    let now = eps_translator::datetime::Instant::parse_rfc3339(CONVERT_NOW).unwrap();
+    let answer = eps_translator::service::ops::convert(&request, now).unwrap();
+    let mut ctx = common::corpus_context(CONVERT_NOW);
+    ctx.message_id = Some(ORACLE_MESSAGE_ID.to_string());
+    let expected = convert(&request.bundle_json, &ctx).unwrap().xml;
+    assert_eq!(answer.hl7v3_xml, expected);
+    assert!(expected.contains("<PORX_IN132004SM30 "));
+}
+
+#[test]
+fn tasks_and_claims_are_refused_as_not_supported_naming_their_type() {
+    let ctx = common::corpus_context(CONVERT_NOW);
+    for kind in ["Task", "Claim"] {
+        let input = format!("{{\"resourceType\": \"{kind}\", \"status\": \"rejected\"}}");
+        let err = convert(input.as_bytes(), &ctx).unwrap_err();
+        assert_eq!(err.issues.len(), 1);
+        assert_eq!(err.issues[0].code, eps_translator::IssueCode::NotSupported);
+        assert_eq!(
+            err.issues[0].expression.as_deref(),
+            Some(format!("{kind}.resourceType").as_str())
+        );
+    }
+}

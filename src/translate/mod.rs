@@ -317,6 +317,14 @@ fn convert_other(input: &[u8], ctx: &Context, refusal: Rejection) -> Result<Tran
             let params = Parameters::parse(text)?;
             finish(release::translate(&params, text, ctx)?, text, "Parameters")
         }
+        Some(kind @ ("Task" | "Claim")) => Err(Rejection::at(
+            IssueCode::NotSupported,
+            format!("{kind}.resourceType"),
+            format!(
+                "resourceType '{kind}' is an EPS dispensing message, which convert does not \
+                 translate: it takes a Bundle or a release request Parameters"
+            ),
+        )),
         _ => Err(refusal),
     }
 }
