@@ -10,7 +10,7 @@ pub mod dispensing;
 pub mod resources;
 
 pub use datatypes::*;
-pub use dispensing::{top_level_kind, Parameter, Parameters};
+pub use dispensing::{top_level_kind, Parameter, Parameters, Task};
 pub use resources::*;
 
 use crate::error::{Issue, IssueCode, Rejection};

@@ -11,10 +11,13 @@
 //! | input | HL7 v3 interaction | module |
 //! |---|---|---|
 //! | `Parameters` (release request) | `PORX_IN060102SM30` / `PORX_IN132004SM30` | [`release`] |
+//! | `Task`, `status` `rejected` (return) | `PORX_IN100101SM31` DispenseProposalReturn | [`dispense_return`] |
+//! | `Task`, `status` `in-progress` (withdrawal) | `PORX_IN510101SM31` ETPWithdraw | [`withdraw`] |
 
 pub mod agent_person;
 pub mod cancellation;
 pub mod common;
+pub mod dispense_return;
 pub mod dispenser;
 pub mod line_item;
 pub mod message;
@@ -24,7 +27,9 @@ pub mod prescription;
 pub mod release;
 pub mod report;
 pub mod signature;
+pub mod task;
 pub mod validation;
+pub mod withdraw;
 
 use crate::context::Context;
 use crate::error::{Issue, IssueCode, Rejection};
@@ -317,12 +322,17 @@ fn convert_other(input: &[u8], ctx: &Context, refusal: Rejection) -> Result<Tran
             let params = Parameters::parse(text)?;
             finish(release::translate(&params, text, ctx)?, text, "Parameters")
         }
-        Some(kind @ ("Task" | "Claim")) => Err(Rejection::at(
+        Some("Task") => {
+            let text = input_text(input)?;
+            let task = Task::parse(text)?;
+            finish(translate_task(&task, ctx)?, text, "Task")
+        }
+        Some(kind @ "Claim") => Err(Rejection::at(
             IssueCode::NotSupported,
             format!("{kind}.resourceType"),
             format!(
                 "resourceType '{kind}' is an EPS dispensing message, which convert does not \
-                 translate: it takes a Bundle or a release request Parameters"
+                 translate: it takes a Bundle, a release request Parameters or a Task"
             ),
         )),
         _ => Err(refusal),
@@ -339,5 +349,26 @@ fn finish(translated: Translated, text: &str, resource_type: &str) -> Result<Tra
         xml,
         issues: translated.issues,
         not_carried: Vec::new(),
+    })
+}
+
+/// Validates a return or withdrawal Task and translates it into its send message, whose id
+/// is the Task's.
+pub fn translate_task(task: &Task<'_>, ctx: &Context) -> Result<Translated> {
+    let issues = task::validate(task)?;
+    let (interaction, payload) = match task.status.as_deref() {
+        Some(task::REJECTED) => (
+            dispense_return::INTERACTION,
+            dispense_return::translate(task)?,
+        ),
+        _ => (withdraw::INTERACTION, withdraw::translate(task)?),
+    };
+    let message_id = match &ctx.message_id {
+        Some(id) => id.clone(),
+        None => common::global_id(task::message_id(task)?),
+    };
+    Ok(Translated {
+        root: message::send_message(interaction, &message_id, ctx, payload),
+        issues,
     })
 }
