@@ -251,14 +251,11 @@ fn the_service_convert_operation_takes_a_release_request() {
 #[test]
 fn claims_are_refused_as_not_supported_naming_their_type() {
     let ctx = common::corpus_context(CONVERT_NOW);
-    for kind in ["Claim"] {
-        let input = format!("{{\"resourceType\": \"{kind}\", \"status\": \"rejected\"}}");
-        let err = convert(input.as_bytes(), &ctx).unwrap_err();
-        assert_eq!(err.issues.len(), 1);
-        assert_eq!(err.issues[0].code, eps_translator::IssueCode::NotSupported);
-        assert_eq!(
-            err.issues[0].expression.as_deref(),
-            Some(format!("{kind}.resourceType").as_str())
-        );
-    }
+    let err = convert(br#"{"resourceType": "Claim", "status": "active"}"#, &ctx).unwrap_err();
+    assert_eq!(err.issues.len(), 1);
+    assert_eq!(err.issues[0].code, eps_translator::IssueCode::NotSupported);
+    assert_eq!(
+        err.issues[0].expression.as_deref(),
+        Some("Claim.resourceType")
+    );
 }
