@@ -586,6 +586,88 @@ b = release(); param(b, "owner")["resource"]["name"] = ""; cases["release_owner_
 b = release(); param(b, "owner")["resource"]["identifier"][0]["system"] = "https://example.org/other"; cases["release_owner_without_ods_code_refused"] = b
 b = release(GROUP); b["parameter"].reverse(); cases["release_parameters_in_any_order"] = b
 
+# --- Return and withdrawal Tasks: the fictional dispenser as contained resources ---
+RFC4122 = "https://tools.ietf.org/html/rfc4122"
+RETURN_REASON = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-return-status-reason"
+WITHDRAW_REASON = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-withdraw-reason"
+EPS_REPEAT_INFO = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation"
+
+
+def task(status):
+    """A return (`rejected`) or withdrawal (`in-progress`) by the release request's dispenser."""
+    role = copy.deepcopy(param(release(), "agent")["resource"])
+    role["id"] = "role"
+    role["organization"] = {"reference": "#org"}
+    org = copy.deepcopy(param(release(), "owner")["resource"])
+    org["id"] = "org"
+    withdraw = status == "in-progress"
+    t = {"resourceType": "Task", "id": "task-1", "contained": [role, org],
+         "identifier": [{"system": RFC4122, "value": "c0000000-0000-4000-8000-00000000000a"}],
+         "status": status, "intent": "order",
+         "groupIdentifier": {"system": "https://fhir.nhs.uk/Id/prescription-order-number", "value": GROUP},
+         "code": {"coding": [{"system": "http://hl7.org/fhir/CodeSystem/task-code",
+                              "code": "abort" if withdraw else "change"}]},
+         "focus": {"type": "Bundle", "identifier": {"system": RFC4122, "value": "c0000000-0000-4000-8000-00000000000b"}},
+         "for": {"identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9999999999"}},
+         "authoredOn": "2022-01-31T10:20:30+01:00",
+         "owner": {"identifier": {"system": ODS, "value": "FXP99"}},
+         "statusReason": {"coding": [
+             {"system": WITHDRAW_REASON, "code": "DA", "display": "Dosage Amendments"} if withdraw else
+             {"system": RETURN_REASON, "code": "0002", "display": "Unable to dispense medication on prescriptions"}]},
+         "requester": {"reference": "#role"}}
+    return t
+
+
+def contained(t, kind):
+    return next(r for r in t["contained"] if r["resourceType"] == kind)
+
+
+def repeat_info(issued):
+    return {"url": EPS_REPEAT_INFO, "extension": [
+        {"url": "numberOfRepeatsAllowed", "valueInteger": 6},
+        {"url": "numberOfRepeatsIssued", "valueInteger": issued}]}
+
+
+for kind, status in [("return", "rejected"), ("withdraw", "in-progress")]:
+    cases[f"{kind}_basic"] = task(status)
+    b = task(status); b["extension"] = [repeat_info(2)]; cases[f"{kind}_repeat_number_is_issued_plus_one"] = b
+    b = task(status); b["extension"] = [{"url": EPS_REPEAT_INFO, "extension": [
+        {"url": "numberOfRepeatsIssued", "valueUnsignedInt": 2}]}]; cases[f"{kind}_repeat_issued_not_integer_refused"] = b
+    b = task(status); b["intent"] = "plan"; cases[f"{kind}_intent_plan_refused"] = b
+    b = task(status); del b["statusReason"]["coding"][0]["display"]; cases[f"{kind}_reason_without_display"] = b
+    b = task(status); b["statusReason"]["coding"][0]["system"] = "https://example.org/reason"; cases[f"{kind}_reason_other_system_refused"] = b
+    b = task(status); b["statusReason"]["coding"].append(dict(b["statusReason"]["coding"][0], code="0003"))
+    cases[f"{kind}_reason_two_codings_refused"] = b
+    b = task(status); b["requester"] = {"identifier": {"system": "https://fhir.nhs.uk/Id/sds-role-profile-id", "value": "1"}}
+    cases[f"{kind}_requester_not_reference_refused"] = b
+    b = task(status); b["requester"] = {"reference": "#nobody"}; cases[f"{kind}_requester_not_contained_refused"] = b
+    b = task(status); b["requester"] = {"reference": "#org"}; cases[f"{kind}_requester_not_practitioner_role_refused"] = b
+    b = task(status); contained(b, "PractitionerRole")["practitioner"] = {"reference": "Practitioner/p1"}
+    cases[f"{kind}_practitioner_reference_refused"] = b
+    b = task(status); contained(b, "PractitionerRole")["practitioner"]["identifier"]["system"] = "https://fhir.hl7.org.uk/Id/gphc-number"
+    cases[f"{kind}_practitioner_not_sds_user_refused"] = b
+    b = task(status); r = contained(b, "PractitionerRole"); r["identifier"].append(dict(r["identifier"][0], value="100000000009"))
+    cases[f"{kind}_two_role_profile_ids_refused"] = b
+    b = task(status); del contained(b, "PractitionerRole")["identifier"]; cases[f"{kind}_role_without_identifier_refused"] = b
+    b = task(status); b["identifier"][0]["system"] = "https://example.org/id"; cases[f"{kind}_identifier_other_system_refused"] = b
+    b = task(status); b["groupIdentifier"]["system"] = "https://example.org/id"; cases[f"{kind}_group_identifier_other_system_refused"] = b
+    b = task(status); b["focus"]["identifier"]["system"] = "https://example.org/id"; cases[f"{kind}_focus_other_system_refused"] = b
+    b = task(status); b["authoredOn"] = "31/01/2022"; cases[f"{kind}_authored_on_other_format_refused"] = b
+    b = task(status); b["identifier"][0]["value"] = "not-a-uuid"; cases[f"{kind}_identifier_not_a_uuid"] = b
+    b = task(status); contained(b, "PractitionerRole")["organization"] = {"identifier": {"system": ODS, "value": "FXP01"}}
+    cases[f"{kind}_role_organization_not_reference_refused"] = b
+    b = task(status); b["intent"] = "plan"; contained(b, "PractitionerRole")["practitioner"] = {"reference": "Practitioner/p1"}
+    b["statusReason"]["coding"][0]["system"] = "https://example.org/reason"; cases[f"{kind}_every_validator_issue_reported"] = b
+b = task("rejected"); del contained(b, "Organization")["telecom"]; cases["return_organization_without_telecom_uses_role_telecom"] = b
+b = task("rejected"); b["extension"] = [repeat_info(1), repeat_info(4)]; cases["return_first_repeat_information_used"] = b
+b = task("completed"); cases["task_status_other_refused"] = b
+b = task("in-progress"); b["code"]["coding"][0]["code"] = "change"; cases["withdraw_code_not_abort_refused"] = b
+b = task("in-progress"); del b["code"]; cases["withdraw_code_missing_refused"] = b
+b = task("in-progress"); b["code"]["coding"][0]["system"] = "https://example.org/code"; cases["withdraw_code_other_system_refused"] = b
+b = task("in-progress"); b["extension"] = [repeat_info(1), repeat_info(4)]; cases["withdraw_two_repeat_informations_refused"] = b
+b = task("in-progress"); b["for"]["identifier"]["system"] = "https://example.org/id"; cases["withdraw_patient_other_system_refused"] = b
+b = task("in-progress"); del contained(b, "PractitionerRole")["practitioner"]; cases["withdraw_role_without_practitioner_refused"] = b
+
 if __name__ == "__main__":
     for f in os.listdir(HERE):
         if f.endswith(".json") and "." not in f[:-5]:

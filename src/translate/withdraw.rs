@@ -133,7 +133,8 @@ fn author(role: &PractitionerRole<'_>, org: &Organization<'_>) -> Result<Element
     let identifier_path = join(ROLE_PATH, ".identifier");
     let identifiers = required(role.identifier.as_deref(), &identifier_path)?;
     let role_id = identifier_value(identifiers, SDS_ROLE_PROFILE_SYSTEM, &identifier_path)?;
-    if role.practitioner.as_ref().is_some_and(is_literal) {
+    let practitioner = required(role.practitioner.as_ref(), join(ROLE_PATH, ".practitioner"))?;
+    if is_literal(practitioner) {
         return Err(invalid(
             join(ROLE_PATH, ".practitioner"),
             "practitionerRole.practitioner should be a Value Identifier",
