@@ -660,6 +660,7 @@ for kind, status in [("return", "rejected"), ("withdraw", "in-progress")]:
     b["statusReason"]["coding"][0]["system"] = "https://example.org/reason"; cases[f"{kind}_every_validator_issue_reported"] = b
 b = task("rejected"); del contained(b, "Organization")["telecom"]; cases["return_organization_without_telecom_uses_role_telecom"] = b
 b = task("rejected"); b["extension"] = [repeat_info(1), repeat_info(4)]; cases["return_first_repeat_information_used"] = b
+b = task("rejected"); b["extension"] = [{"url": EPS_REPEAT_INFO}]; cases["return_repeat_information_without_extensions_ignored"] = b
 b = task("completed"); cases["task_status_other_refused"] = b
 b = task("in-progress"); b["code"]["coding"][0]["code"] = "change"; cases["withdraw_code_not_abort_refused"] = b
 b = task("in-progress"); del b["code"]; cases["withdraw_code_missing_refused"] = b

@@ -22,7 +22,11 @@ pub fn translate(task: &Task<'_>) -> Result<Element> {
         role,
         "For return messages, practitionerRole.organization must be a reference to a contained Organization.",
     )?;
-    let repeat = match task::repeat_information(task, false)? {
+    // A repeat information extension without sub-extensions is no repeat information, as the
+    // reference reads a return.
+    let repeat_extension =
+        task::repeat_information(task, false)?.filter(|e| !e.extension.is_empty());
+    let repeat = match repeat_extension {
         Some(ext) => Some(task::repeat_number(ext, false)?),
         None => None,
     };
