@@ -4,7 +4,8 @@
 //! bytes, so results read as MB/s.
 //!
 //! Inputs: the bundled golden Bundles, plus the largest corpus prescription when
-//! `../shared` (or `$EPS_SHARED_DIR`) is present.
+//! `../shared` (or `$EPS_SHARED_DIR`) is present. The dispensing messages (release request,
+//! return, withdrawal) are measured end to end, one per kind, from `golden/rules`.
 
 // The allocator the binary and the service run with (see src/main.rs).
 #[global_allocator]
@@ -109,5 +110,25 @@ fn stages(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, stages);
+/// End-to-end convert of each dispensing message kind.
+fn dispensing(c: &mut Criterion) {
+    let ctx = context();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/rules");
+    let mut group = c.benchmark_group("dispensing_end_to_end");
+    for (kind, file) in [
+        ("release_nominated", "release_nominated.json"),
+        ("release_patient", "release_patient.json"),
+        ("return", "return_basic.json"),
+        ("withdraw", "withdraw_basic.json"),
+    ] {
+        let bytes = std::fs::read(root.join(file)).expect("bench input");
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_with_input(BenchmarkId::new("convert", kind), &bytes, |b, input| {
+            b.iter(|| convert(black_box(input), &ctx).unwrap())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, stages, dispensing);
 criterion_main!(benches);

@@ -129,7 +129,7 @@ b = base(); resource(b, "Patient")["birthDate"] = "2021-02-31"; cases["err_impos
 b = base(); resource(b, "Patient")["name"][0]["family"] = "NUL\u0000END"; cases["err_non_xml_character"] = b
 b = base(); resource(b, "MedicationRequest")["requester"] = {"reference": "urn:uuid:dangling"}; cases["err_dangling_reference"] = b
 b = base(); b["resourceType"] = "Parameters"; cases["err_not_a_bundle"] = b
-cases["err_task_not_a_bundle"] = {"resourceType": "Task", "identifier": [{"system": "https://tools.ietf.org/html/rfc4122", "value": "c0000000-0000-4000-8000-000000000009"}],
+cases["err_task_without_requester"] = {"resourceType": "Task", "identifier": [{"system": "https://tools.ietf.org/html/rfc4122", "value": "c0000000-0000-4000-8000-000000000009"}],
                                   "status": "in-progress", "intent": "order"}
 cases["err_patient_not_a_bundle"] = {"resourceType": "Patient", "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9999999999"}]}
 

@@ -301,9 +301,13 @@ pub struct ContextArgs {
     /// Message creation time, RFC 3339 (default: now)
     #[arg(long, value_name = "RFC3339")]
     pub creation_time: Option<String>,
-    /// Message id (default: the Bundle identifier, upper-cased)
+    /// Message id (default: the Bundle identifier, upper-cased; for a release request, a
+    /// name-based UUID of the request and the time)
     #[arg(long, value_name = "UUID")]
     pub message_id: Option<String>,
+    /// A release request's own id (default: a name-based UUID of the message id)
+    #[arg(long, value_name = "UUID")]
+    pub payload_id: Option<String>,
     /// Sender ASID
     #[arg(long, value_name = "ID", default_value = crate::context::DEFAULT_FROM_ASID)]
     pub from_asid: String,
@@ -327,6 +331,7 @@ impl ContextArgs {
         };
         let mut ctx = Context::new(now);
         ctx.message_id = self.message_id.clone();
+        ctx.payload_id = self.payload_id.clone();
         ctx.from_asid = self.from_asid.clone();
         ctx.to_asid = self.to_asid.clone();
         ctx.sds_user_id = self.sds_user_id.clone();

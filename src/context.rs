@@ -19,8 +19,12 @@ pub const DEFAULT_SDS_JOB_ROLE: &str = "UNKNOWN";
 /// Inputs of a translation that do not come from the message itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
-    /// The message id; `None` means the Bundle identifier, upper-cased.
+    /// The message id; `None` means the Bundle identifier, upper-cased (for a release
+    /// request, which has none, a name-based id of the request and the time).
     pub message_id: Option<String>,
+    /// The id of a message's payload where the input has none to give (a release request's
+    /// own id); `None` means one name-based on the message id.
+    pub payload_id: Option<String>,
     /// "Now": the message's `creationTime`, a cancellation's `effectiveTime`, and the signing
     /// time when the Bundle carries no Provenance signature.
     pub now: Instant,
@@ -38,6 +42,7 @@ impl Context {
     pub fn new(now: Instant) -> Context {
         Context {
             message_id: None,
+            payload_id: None,
             now,
             from_asid: DEFAULT_FROM_ASID.to_string(),
             to_asid: DEFAULT_TO_ASID.to_string(),

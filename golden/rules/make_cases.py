@@ -520,6 +520,155 @@ cases["effective_time_from_validity_start_without_seconds_refused"] = b
 b = signed(base(), SIG.format(inner="")); res(b, "Provenance")["signature"][0]["when"] = "2022-01-31T23:30:00-02:00"
 cases["author_time_from_signature_across_midnight"] = b
 
+# --- Release requests (Parameters, Task/$release): a fictional dispenser, not a Bundle ---
+JOB_ROLE_CODE = "https://fhir.nhs.uk/CodeSystem/NHSDigital-SDS-JobRoleCode"
+
+
+def release(group=None):
+    """A release request by a fictional dispenser; with `group`, a patient release of it."""
+    p = {"resourceType": "Parameters", "id": "release-1", "parameter": [
+        {"name": "owner", "resource": {
+            "resourceType": "Organization", "id": "owner",
+            "identifier": [{"system": ODS, "value": "FXP01"}],
+            "name": "Example Community Pharmacy",
+            "address": [{"use": "work", "line": ["1 High Street", "Exampleton"], "city": "Sampleshire", "postalCode": "EX1 2MP"}],
+            "telecom": [{"system": "phone", "use": "work", "value": "0100 000 0001"}]}},
+        {"name": "status", "valueCode": "accepted"},
+        {"name": "agent", "resource": {
+            "resourceType": "PractitionerRole", "id": "agent",
+            "identifier": [{"system": "https://fhir.nhs.uk/Id/sds-role-profile-id", "value": "100000000001"}],
+            "practitioner": {"identifier": {"system": "https://fhir.nhs.uk/Id/sds-user-id", "value": "200000000002"},
+                             "display": "Alex Dispenser"},
+            "code": [{"coding": [{"system": JOB_ROLE_CODE, "code": "R8003", "display": "Health Professional Access Role"}]}],
+            "telecom": [{"system": "phone", "use": "work", "value": "0100 000 0002"}]}}]}
+    if group is not None:
+        p["parameter"].append({"name": "group-identifier", "valueIdentifier": {
+            "system": "https://fhir.nhs.uk/Id/prescription-order-number", "value": group}})
+    return p
+
+
+def param(p, name):
+    return next(x for x in p["parameter"] if x["name"] == name)
+
+
+GROUP = "A0548B-A99968-451485"
+cases["release_nominated"] = release()
+cases["release_patient"] = release(GROUP)
+b = release(GROUP); param(b, "group-identifier")["valueIdentifier"]["system"] = "https://example.org/other"
+cases["release_patient_group_identifier_any_system"] = b
+b = release(GROUP); b["parameter"].append(copy.deepcopy(param(b, "group-identifier"))); cases["release_two_group_identifiers_refused"] = b
+b = release(); b["parameter"] = [x for x in b["parameter"] if x["name"] != "owner"]; cases["release_owner_missing_refused"] = b
+b = release(); param(b, "owner")["resource"] = copy.deepcopy(param(b, "agent")["resource"]); cases["release_owner_not_organization_refused"] = b
+b = release(); b["parameter"] = [x for x in b["parameter"] if x["name"] != "agent"]; cases["release_agent_missing_refused"] = b
+b = release(); param(b, "agent")["resource"] = copy.deepcopy(param(b, "owner")["resource"]); cases["release_agent_not_practitioner_role_refused"] = b
+b = release(); param(b, "agent")["resource"]["practitioner"] = {"reference": "Practitioner/p1"}; cases["release_agent_practitioner_reference_refused"] = b
+b = release(); del param(b, "agent")["resource"]["telecom"]; cases["release_agent_telecom_missing_refused"] = b
+b = release(); param(b, "agent")["resource"]["telecom"] = []; cases["release_agent_telecom_empty_refused"] = b
+b = release(); param(b, "agent")["resource"]["practitioner"] = {"reference": "Practitioner/p1"}; del param(b, "agent")["resource"]["telecom"]
+b["parameter"] = [x for x in b["parameter"] if x["name"] != "owner"]; cases["release_every_validator_issue_reported"] = b
+b = release(); r = param(b, "agent")["resource"]; r["identifier"].append(dict(r["identifier"][0], value="100000000009"))
+cases["release_agent_two_role_profile_ids_refused"] = b
+b = release(); del param(b, "agent")["resource"]["identifier"]; cases["release_agent_without_identifier_refused"] = b
+b = release(); param(b, "agent")["resource"]["practitioner"]["identifier"]["system"] = "https://fhir.hl7.org.uk/Id/gphc-number"
+cases["release_agent_practitioner_not_sds_user_refused"] = b
+b = release(); del param(b, "agent")["resource"]["practitioner"]["display"]; cases["release_agent_practitioner_without_display"] = b
+b = release(); param(b, "agent")["resource"]["code"][0]["coding"][0]["system"] = "https://fhir.hl7.org.uk/CodeSystem/UKCore-SDSJobRoleName"
+cases["release_agent_job_role_name"] = b
+b = release(); del param(b, "agent")["resource"]["code"]; cases["release_agent_without_job_role_refused"] = b
+b = release(); param(b, "agent")["resource"]["telecom"].insert(0, {"system": "phone", "use": "mobile", "value": " 07000\t000003 "})
+cases["release_agent_first_telecom_compacted"] = b
+b = release(); param(b, "agent")["resource"]["telecom"][0]["use"] = "pager"; cases["release_agent_telecom_use_unmapped_refused"] = b
+b = release(); del param(b, "owner")["resource"]["telecom"]; cases["release_owner_without_telecom_uses_agent_telecom"] = b
+b = release(); del param(b, "owner")["resource"]["address"]; cases["release_owner_without_address"] = b
+b = release(); param(b, "owner")["resource"]["address"].append({"use": "home", "line": ["2 Low Road"], "postalCode": "EX9 9ZZ"})
+cases["release_owner_first_address_only"] = b
+b = release(); param(b, "owner")["resource"]["name"] = ""; cases["release_owner_empty_name"] = b
+b = release(); param(b, "owner")["resource"]["identifier"][0]["system"] = "https://example.org/other"; cases["release_owner_without_ods_code_refused"] = b
+b = release(GROUP); b["parameter"].reverse(); cases["release_parameters_in_any_order"] = b
+
+# --- Return and withdrawal Tasks: the fictional dispenser as contained resources ---
+RFC4122 = "https://tools.ietf.org/html/rfc4122"
+RETURN_REASON = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-return-status-reason"
+WITHDRAW_REASON = "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-withdraw-reason"
+EPS_REPEAT_INFO = "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation"
+
+
+def task(status):
+    """A return (`rejected`) or withdrawal (`in-progress`) by the release request's dispenser."""
+    role = copy.deepcopy(param(release(), "agent")["resource"])
+    role["id"] = "role"
+    role["organization"] = {"reference": "#org"}
+    org = copy.deepcopy(param(release(), "owner")["resource"])
+    org["id"] = "org"
+    withdraw = status == "in-progress"
+    t = {"resourceType": "Task", "id": "task-1", "contained": [role, org],
+         "identifier": [{"system": RFC4122, "value": "c0000000-0000-4000-8000-00000000000a"}],
+         "status": status, "intent": "order",
+         "groupIdentifier": {"system": "https://fhir.nhs.uk/Id/prescription-order-number", "value": GROUP},
+         "code": {"coding": [{"system": "http://hl7.org/fhir/CodeSystem/task-code",
+                              "code": "abort" if withdraw else "change"}]},
+         "focus": {"type": "Bundle", "identifier": {"system": RFC4122, "value": "c0000000-0000-4000-8000-00000000000b"}},
+         "for": {"identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9999999999"}},
+         "authoredOn": "2022-01-31T10:20:30+01:00",
+         "owner": {"identifier": {"system": ODS, "value": "FXP99"}},
+         "statusReason": {"coding": [
+             {"system": WITHDRAW_REASON, "code": "DA", "display": "Dosage Amendments"} if withdraw else
+             {"system": RETURN_REASON, "code": "0002", "display": "Unable to dispense medication on prescriptions"}]},
+         "requester": {"reference": "#role"}}
+    return t
+
+
+def contained(t, kind):
+    return next(r for r in t["contained"] if r["resourceType"] == kind)
+
+
+def repeat_info(issued):
+    return {"url": EPS_REPEAT_INFO, "extension": [
+        {"url": "numberOfRepeatsAllowed", "valueInteger": 6},
+        {"url": "numberOfRepeatsIssued", "valueInteger": issued}]}
+
+
+for kind, status in [("return", "rejected"), ("withdraw", "in-progress")]:
+    cases[f"{kind}_basic"] = task(status)
+    b = task(status); b["extension"] = [repeat_info(2)]; cases[f"{kind}_repeat_number_is_issued_plus_one"] = b
+    b = task(status); b["extension"] = [{"url": EPS_REPEAT_INFO, "extension": [
+        {"url": "numberOfRepeatsIssued", "valueUnsignedInt": 2}]}]; cases[f"{kind}_repeat_issued_not_integer_refused"] = b
+    b = task(status); b["intent"] = "plan"; cases[f"{kind}_intent_plan_refused"] = b
+    b = task(status); del b["statusReason"]["coding"][0]["display"]; cases[f"{kind}_reason_without_display"] = b
+    b = task(status); b["statusReason"]["coding"][0]["system"] = "https://example.org/reason"; cases[f"{kind}_reason_other_system_refused"] = b
+    b = task(status); b["statusReason"]["coding"].append(dict(b["statusReason"]["coding"][0], code="0003"))
+    cases[f"{kind}_reason_two_codings_refused"] = b
+    b = task(status); b["requester"] = {"identifier": {"system": "https://fhir.nhs.uk/Id/sds-role-profile-id", "value": "1"}}
+    cases[f"{kind}_requester_not_reference_refused"] = b
+    b = task(status); b["requester"] = {"reference": "#nobody"}; cases[f"{kind}_requester_not_contained_refused"] = b
+    b = task(status); b["requester"] = {"reference": "#org"}; cases[f"{kind}_requester_not_practitioner_role_refused"] = b
+    b = task(status); contained(b, "PractitionerRole")["practitioner"] = {"reference": "Practitioner/p1"}
+    cases[f"{kind}_practitioner_reference_refused"] = b
+    b = task(status); contained(b, "PractitionerRole")["practitioner"]["identifier"]["system"] = "https://fhir.hl7.org.uk/Id/gphc-number"
+    cases[f"{kind}_practitioner_not_sds_user_refused"] = b
+    b = task(status); r = contained(b, "PractitionerRole"); r["identifier"].append(dict(r["identifier"][0], value="100000000009"))
+    cases[f"{kind}_two_role_profile_ids_refused"] = b
+    b = task(status); del contained(b, "PractitionerRole")["identifier"]; cases[f"{kind}_role_without_identifier_refused"] = b
+    b = task(status); b["identifier"][0]["system"] = "https://example.org/id"; cases[f"{kind}_identifier_other_system_refused"] = b
+    b = task(status); b["groupIdentifier"]["system"] = "https://example.org/id"; cases[f"{kind}_group_identifier_other_system_refused"] = b
+    b = task(status); b["focus"]["identifier"]["system"] = "https://example.org/id"; cases[f"{kind}_focus_other_system_refused"] = b
+    b = task(status); b["authoredOn"] = "31/01/2022"; cases[f"{kind}_authored_on_other_format_refused"] = b
+    b = task(status); b["identifier"][0]["value"] = "not-a-uuid"; cases[f"{kind}_identifier_not_a_uuid"] = b
+    b = task(status); contained(b, "PractitionerRole")["organization"] = {"identifier": {"system": ODS, "value": "FXP01"}}
+    cases[f"{kind}_role_organization_not_reference_refused"] = b
+    b = task(status); b["intent"] = "plan"; contained(b, "PractitionerRole")["practitioner"] = {"reference": "Practitioner/p1"}
+    b["statusReason"]["coding"][0]["system"] = "https://example.org/reason"; cases[f"{kind}_every_validator_issue_reported"] = b
+b = task("rejected"); del contained(b, "Organization")["telecom"]; cases["return_organization_without_telecom_uses_role_telecom"] = b
+b = task("rejected"); b["extension"] = [repeat_info(1), repeat_info(4)]; cases["return_first_repeat_information_used"] = b
+b = task("rejected"); b["extension"] = [{"url": EPS_REPEAT_INFO}]; cases["return_repeat_information_without_extensions_ignored"] = b
+b = task("completed"); cases["task_status_other_refused"] = b
+b = task("in-progress"); b["code"]["coding"][0]["code"] = "change"; cases["withdraw_code_not_abort_refused"] = b
+b = task("in-progress"); del b["code"]; cases["withdraw_code_missing_refused"] = b
+b = task("in-progress"); b["code"]["coding"][0]["system"] = "https://example.org/code"; cases["withdraw_code_other_system_refused"] = b
+b = task("in-progress"); b["extension"] = [repeat_info(1), repeat_info(4)]; cases["withdraw_two_repeat_informations_refused"] = b
+b = task("in-progress"); b["for"]["identifier"]["system"] = "https://example.org/id"; cases["withdraw_patient_other_system_refused"] = b
+b = task("in-progress"); del contained(b, "PractitionerRole")["practitioner"]; cases["withdraw_role_without_practitioner_refused"] = b
+
 if __name__ == "__main__":
     for f in os.listdir(HERE):
         if f.endswith(".json") and "." not in f[:-5]:

@@ -6,9 +6,11 @@
 //! `Type/id` or identifier-only reference does not resolve).
 
 pub mod datatypes;
+pub mod dispensing;
 pub mod resources;
 
 pub use datatypes::*;
+pub use dispensing::{top_level_kind, Parameter, Parameters, Task};
 pub use resources::*;
 
 use crate::error::{Issue, IssueCode, Rejection};
@@ -199,8 +201,8 @@ fn not_a_bundle(found: Option<&str>) -> Issue {
         Some(kind @ ("Parameters" | "Task" | "Claim")) => Issue::error(
             IssueCode::NotSupported,
             format!(
-                "resourceType '{kind}' is an EPS dispensing message, which is not translated: \
-                 expected a prescription-order or prescription-order-update Bundle"
+                "resourceType '{kind}' is an EPS dispensing message, which this operation does \
+                 not take: expected a Bundle"
             ),
             expression,
         ),

@@ -35,6 +35,11 @@ pub fn uuid_v5(namespace: &[u8; 16], name: &str) -> String {
     out
 }
 
+/// The version 5 UUID of `name` in the RFC 4122 URL namespace.
+pub fn uuid_v5_url(name: &str) -> String {
+    uuid_v5(&URL_NAMESPACE, name)
+}
+
 /// Gives the resources of one translated message their ids.
 #[derive(Debug, Clone)]
 pub struct Ids {

@@ -13,19 +13,19 @@ use crate::hl7v3::element::{code_element, id_element, Element};
 use crate::mappings::{table, Table};
 
 pub const SDS_ROLE_PROFILE_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-role-profile-id";
-const SDS_ROLE_PROFILE_OID: &str = "1.2.826.0.1285.0.2.0.67";
+pub(crate) const SDS_ROLE_PROFILE_OID: &str = "1.2.826.0.1285.0.2.0.67";
 pub const SDS_USER_SYSTEM: &str = "https://fhir.nhs.uk/Id/sds-user-id";
 const SDS_USER_OID: &str = "1.2.826.0.1285.0.2.0.65";
-const JOB_ROLE_OID: &str = "1.2.826.0.1285.0.2.1.104";
+pub(crate) const JOB_ROLE_OID: &str = "1.2.826.0.1285.0.2.1.104";
 const JOB_ROLE_SYSTEMS: [&str; 2] = [
     "https://fhir.nhs.uk/CodeSystem/NHSDigital-SDS-JobRoleCode",
     "https://fhir.hl7.org.uk/CodeSystem/UKCore-SDSJobRoleName",
 ];
-const PROFESSIONAL_CODE_OID: &str = "1.2.826.0.1285.0.2.1.54";
-const ORGANISATION_TYPE_OID: &str = "2.16.840.1.113883.2.1.3.2.4.17.94";
+pub(crate) const PROFESSIONAL_CODE_OID: &str = "1.2.826.0.1285.0.2.1.54";
+pub(crate) const ORGANISATION_TYPE_OID: &str = "2.16.840.1.113883.2.1.3.2.4.17.94";
 /// The organisation type code the reference writes for every organisation.
-const ORGANISATION_TYPE_CODE: &str = "999";
-const ODS_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
+pub(crate) const ORGANISATION_TYPE_CODE: &str = "999";
+pub(crate) const ODS_SYSTEM: &str = "https://fhir.nhs.uk/Id/ods-organization-code";
 const SPURIOUS_CODE_SYSTEM: &str = "https://fhir.hl7.org.uk/Id/nhsbsa-spurious-code";
 const DIN_SYSTEM: &str = "https://fhir.hl7.org.uk/Id/din-number";
 
@@ -125,7 +125,7 @@ pub fn agent_person<'b, 'a: 'b>(
     Ok(el)
 }
 
-fn job_role_code<'r>(pr: &'r PractitionerRole<'r>, path: &str) -> Result<&'r str> {
+pub(crate) fn job_role_code<'r>(pr: &'r PractitionerRole<'r>, path: &str) -> Result<&'r str> {
     let codings: Vec<&Coding> = pr
         .code
         .iter()

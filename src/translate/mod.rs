@@ -5,18 +5,31 @@
 //! |---|---|---|
 //! | `prescription-order` | `PORX_IN020101SM31` ParentPrescription | [`parent_prescription`] |
 //! | `prescription-order-update` | `PORX_IN030101SM32` CancellationRequest | [`cancellation`] |
+//!
+//! A dispensing message that is not a Bundle is chosen by its resource type:
+//!
+//! | input | HL7 v3 interaction | module |
+//! |---|---|---|
+//! | `Parameters` (release request) | `PORX_IN060102SM30` / `PORX_IN132004SM30` | [`release`] |
+//! | `Task`, `status` `rejected` (return) | `PORX_IN100101SM31` DispenseProposalReturn | [`dispense_return`] |
+//! | `Task`, `status` `in-progress` (withdrawal) | `PORX_IN510101SM31` ETPWithdraw | [`withdraw`] |
 
 pub mod agent_person;
 pub mod cancellation;
 pub mod common;
+pub mod dispense_return;
+pub mod dispenser;
 pub mod line_item;
 pub mod message;
 pub mod parent_prescription;
 pub mod patient;
 pub mod prescription;
+pub mod release;
 pub mod report;
 pub mod signature;
+pub mod task;
 pub mod validation;
+pub mod withdraw;
 
 use crate::context::Context;
 use crate::error::{Issue, IssueCode, Rejection};
@@ -282,7 +295,12 @@ fn message_bundle(bundle: &Bundle<'_>) -> Result<()> {
 /// FHIR Bundle bytes → HL7 v3 XML, with warnings and the paths not carried over.
 pub fn convert(input: &[u8], ctx: &Context) -> Result<Translation> {
     let mut buffer = String::new();
-    let (bundle, text) = Bundle::read(input, &mut buffer)?;
+    let (bundle, text) = match Bundle::read(input, &mut buffer) {
+        Ok(read) => read,
+        // A dispensing message that is not a Bundle: recognised only once the Bundle read has
+        // failed, so a Bundle pays nothing for the check.
+        Err(refusal) => return convert_other(input, ctx, refusal),
+    };
     let translated = translate_bundle(&bundle, text, ctx)?;
     let (xml, suspect) = writer::write_document_screened(&translated.root);
     if suspect {
@@ -292,5 +310,65 @@ pub fn convert(input: &[u8], ctx: &Context) -> Result<Translation> {
         xml,
         issues: translated.issues,
         not_carried: report::not_carried(text),
+    })
+}
+
+/// Converts a dispensing message that is not a Bundle, chosen by its `resourceType`; any other
+/// input keeps the Bundle read's refusal.
+fn convert_other(input: &[u8], ctx: &Context, refusal: Rejection) -> Result<Translation> {
+    match top_level_kind(input).as_deref() {
+        Some("Parameters") => {
+            let text = input_text(input)?;
+            let params = Parameters::parse(text)?;
+            finish(release::translate(&params, text, ctx)?, text, "Parameters")
+        }
+        Some("Task") => {
+            let text = input_text(input)?;
+            let task = Task::parse(text)?;
+            finish(translate_task(&task, ctx)?, text, "Task")
+        }
+        Some(kind @ "Claim") => Err(Rejection::at(
+            IssueCode::NotSupported,
+            format!("{kind}.resourceType"),
+            format!(
+                "resourceType '{kind}' is an EPS dispensing message, which convert does not \
+                 translate: it takes a Bundle, a release request Parameters or a Task"
+            ),
+        )),
+        _ => Err(refusal),
+    }
+}
+
+/// Writes a translated tree, refusing text XML cannot carry.
+fn finish(translated: Translated, text: &str, resource_type: &str) -> Result<Translation> {
+    let (xml, suspect) = writer::write_document_screened(&translated.root);
+    if suspect {
+        report::refuse_non_xml_in(&translated.root, text, resource_type)?;
+    }
+    Ok(Translation {
+        xml,
+        issues: translated.issues,
+        not_carried: Vec::new(),
+    })
+}
+
+/// Validates a return or withdrawal Task and translates it into its send message, whose id
+/// is the Task's.
+pub fn translate_task(task: &Task<'_>, ctx: &Context) -> Result<Translated> {
+    let issues = task::validate(task)?;
+    let (interaction, payload) = match task.status.as_deref() {
+        Some(task::REJECTED) => (
+            dispense_return::INTERACTION,
+            dispense_return::translate(task)?,
+        ),
+        _ => (withdraw::INTERACTION, withdraw::translate(task)?),
+    };
+    let message_id = match &ctx.message_id {
+        Some(id) => id.clone(),
+        None => common::global_id(task::message_id(task)?),
+    };
+    Ok(Translated {
+        root: message::send_message(interaction, &message_id, ctx, payload),
+        issues,
     })
 }

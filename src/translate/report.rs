@@ -266,6 +266,12 @@ impl<'a> Skim<'a> {
 /// such characters do not survive into it: the reference writes a form feed in an attribute
 /// value as a space.)
 pub fn refuse_non_xml(root: &Element, bundle_json: &str) -> Result<(), Rejection> {
+    refuse_non_xml_in(root, bundle_json, "Bundle")
+}
+
+/// [`refuse_non_xml`] for an input whose resource type is `resource_type`.
+pub fn refuse_non_xml_in(root: &Element, json: &str, resource_type: &str) -> Result<(), Rejection> {
+    let bundle_json = json;
     let Some(bad) = first_non_xml(root) else {
         return Ok(());
     };
@@ -275,7 +281,7 @@ pub fn refuse_non_xml(root: &Element, bundle_json: &str) -> Result<(), Rejection
     );
     let mut paths = Vec::new();
     if let Ok(value) = serde_json::from_str::<Value>(bundle_json) {
-        strings_holding(&value, bad, &mut String::from("Bundle"), &mut paths);
+        strings_holding(&value, bad, &mut String::from(resource_type), &mut paths);
     }
     let mut issues: Vec<Issue> = paths
         .into_iter()

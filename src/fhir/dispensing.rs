@@ -1,0 +1,176 @@
+//! The dispensing side's resources that are not Bundles: the release request `Parameters`
+//! (`Task/$release`) and the return or withdrawal `Task`, read into the same borrowing model
+//! as a Bundle's entries.
+
+use super::datatypes::borrowed;
+use super::{deserialize_with_path, input_text, parse_resource, ResourceKind};
+use super::{CodeableConcept, Extension, Identifier, Reference, Resource, Str};
+use crate::error::{Issue, IssueCode, Rejection};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// The top-level `resourceType` of a FHIR JSON document, when it reads as JSON and has one.
+pub fn top_level_kind(input: &[u8]) -> Option<String> {
+    let text = input_text(input).ok()?;
+    let kind: ResourceKind = serde_json::from_str(text).ok()?;
+    kind.resource_type.map(|k| k.into_owned())
+}
+
+/// A `Parameters` resource: its parameters in input order.
+#[derive(Debug, Clone)]
+pub struct Parameters<'a> {
+    pub parameter: Vec<Parameter<'a>>,
+}
+
+/// One parameter. A parameter with a `resource` has it typed as a Bundle entry would be
+/// (PractitionerRole and Organization are the types a release request carries).
+#[derive(Debug, Clone)]
+pub struct Parameter<'a> {
+    pub name: Option<Str<'a>>,
+    pub value_identifier: Option<Identifier<'a>>,
+    pub resource: Option<Resource<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawParameters<'a> {
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
+    resource_type: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    parameter: Option<Vec<RawParameter<'a>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawParameter<'a> {
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
+    name: Option<Str<'a>>,
+    #[serde(borrow)]
+    value_identifier: Option<Identifier<'a>>,
+    #[serde(borrow)]
+    resource: Option<&'a RawValue>,
+}
+
+impl<'a> Parameters<'a> {
+    /// Parses Parameters JSON; errors name the FHIRPath of the offending element.
+    pub fn parse(text: &'a str) -> Result<Parameters<'a>, Rejection> {
+        let raw: RawParameters<'a> = deserialize_with_path(text, "Parameters")?;
+        if raw.resource_type.as_deref() != Some("Parameters") {
+            return Err(Rejection::single(Issue::error(
+                IssueCode::Invalid,
+                "resourceType must be 'Parameters'",
+                Some("Parameters.resourceType".to_string()),
+            )));
+        }
+        let Some(list) = raw.parameter else {
+            return Err(Rejection::at(
+                IssueCode::Invalid,
+                "Parameters.parameter",
+                "Required field missing.",
+            ));
+        };
+        let mut parameter = Vec::with_capacity(list.len());
+        for (i, p) in list.into_iter().enumerate() {
+            let resource = match p.resource {
+                Some(raw) => Some(parse_resource(
+                    raw,
+                    &format!("Parameters.parameter[{i}].resource"),
+                )?),
+                None => None,
+            };
+            parameter.push(Parameter {
+                name: p.name,
+                value_identifier: p.value_identifier,
+                resource,
+            });
+        }
+        Ok(Parameters { parameter })
+    }
+}
+
+/// A `Task`: a return (`status` `rejected`) or a withdrawal (`status` `in-progress`), with the
+/// dispenser as contained PractitionerRole and Organization.
+#[derive(Debug, Clone)]
+pub struct Task<'a> {
+    /// `None` when the member is absent.
+    pub contained: Option<Vec<Resource<'a>>>,
+    pub identifier: Option<Vec<Identifier<'a>>>,
+    pub status: Option<Str<'a>>,
+    pub intent: Option<Str<'a>>,
+    pub group_identifier: Option<Identifier<'a>>,
+    pub code: Option<CodeableConcept<'a>>,
+    pub focus: Option<Reference<'a>>,
+    pub for_: Option<Reference<'a>>,
+    pub authored_on: Option<Str<'a>>,
+    pub status_reason: Option<CodeableConcept<'a>>,
+    pub requester: Option<Reference<'a>>,
+    pub extension: Vec<Extension<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawTask<'a> {
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
+    resource_type: Option<Str<'a>>,
+    #[serde(borrow)]
+    contained: Option<Vec<&'a RawValue>>,
+    #[serde(borrow)]
+    identifier: Option<Vec<Identifier<'a>>>,
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
+    status: Option<Str<'a>>,
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
+    intent: Option<Str<'a>>,
+    #[serde(borrow)]
+    group_identifier: Option<Identifier<'a>>,
+    #[serde(borrow)]
+    code: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    focus: Option<Reference<'a>>,
+    #[serde(borrow, rename = "for")]
+    for_: Option<Reference<'a>>,
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
+    authored_on: Option<Str<'a>>,
+    #[serde(borrow)]
+    status_reason: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    requester: Option<Reference<'a>>,
+    #[serde(borrow, default)]
+    extension: Vec<Extension<'a>>,
+}
+
+impl<'a> Task<'a> {
+    /// Parses Task JSON; errors name the FHIRPath of the offending element.
+    pub fn parse(text: &'a str) -> Result<Task<'a>, Rejection> {
+        let raw: RawTask<'a> = deserialize_with_path(text, "Task")?;
+        if raw.resource_type.as_deref() != Some("Task") {
+            return Err(Rejection::at(
+                IssueCode::Invalid,
+                "Task.resourceType",
+                "resourceType must be 'Task'",
+            ));
+        }
+        let contained = match raw.contained {
+            Some(list) => Some(
+                list.into_iter()
+                    .enumerate()
+                    .map(|(i, r)| parse_resource(r, &format!("Task.contained[{i}]")))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            None => None,
+        };
+        Ok(Task {
+            contained,
+            identifier: raw.identifier,
+            status: raw.status,
+            intent: raw.intent,
+            group_identifier: raw.group_identifier,
+            code: raw.code,
+            focus: raw.focus,
+            for_: raw.for_,
+            authored_on: raw.authored_on,
+            status_reason: raw.status_reason,
+            requester: raw.requester,
+            extension: raw.extension,
+        })
+    }
+}

@@ -1,0 +1,261 @@
+//! Convert conformance of the dispensing messages against the reference corpus: every
+//! dispensing request in `eps-examples` with a golden HL7 v3 response beside it, per kind.
+//!
+//! Kinds this translator converts must reproduce every golden (100%); the count per kind is
+//! printed, and kinds not yet converted are listed as not covered. The reference draws two
+//! random ids for a release request (the message id and the request's own id): the
+//! translation is run with the ids the pinned oracle draws (`…0002`, `…0003`), and compared
+//! with the golden with those ids masked.
+
+mod common;
+
+use eps_translator::translate::convert;
+use std::path::{Path, PathBuf};
+
+const CONVERT_NOW: &str = "2022-02-01T00:00:00Z";
+/// The ids the oracle draws for a release request's message and request.
+const ORACLE_MESSAGE_ID: &str = "00000000-0000-4000-8000-000000000002";
+const ORACLE_PAYLOAD_ID: &str = "00000000-0000-4000-8000-000000000003";
+
+struct Kind {
+    name: &'static str,
+    request_suffix: &'static str,
+    response_suffix: &'static str,
+    implemented: bool,
+    /// The reference draws the message and payload ids at random.
+    random_ids: bool,
+}
+
+const KINDS: &[Kind] = &[
+    Kind {
+        name: "Release",
+        request_suffix: "-Task-Request-Release-200_OK.json",
+        response_suffix: "-Convert-Response-Release-200_OK.xml",
+        implemented: true,
+        random_ids: true,
+    },
+    Kind {
+        name: "Return",
+        request_suffix: "-Task-Request-Return-200_OK.json",
+        response_suffix: "-Convert-Response-Return-200_OK.xml",
+        implemented: true,
+        random_ids: false,
+    },
+    Kind {
+        name: "Withdraw",
+        request_suffix: "-Task-Request-Withdraw-200_OK.json",
+        response_suffix: "-Convert-Response-Withdraw-200_OK.xml",
+        implemented: true,
+        random_ids: false,
+    },
+    Kind {
+        name: "Dispense",
+        request_suffix: "-Process-Request-Dispense-200_OK.json",
+        response_suffix: "-Convert-Response-Dispense-200_OK.xml",
+        implemented: false,
+        random_ids: false,
+    },
+    Kind {
+        name: "DispenseAmend",
+        request_suffix: "-Process-Request-DispenseAmend-200_OK.json",
+        response_suffix: "-Convert-Response-DispenseAmend-200_OK.xml",
+        implemented: false,
+        random_ids: false,
+    },
+    Kind {
+        name: "Claim",
+        request_suffix: "-Claim-Request-200_OK.json",
+        response_suffix: "-Convert-Response-Claim-200_OK.xml",
+        implemented: false,
+        random_ids: false,
+    },
+    Kind {
+        name: "Amend",
+        request_suffix: "-Claim-Request-Amend-200_OK.json",
+        response_suffix: "-Convert-Response-Amend-200_OK.xml",
+        implemented: false,
+        random_ids: false,
+    },
+];
+
+/// `(request, golden response)` of one kind: requests with a response beside them.
+fn pairs(shared: &Path, kind: &Kind) -> Vec<(PathBuf, PathBuf)> {
+    common::find_files(&shared.join("eps-examples"), &|n| {
+        n.ends_with(kind.request_suffix)
+    })
+    .into_iter()
+    .filter_map(|request| {
+        let name = request.file_name()?.to_str()?;
+        let stem = name.strip_suffix(kind.request_suffix)?;
+        let response = request.with_file_name(format!("{stem}{}", kind.response_suffix));
+        response.exists().then_some((request, response))
+    })
+    .collect()
+}
+
+/// `<id root="UUID"/>` with the UUID replaced: ids the reference draws at random.
+fn mask_random_ids(xml: &str) -> String {
+    xml.lines()
+        .map(|line| {
+            let t = line.trim_start();
+            match t
+                .strip_prefix("<id root=\"")
+                .and_then(|r| r.strip_suffix("\"/>"))
+            {
+                Some(root) if root.len() == 36 && root.matches('-').count() == 4 => {
+                    format!("{}<id root=\"(random)\"/>", &line[..line.len() - t.len()])
+                }
+                _ => line.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn corpus_dispensing_goldens_are_reproduced_per_kind() {
+    let Some(shared) = common::shared_dir("dispensing convert conformance") else {
+        return;
+    };
+    let mut failures = Vec::new();
+    let mut not_covered = Vec::new();
+    for kind in KINDS {
+        let pairs = pairs(&shared, kind);
+        if !kind.implemented {
+            not_covered.push(format!("{} ({} goldens)", kind.name, pairs.len()));
+            continue;
+        }
+        assert!(!pairs.is_empty(), "{}: no corpus goldens found", kind.name);
+        let mut ctx = common::corpus_context(CONVERT_NOW);
+        if kind.random_ids {
+            ctx.message_id = Some(ORACLE_MESSAGE_ID.to_string());
+            ctx.payload_id = Some(ORACLE_PAYLOAD_ID.to_string());
+        }
+        let mut passed = 0;
+        for (request, golden) in &pairs {
+            let expected = std::fs::read_to_string(golden).unwrap();
+            let outcome = convert(&std::fs::read(request).unwrap(), &ctx);
+            match outcome {
+                Ok(t) => {
+                    let (ours, theirs) = if kind.random_ids {
+                        (mask_random_ids(&t.xml), mask_random_ids(&expected))
+                    } else {
+                        (t.xml.clone(), expected.clone())
+                    };
+                    if ours == theirs {
+                        passed += 1;
+                    } else {
+                        failures.push(format!(
+                            "{}: {}",
+                            golden.display(),
+                            common::first_difference(&ours, &theirs)
+                        ));
+                    }
+                }
+                Err(e) => failures.push(format!("{}: refused: {e}", request.display())),
+            }
+        }
+        println!(
+            "dispensing convert {}: {passed}/{} identical{}",
+            kind.name,
+            pairs.len(),
+            if kind.random_ids {
+                " (random ids masked)"
+            } else {
+                ""
+            }
+        );
+    }
+    println!(
+        "dispensing convert NOT COVERED (not translated yet): {}",
+        not_covered.join(", ")
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn masking_touches_only_random_id_lines() {
+    let xml = "<a>\n  <id root=\"E06621D1-3EC6-4F8C-ABE6-3AB3F60F741B\"/>\n  <id extension=\"X\" root=\"1.2\"/>\n</a>";
+    assert_eq!(
+        mask_random_ids(xml),
+        "<a>\n  <id root=\"(random)\"/>\n  <id extension=\"X\" root=\"1.2\"/>\n</a>"
+    );
+}
+
+fn rules_input(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("golden/rules/{name}.json")))
+        .unwrap()
+}
+
+/// The id roots of a release request: the message's and the request's.
+fn id_roots(xml: &str) -> Vec<String> {
+    xml.lines()
+        .filter_map(|l| {
+            l.trim_start()
+                .strip_prefix("<id root=\"")?
+                .strip_suffix("\"/>")
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+#[test]
+fn release_ids_without_context_are_name_based_and_deterministic() {
+    let ctx = common::corpus_context(CONVERT_NOW);
+    let patient = rules_input("release_patient");
+    let first = convert(&patient, &ctx).unwrap().xml;
+    assert_eq!(first, convert(&patient, &ctx).unwrap().xml);
+    let ids = id_roots(&first);
+    assert_eq!(ids.len(), 2, "{first}");
+    assert_ne!(ids[0], ids[1]);
+    assert!(ids
+        .iter()
+        .all(|id| id.len() == 36 && id == &id.to_uppercase()));
+    // Another request, or the same one at another time, is another message.
+    let other = convert(&rules_input("release_nominated"), &ctx)
+        .unwrap()
+        .xml;
+    assert_ne!(id_roots(&other)[0], ids[0]);
+    let later = convert(&patient, &common::corpus_context("2022-02-01T00:00:01Z"))
+        .unwrap()
+        .xml;
+    assert_ne!(id_roots(&later)[0], ids[0]);
+    // A message id from the context gives the request id too.
+    let mut given = ctx.clone();
+    given.message_id = Some(ORACLE_MESSAGE_ID.to_string());
+    let with_id = convert(&patient, &given).unwrap().xml;
+    let with_ids = id_roots(&with_id);
+    assert_eq!(with_ids[0], ORACLE_MESSAGE_ID);
+    assert_ne!(with_ids[1], ids[1]);
+}
+
+#[test]
+fn the_service_convert_operation_takes_a_release_request() {
+    use eps_translator::service::pb::v1;
+    let request = v1::ConvertRequest {
+        bundle_json: rules_input("release_patient"),
+        context: Some(v1::Context {
+            message_id: Some(ORACLE_MESSAGE_ID.to_string()),
+            ..Default::default()
+        }),
+    };
+    let now = eps_translator::datetime::Instant::parse_rfc3339(CONVERT_NOW).unwrap();
+    let answer = eps_translator::service::ops::convert(&request, now).unwrap();
+    let mut ctx = common::corpus_context(CONVERT_NOW);
+    ctx.message_id = Some(ORACLE_MESSAGE_ID.to_string());
+    let expected = convert(&request.bundle_json, &ctx).unwrap().xml;
+    assert_eq!(answer.hl7v3_xml, expected);
+    assert!(expected.contains("<PORX_IN132004SM30 "));
+}
+
+#[test]
+fn claims_are_refused_as_not_supported_naming_their_type() {
+    let ctx = common::corpus_context(CONVERT_NOW);
+    let err = convert(br#"{"resourceType": "Claim", "status": "active"}"#, &ctx).unwrap_err();
+    assert_eq!(err.issues.len(), 1);
+    assert_eq!(err.issues[0].code, eps_translator::IssueCode::NotSupported);
+    assert_eq!(
+        err.issues[0].expression.as_deref(),
+        Some("Claim.resourceType")
+    );
+}
