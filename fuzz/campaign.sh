@@ -27,11 +27,18 @@ for t in "${targets[@]}"; do
   esac
   echo "== $t: ${seconds}s, -max_len=$max_len" | tee "logs/$t.log"
   if [ -d "regressions/$t" ]; then
-    cargo +nightly fuzz run "${flags[@]}" "$t" regressions/$t/* -- -runs=1 2>&1 \
+    "${CARGO_TARGET_DIR:-$here/target}/x86_64-unknown-linux-gnu/release/$t" -runs=1 regressions/$t/* 2>&1 \
       | grep -E "Executed|panicked|ERROR" >>"logs/$t.log"
   fi
-  nice -n 5 cargo +nightly fuzz run "${flags[@]}" "$t" "corpus/$t" -- \
-    -dict="corpus/$t.dict" -max_len=$max_len -timeout=1 -rss_limit_mb=1024 \
-    -max_total_time="$seconds" -print_final_stats=1 >>"logs/$t.log" 2>&1
-  grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb|ERROR|SUMMARY" "logs/$t.log" | tail -6
+  # A finding stops libFuzzer: start it again (the corpus keeps what it learnt) until the
+  # target's time is spent.
+  end=$((SECONDS + seconds))
+  while [ $SECONDS -lt $((end - 5)) ]; do
+    nice -n 5 cargo +nightly fuzz run "${flags[@]}" "$t" "corpus/$t" -- \
+      -dict="corpus/$t.dict" -max_len=$max_len -timeout=1 -rss_limit_mb=1024 \
+      -max_total_time=$((end - SECONDS)) -print_final_stats=1 >>"logs/$t.log" 2>&1
+  done
+  awk -v t="$t" '/stat::number_of_executed_units/ {n += $2} /stat::average_exec_per_sec/ {r = r " " $2}
+    END {print t ": " n " executions; exec/s per run:" r}' "logs/$t.log"
+  grep -E "^(==[0-9]+== ERROR|SUMMARY|slow input)" "logs/$t.log" | sort | uniq -c
 done
