@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs a fuzz campaign: each target in turn (one core), for SECONDS each.
+#
+#   fuzz/campaign.sh [SECONDS] [TARGET...]     (defaults: 600 s; every target)
+#
+# Seed first (fuzz/seed.sh). Per target it replays the committed regressions, then fuzzes
+# fuzz/corpus/<target> with its dictionary. A finding is a panic (crash), an execution over
+# 1 s (-timeout), over 1 GB resident (-rss_limit_mb), or one over 100 ms three times running
+# (FUZZ_SLOW_MS, checked in fuzz/src/lib.rs). Findings land in fuzz/artifacts/<target>/;
+# logs and the final statistics in fuzz/logs/<target>.log.
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$here"
+seconds="${1:-600}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(convert prepare to_fhir c14n verify bundle_signature bundle_json)
+export FUZZ_SLOW_MS="${FUZZ_SLOW_MS:-100}"
+flags=(-s none -a)
+cargo +nightly fuzz build "${flags[@]}" || exit 1
+mkdir -p logs
+for t in "${targets[@]}"; do
+  case "$t" in
+    convert|prepare|bundle_json|bundle_signature) max_len=65536 ;;
+    c14n) max_len=131072 ;;
+    *) max_len=327680 ;;
+  esac
+  echo "== $t: ${seconds}s, -max_len=$max_len" | tee "logs/$t.log"
+  if [ -d "regressions/$t" ]; then
+    "${CARGO_TARGET_DIR:-$here/target}/x86_64-unknown-linux-gnu/release/$t" -runs=1 regressions/$t/* 2>&1 \
+      | grep -E "Executed|panicked|ERROR" >>"logs/$t.log"
+  fi
+  # A finding stops libFuzzer: start it again (the corpus keeps what it learnt) until the
+  # target's time is spent.
+  end=$((SECONDS + seconds))
+  while [ $SECONDS -lt $((end - 5)) ]; do
+    nice -n 5 cargo +nightly fuzz run "${flags[@]}" "$t" "corpus/$t" -- \
+      -dict="corpus/$t.dict" -max_len=$max_len -timeout=1 -rss_limit_mb=1024 \
+      -max_total_time=$((end - SECONDS)) -print_final_stats=1 >>"logs/$t.log" 2>&1
+  done
+  awk -v t="$t" '/stat::number_of_executed_units/ {n += $2} /stat::average_exec_per_sec/ {r = r " " $2}
+    END {print t ": " n " executions; exec/s per run:" r}' "logs/$t.log"
+  grep -E "^(==[0-9]+== ERROR|SUMMARY|slow input)" "logs/$t.log" | sort | uniq -c
+done
