@@ -229,6 +229,7 @@ fn release_ids_without_context_are_name_based_and_deterministic() {
     assert_ne!(with_ids[1], ids[1]);
 }
 
+#[cfg(feature = "service")]
 #[test]
 fn the_service_convert_operation_takes_a_release_request() {
     use eps_translator::service::pb::v1;
@@ -240,7 +241,8 @@ fn the_service_convert_operation_takes_a_release_request() {
         }),
     };
     let now = eps_translator::datetime::Instant::parse_rfc3339(CONVERT_NOW).unwrap();
-    let answer = eps_translator::service::ops::convert(&request, now).unwrap();
+    let answer =
+        eps_translator::service::ops::convert(&request, eps_translator::Context::new(now)).unwrap();
     let mut ctx = common::corpus_context(CONVERT_NOW);
     ctx.message_id = Some(ORACLE_MESSAGE_ID.to_string());
     let expected = convert(&request.bundle_json, &ctx).unwrap().xml;
