@@ -578,6 +578,7 @@ b = release(); del param(b, "agent")["resource"]["code"]; cases["release_agent_w
 b = release(); param(b, "agent")["resource"]["telecom"].insert(0, {"system": "phone", "use": "mobile", "value": " 07000\t000003 "})
 cases["release_agent_first_telecom_compacted"] = b
 b = release(); param(b, "agent")["resource"]["telecom"][0]["use"] = "pager"; cases["release_agent_telecom_use_unmapped_refused"] = b
+b = release(); param(b, "owner")["resource"]["telecom"][0]["value"] = ""; cases["release_owner_telecom_empty_value_written_without_value"] = b
 b = release(); del param(b, "owner")["resource"]["telecom"]; cases["release_owner_without_telecom_uses_agent_telecom"] = b
 b = release(); del param(b, "owner")["resource"]["address"]; cases["release_owner_without_address"] = b
 b = release(); param(b, "owner")["resource"]["address"].append({"use": "home", "line": ["2 Low Road"], "postalCode": "EX9 9ZZ"})

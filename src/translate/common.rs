@@ -141,7 +141,8 @@ pub fn telecom(t: &ContactPoint<'_>, path: &str) -> Result<Element> {
             .ok_or_else(|| invalid(join(path, ".use"), format!("Unhandled telecom use '{u}'.")))?;
         el = el.attr("use", code);
     }
-    if let Some(v) = t.value.as_deref() {
+    // An empty value is no value, as the reference reads it.
+    if let Some(v) = t.value.as_deref().filter(|v| !v.is_empty()) {
         let compact: String = v.chars().filter(|c| !is_js_whitespace(*c)).collect();
         let value = if compact.starts_with("tel:") {
             compact

@@ -13,7 +13,9 @@ oracle_driver.js), and counts per kind:
   oracle-crash     the reference crashed (HTTP 500); we refused, naming the place
   deviation: ...   a difference docs/deviations.md explains: we refuse a value the HL7 v3
                    message needs ("Required field missing.") or a member of the wrong JSON shape
-                   where the reference writes the message without it
+                   where the reference writes the message without it; or we convert a request
+                   holding two of what the reference reads once for its log (two owners, two
+                   contained Organizations), where the reference crashes
   both refuse, first error differs
                    both refuse, naming different first errors (a different order of checks, or
                    a resource without resourceType, which the reference does not type)
@@ -133,6 +135,8 @@ def explained(o, u):
             return "deviation: a member of the wrong JSON shape is refused"
     if o["exit"] == 1 and u.returncode == 1:
         return "both refuse, first error differs"
+    if o["exit"] == 2 and u.returncode == 0 and "Fhir Path Reader unexpectedly got more than 1 result" in o["stderr"]:
+        return "deviation: the reference crashes logging duplicate identifiers; ours converts"
     return None
 
 
