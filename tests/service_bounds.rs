@@ -311,3 +311,43 @@ async fn http2_streams_over_the_per_connection_limit_are_refused() {
     drop(tcp);
     running.shutdown().await.unwrap();
 }
+
+/// Waits until `n` connections of `transport` were closed as idle.
+async fn idle_closes(running: &Running, transport: Transport, n: u64) {
+    tokio::time::timeout(HANG, async {
+        while running
+            .metrics()
+            .connections_ended(transport, ConnEnd::Idle)
+            < n
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("idle connections closed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn near_the_connection_cap_idle_connections_make_room() {
+    let running = server(|c| {
+        c.limits.max_connections = 10;
+        c.limits.idle_timeout = Duration::from_secs(3600);
+        c.limits.header_timeout = Duration::from_secs(3600);
+    })
+    .await;
+    let http = running.http_addr.unwrap();
+    // Nine kept-alive connections, each answered once and then quiet: 90% of the cap, so
+    // one quiet connection is closed, and the open ones fall back under 90%.
+    let mut quiet = Vec::new();
+    for _ in 0..9 {
+        quiet.push(held_connection(http).await);
+    }
+    idle_closes(&running, Transport::Http, 1).await;
+    assert_eq!(running.metrics().connections_open(Transport::Http), 8);
+    // Each new connection that reaches 90% again makes one more room.
+    quiet.push(held_connection(http).await);
+    idle_closes(&running, Transport::Http, 2).await;
+    assert_eq!(running.metrics().connections_open(Transport::Http), 8);
+    drop(quiet);
+    running.shutdown().await.unwrap();
+}

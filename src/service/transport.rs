@@ -82,7 +82,13 @@ pub(super) struct Gate {
     streams: Arc<Semaphore>,
     shared: Arc<Shared>,
     logs: RateLimit,
+    /// True while the open connections are at 90% of the cap or more: then a connection
+    /// with no request open is closed after [`PRESSED_IDLE`] instead of the idle timeout.
+    pressure: watch::Sender<bool>,
 }
+
+/// The idle timeout while connections are near their cap.
+const PRESSED_IDLE: Duration = Duration::from_secs(1);
 
 impl Gate {
     pub(super) fn new(limits: Limits, shared: Arc<Shared>) -> Arc<Gate> {
@@ -92,7 +98,20 @@ impl Gate {
             limits,
             shared,
             logs: RateLimit::default(),
+            pressure: watch::Sender::new(false),
         })
+    }
+
+    /// Re-reads how full the connection cap is, after a connection opened or ended.
+    fn update_pressure(&self) {
+        let max = self.limits.max_connections.max(1);
+        let open = max.saturating_sub(self.connections.available_permits());
+        let pressed = open * 10 >= max * 9;
+        self.pressure.send_if_modified(|p| {
+            let changed = *p != pressed;
+            *p = pressed;
+            changed
+        });
     }
 
     fn builder(&self) -> auto::Builder<TokioExecutor> {
@@ -136,6 +155,7 @@ pub(super) async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok((tcp, peer)) => {
                     let Ok(permit) = gate.connections.clone().try_acquire_owned() else {
+                        gate.update_pressure();
                         drop(tcp);
                         gate.shared.metrics.connection_ended(transport, ConnEnd::Refused);
                         tracing::debug!(transport = transport.as_str(), %peer, "connection refused: at --max-connections");
@@ -152,6 +172,7 @@ pub(super) async fn serve(
                         stop.clone(),
                         permit,
                     ));
+                    gate.update_pressure();
                 }
                 Err(e) => {
                     gate.shared.metrics.accept_error(transport);
@@ -216,7 +237,7 @@ async fn connection(
     router: Router,
     gate: Arc<Gate>,
     stop: watch::Receiver<bool>,
-    _permit: OwnedSemaphorePermit,
+    permit: OwnedSemaphorePermit,
 ) {
     let metrics = &gate.shared.metrics;
     metrics.connection_opened(transport);
@@ -256,7 +277,7 @@ async fn connection(
                 stopping = true;
                 conn.as_mut().graceful_shutdown();
             }
-            () = idle(&state, idle_timeout), if !stopping && idle_close.is_none() => {
+            () = idle(&state, idle_timeout, gate.pressure.subscribe()), if !stopping && idle_close.is_none() => {
                 conn.as_mut().graceful_shutdown();
                 idle_close = Some(Box::pin(tokio::time::sleep(idle_timeout.min(Duration::from_secs(1)))));
             }
@@ -272,6 +293,8 @@ async fn connection(
         end
     };
     metrics.connection_ended(transport, end);
+    drop(permit);
+    gate.update_pressure();
     match end {
         ConnEnd::HeaderTimeout => gate.logs.warn(
             Kind::HeaderTimeout,
@@ -283,13 +306,28 @@ async fn connection(
     }
 }
 
-/// Resolves once the connection has had no request open for `timeout`.
-async fn idle(state: &ConnState, timeout: Duration) {
+/// Resolves once the connection has had no request open for `timeout` (for
+/// [`PRESSED_IDLE`] while `pressure` says connections are near their cap).
+async fn idle(state: &ConnState, timeout: Duration, mut pressure: watch::Receiver<bool>) {
     loop {
-        match state.idle_since() {
+        let timeout = if *pressure.borrow_and_update() {
+            timeout.min(PRESSED_IDLE)
+        } else {
+            timeout
+        };
+        let wake = match state.idle_since() {
             Some(since) if since + timeout <= Instant::now() => return,
-            Some(since) => tokio::time::sleep_until(since + timeout).await,
-            None => tokio::time::sleep(timeout).await,
+            Some(since) => since + timeout,
+            None => Instant::now() + timeout,
+        };
+        tokio::select! {
+            () = tokio::time::sleep_until(wake) => {}
+            changed = pressure.changed() => {
+                if changed.is_err() {
+                    // The server is going away; its shutdown ends this connection.
+                    std::future::pending::<()>().await;
+                }
+            }
         }
     }
 }

@@ -205,7 +205,7 @@ def main():
     ap.add_argument("--n", type=int, help="hostile count (default: per scenario)")
     ap.add_argument("--serve-args", default="", help="extra `serve` flags")
     args = ap.parse_args()
-    grpc, http = ("127.0.0.1", 50151), ("127.0.0.1", 50180)
+    grpc, http = ("127.0.0.1", 51751), ("127.0.0.1", 51780)
     server = subprocess.Popen(
         [args.bin, "serve", "--grpc", f"{grpc[0]}:{grpc[1]}", "--http", f"{http[0]}:{http[1]}"]
         + args.serve_args.split(), stderr=subprocess.DEVNULL)
