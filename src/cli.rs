@@ -146,6 +146,10 @@ pub struct ServeArgs {
     /// RESOURCE_EXHAUSTED / 503 at once
     #[arg(long, value_name = "N", default_value_t = 1024)]
     pub max_streams: usize,
+    /// ConvertStream (and reflection) calls open at once, counted apart from --max-streams;
+    /// more are answered RESOURCE_EXHAUSTED at once
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_client_streams: usize,
     /// HTTP/2 streams one connection may have open (more are reset REFUSED_STREAM)
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub max_streams_per_connection: u32,
@@ -187,6 +191,7 @@ impl ServeArgs {
             limits: crate::service::transport::Limits {
                 max_connections: self.max_connections,
                 max_streams: self.max_streams,
+                max_client_streams: self.max_client_streams,
                 max_streams_per_connection: self.max_streams_per_connection,
                 header_timeout: self.header_timeout,
                 max_header_bytes: self.max_header_bytes,

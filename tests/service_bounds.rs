@@ -177,11 +177,32 @@ async fn held_stream(
     (hold, response.into_inner())
 }
 
+/// An HTTP/1 request whose announced body is never sent: open until the body timeout.
+async fn unfinished_request(addr: SocketAddr) -> TcpStream {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(
+        b"POST /FHIR/R4/$prepare HTTP/1.1\r\nHost: localhost\r\n\
+          Content-Type: application/fhir+json\r\nContent-Length: 100\r\n\r\n{",
+    )
+    .await
+    .unwrap();
+    tcp
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_over_the_total_stream_cap_are_refused_and_counted() {
     let running = server(|c| c.limits.max_streams = 2).await;
-    let a = held_stream(&running).await;
-    let b = held_stream(&running).await;
+    let http = running.http_addr.unwrap();
+    let a = unfinished_request(http).await;
+    let b = unfinished_request(http).await;
+    let metrics = running.shared();
+    tokio::time::timeout(HANG, async {
+        while !metrics.metrics.render().contains("eps_streams_open 2\n") {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("both requests open");
     let refused = client(&running)
         .await
         .prepare(prepare_request())
@@ -189,14 +210,13 @@ async fn requests_over_the_total_stream_cap_are_refused_and_counted() {
         .unwrap_err();
     assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
     assert!(refused.message().contains("limit of open requests"));
-    let mut http =
-        eps_translator::service::http_client::HttpClient::connect(running.http_addr.unwrap())
-            .await
-            .unwrap();
-    assert_eq!(http.get("/_status").await.unwrap().status, 503);
+    let mut status = eps_translator::service::http_client::HttpClient::connect(http)
+        .await
+        .unwrap();
+    assert_eq!(status.get("/_status").await.unwrap().status, 503);
     assert_eq!(running.metrics().streams_refused(Transport::Grpc), 1);
     assert_eq!(running.metrics().streams_refused(Transport::Http), 1);
-    // Ending the streams gives their places back.
+    // Closing the unfinished requests gives their places back.
     drop((a, b));
     let mut grpc = client(&running).await;
     tokio::time::timeout(HANG, async {
@@ -205,7 +225,32 @@ async fn requests_over_the_total_stream_cap_are_refused_and_counted() {
         }
     })
     .await
-    .expect("requests are served once the streams ended");
+    .expect("requests are served once the others ended");
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_open_streams_are_capped_apart_and_do_not_refuse_unary_requests() {
+    let running = server(|c| {
+        c.limits.max_client_streams = 2;
+        c.limits.max_streams = 2;
+    })
+    .await;
+    let _a = held_stream(&running).await;
+    let _b = held_stream(&running).await;
+    let (_hold, rx) = tokio::sync::mpsc::channel(1);
+    let refused = client(&running)
+        .await
+        .convert_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+    assert_eq!(running.metrics().streams_refused(Transport::Grpc), 1);
+    // Unary calls have their own places.
+    let mut grpc = client(&running).await;
+    grpc.prepare(prepare_request()).await.unwrap();
+    grpc.prepare(prepare_request()).await.unwrap();
+    drop((_a, _b));
     running.shutdown().await.unwrap();
 }
 

@@ -38,6 +38,10 @@ pub struct Limits {
     /// Requests (HTTP/1) and streams (HTTP/2) open at once, both ports together; more are
     /// answered at once with `RESOURCE_EXHAUSTED` / 503.
     pub max_streams: usize,
+    /// Client-streaming calls (`ConvertStream`, reflection) open at once, both ports
+    /// together, counted apart from `max_streams` so that held-open streams cannot refuse
+    /// unary requests; more are answered at once with `RESOURCE_EXHAUSTED`.
+    pub max_client_streams: usize,
     /// HTTP/2 streams a peer may open on one connection (the SETTINGS value; a stream over
     /// it is reset with `REFUSED_STREAM`).
     pub max_streams_per_connection: u32,
@@ -64,6 +68,7 @@ impl Default for Limits {
         Limits {
             max_connections: 10_000,
             max_streams: 1024,
+            max_client_streams: 256,
             max_streams_per_connection: 100,
             header_timeout: Duration::from_secs(10),
             max_header_bytes: 16 * 1024,
@@ -80,6 +85,7 @@ pub(super) struct Gate {
     limits: Limits,
     connections: Arc<Semaphore>,
     streams: Arc<Semaphore>,
+    client_streams: Arc<Semaphore>,
     shared: Arc<Shared>,
     logs: RateLimit,
     /// True while the open connections are at 90% of the cap or more: then a connection
@@ -95,6 +101,7 @@ impl Gate {
         Arc::new(Gate {
             connections: Arc::new(Semaphore::new(limits.max_connections.max(1))),
             streams: Arc::new(Semaphore::new(limits.max_streams.max(1))),
+            client_streams: Arc::new(Semaphore::new(limits.max_client_streams.max(1))),
             limits,
             shared,
             logs: RateLimit::default(),
@@ -345,7 +352,8 @@ fn is_header_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// One request: counted against `--max-streams` (refused at once over it), its body under
+/// One request: counted against `--max-streams` or `--max-client-streams` (refused at once
+/// over it), its body under
 /// the body timeout, then the router; the count is held until the response body ends.
 async fn request_service(
     request: hyper::Request<Incoming>,
@@ -354,7 +362,13 @@ async fn request_service(
     gate: Arc<Gate>,
     conn: Arc<ConnState>,
 ) -> Result<axum::response::Response, Infallible> {
-    let Ok(permit) = gate.streams.clone().try_acquire_owned() else {
+    let client_stream = transport == Transport::Grpc && is_client_stream(request.uri().path());
+    let pool = if client_stream {
+        &gate.client_streams
+    } else {
+        &gate.streams
+    };
+    let Ok(permit) = pool.clone().try_acquire_owned() else {
         gate.shared.metrics.stream_refused(transport);
         tracing::debug!(
             transport = transport.as_str(),
@@ -374,12 +388,11 @@ async fn request_service(
         shared: gate.shared.clone(),
         _permit: permit,
     };
-    let gap = transport == Transport::Grpc && is_client_stream(request.uri().path());
     let request = request.map(|body| {
         Body::new(TimedBody {
             inner: body,
             timeout: gate.limits.body_timeout,
-            per_piece: gap,
+            per_piece: client_stream,
             timer: None,
             transport,
             shared: gate.shared.clone(),

@@ -51,14 +51,19 @@ def metrics(http_addr):
         s.close()
         text = data.decode(errors="replace")
     except OSError as e:
-        return f"(metrics unavailable: {e})"
-    keep = []
+        return {}
+    counters = {}
     for line in text.splitlines():
         if line.startswith(("eps_connections_closed_total", "eps_streams_refused_total",
                             "eps_request_body_timeouts_total", "eps_accept_errors_total")):
-            if not line.endswith(" 0"):
-                keep.append(line)
-    return "; ".join(keep)
+            name, value = line.rsplit(" ", 1)
+            counters[name.replace("eps_", "").replace("_total", "")] = int(float(value))
+    return counters
+
+
+def delta(before, after):
+    return ", ".join(f"{k} +{after[k] - before.get(k, 0)}" for k in sorted(after)
+                     if after[k] != before.get(k, 0)) or "none"
 
 
 def frame(kind, flags, stream, payload=b""):
@@ -222,6 +227,7 @@ def main():
                 addr = grpc if port == "grpc" else http
                 n = args.n or DEFAULT_N[scenario]
                 before = rss_mib(server.pid)
+                counted = metrics(http)
                 attack = Attack(scenario, addr, n)
                 attack.start()
                 time.sleep(min(15, 2 + n / 2000))
@@ -235,7 +241,7 @@ def main():
                 print(f"{scenario} ×{n} on {port}: opened {attack.opened}, failed {attack.failed}, "
                       f"held {held}, cut by server {attack.closed_by_server}; "
                       f"RSS {before:.0f} → {peak:.0f} → {after:.0f} MiB; normal {port}: {normal}")
-                print(f"    metrics: {metrics(http)}")
+                print(f"    server counted: {delta(counted, metrics(http))}")
                 sys.stdout.flush()
     finally:
         server.terminate()
