@@ -8,6 +8,7 @@ import os
 import sys
 
 target = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CARGO_TARGET_DIR", "target")
+ENTRIES = ["c14n-inclusive", "c14n-exclusive", "to-fhir", "convert", "prepare"]
 rows = {}
 for path in glob.glob(os.path.join(target, "criterion", "growth-*", "*", "new", "estimates.json")):
     parts = path.split(os.sep)
@@ -24,9 +25,9 @@ for group in sorted(rows):
     times = [rows[group][s] for s in sizes]
     ratios = [b / a for a, b in zip(times, times[1:])]
     worst = max([worst] + ratios)
-    family, _, entry = group[len("growth-"):].partition("-c14n") if "-c14n" in group else group[len("growth-"):].rpartition("-")
-    if "-c14n" in group:
-        entry = "c14n" + entry
+    name = group[len("growth-"):]
+    entry = next(e for e in ENTRIES if name.endswith("-" + e))
+    family = name[: -len(entry) - 1]
     fmt = lambda ns: f"{ns / 1e6:.2f} ms" if ns >= 1e5 else f"{ns / 1e3:.1f} µs"
     print(f"| {family} | {entry} | {', '.join(map(str, sizes))} | {' / '.join(map(fmt, times))} | "
           + " | ".join(f"{r:.2f}" for r in ratios) + " |")
