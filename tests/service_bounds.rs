@@ -396,3 +396,29 @@ async fn near_the_connection_cap_idle_connections_make_room() {
     drop(quiet);
     running.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_far_larger_than_the_header_buffer_is_read_whole() {
+    let running = server(|c| c.limits.max_header_bytes = 8192).await;
+    let mut body = example_bundle();
+    body.extend(std::iter::repeat_n(b' ', 1024 * 1024));
+    let mut http =
+        eps_translator::service::http_client::HttpClient::connect(running.http_addr.unwrap())
+            .await
+            .unwrap();
+    let answer = http
+        .post(
+            "/FHIR/R4/$prepare",
+            &[("content-type", "application/fhir+json")],
+            body,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    running.shutdown().await.unwrap();
+}
