@@ -190,6 +190,40 @@ pub struct ServeArgs {
         default_value = "text"
     )]
     pub log_format: crate::service::LogFormat,
+    /// Connections served at once, both ports together; more are closed as soon as accepted
+    /// (keep it under the process's file-descriptor limit, `ulimit -n`)
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_connections: usize,
+    /// Requests and HTTP/2 streams open at once, both ports together; more are answered
+    /// RESOURCE_EXHAUSTED / 503 at once
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    pub max_streams: usize,
+    /// ConvertStream (and reflection) calls open at once, counted apart from --max-streams;
+    /// more are answered RESOURCE_EXHAUSTED at once
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_client_streams: usize,
+    /// HTTP/2 streams one connection may have open (more are reset REFUSED_STREAM)
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_streams_per_connection: u32,
+    /// HTTP/1: time allowed for a request's header, and for the next one on a kept-alive
+    /// connection
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: std::time::Duration,
+    /// Header bytes a connection may hold: HTTP/1's read buffer (at least 8192), HTTP/2's
+    /// header list size
+    #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024)]
+    pub max_header_bytes: usize,
+    /// Time allowed for a request's whole body; for a ConvertStream, the longest wait for
+    /// its next piece
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub body_timeout: std::time::Duration,
+    /// A connection with no request open for this long is closed
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: std::time::Duration,
+    /// HTTP/2 keep-alive: PING after this long without a frame; no answer within the same
+    /// time closes the connection
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub keepalive_interval: std::time::Duration,
 }
 
 impl ServeArgs {
@@ -214,6 +248,17 @@ impl ServeArgs {
             },
             sha1_application_ids: self.sha1_application_ids.clone(),
             log_format: self.log_format,
+            limits: crate::service::transport::Limits {
+                max_connections: self.max_connections,
+                max_streams: self.max_streams,
+                max_client_streams: self.max_client_streams,
+                max_streams_per_connection: self.max_streams_per_connection,
+                header_timeout: self.header_timeout,
+                max_header_bytes: self.max_header_bytes,
+                body_timeout: self.body_timeout,
+                idle_timeout: self.idle_timeout,
+                keepalive_interval: self.keepalive_interval,
+            },
         })
     }
 }

@@ -4,12 +4,14 @@
 //! refused with an issue that names what was too much; none panics. How the cost grows with
 //! size is measured by the benchmarks, not here. (No corpus needed.)
 
-use base64::Engine;
+mod hostile;
+
 use eps_translator::c14n::{canonicalize, Mode, Options};
 use eps_translator::error::IssueCode;
 use eps_translator::signing::{prepare, DigestAlgorithm};
 use eps_translator::translate::convert;
 use eps_translator::{Context, Rejection};
+use hostile::{attributes, bundle_signed_with, dtd_defaults, namespaces, nested};
 
 fn context() -> Context {
     Context::new(eps_translator::datetime::Instant::parse_rfc3339("2022-02-01T00:00:00Z").unwrap())
@@ -76,28 +78,6 @@ fn to_fhir(xml: &str) -> Outcome {
     )
 }
 
-/// The golden minimal Bundle with `xml` as the requester's Provenance signature.
-fn bundle_signed_with(xml: &str) -> Vec<u8> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/golden/convert/acute_minimal.json"
-    );
-    let mut bundle: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    let data = base64::engine::general_purpose::STANDARD.encode(xml);
-    bundle["entry"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({
-            "fullUrl": "urn:uuid:00000000-0000-4000-8000-000000000099",
-            "resource": {"resourceType": "Provenance", "signature": [{
-                "when": "2022-01-31T00:00:00+00:00",
-                "who": {"reference": "urn:uuid:00000000-0000-4000-8000-000000000005"},
-                "data": data}]}
-        }));
-    serde_json::to_vec(&bundle).unwrap()
-}
-
 fn convert_and_prepare(bundle: &[u8]) -> [Outcome; 2] {
     [
         outcome_of(convert(bundle, &context()).map(|_| ()), "convert"),
@@ -117,34 +97,6 @@ fn every_entry_point(xml: &str) -> Vec<Outcome> {
         convert_and_prepare(&bundle_signed_with(xml)).into(),
     ]
     .concat()
-}
-
-/// Root declarations plus one more on each child.
-fn namespaces(n: usize) -> String {
-    let root: String = (0..n).map(|i| format!(" xmlns:p{i}='urn:p{i}'")).collect();
-    let children: String = (0..n)
-        .map(|i| format!("<p0:c xmlns:q{i}='urn:q{i}'/>"))
-        .collect();
-    format!("<Signature xmlns='http://www.w3.org/2000/09/xmldsig#'{root}>{children}</Signature>")
-}
-
-fn attributes(n: usize) -> String {
-    let attrs: String = (0..n).map(|i| format!(" a{i}='v'")).collect();
-    format!("<Signature xmlns='http://www.w3.org/2000/09/xmldsig#'{attrs}/>")
-}
-
-fn dtd_defaults(defaults: usize, elements: usize) -> String {
-    let defs: String = (0..defaults)
-        .map(|i| format!(" d{i} CDATA 'v{i}'"))
-        .collect();
-    format!(
-        "<!DOCTYPE r [<!ATTLIST a{defs}>]><r>{}</r>",
-        "<a/>".repeat(elements)
-    )
-}
-
-fn nested(depth: usize) -> String {
-    format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth))
 }
 
 #[test]

@@ -29,6 +29,9 @@ pub enum Failure {
     Rejected(Rejection),
     /// The caller's deadline or the server's timeout passed. `DEADLINE_EXCEEDED`, HTTP 504.
     DeadlineExceeded(String),
+    /// The request body did not arrive within the server's body timeout (a slow or stalled
+    /// sender). `DEADLINE_EXCEEDED`, HTTP 408.
+    RequestTimeout(String),
     /// At the concurrency limit: shed, not queued. `RESOURCE_EXHAUSTED`, HTTP 503.
     Busy,
     /// A message larger than the server's maximum. `RESOURCE_EXHAUSTED`, HTTP 413.
@@ -95,7 +98,7 @@ impl Failure {
         match self {
             Failure::Rejected(_) => Outcome::Rejected,
             Failure::UnsupportedMediaType(_) => Outcome::UnsupportedMediaType,
-            Failure::DeadlineExceeded(_) => Outcome::DeadlineExceeded,
+            Failure::DeadlineExceeded(_) | Failure::RequestTimeout(_) => Outcome::DeadlineExceeded,
             Failure::Busy => Outcome::Shed,
             Failure::TooLarge(_) => Outcome::TooLarge,
             Failure::Unimplemented(_) => Outcome::Unimplemented,
@@ -107,7 +110,7 @@ impl Failure {
     pub fn code(&self) -> Code {
         match self {
             Failure::Rejected(_) | Failure::UnsupportedMediaType(_) => Code::InvalidArgument,
-            Failure::DeadlineExceeded(_) => Code::DeadlineExceeded,
+            Failure::DeadlineExceeded(_) | Failure::RequestTimeout(_) => Code::DeadlineExceeded,
             Failure::Busy | Failure::TooLarge(_) => Code::ResourceExhausted,
             Failure::Unimplemented(_) => Code::Unimplemented,
             Failure::Internal => Code::Internal,
@@ -147,6 +150,7 @@ impl Failure {
         match self {
             Failure::Rejected(r) => format!("input rejected: {r}"),
             Failure::DeadlineExceeded(m)
+            | Failure::RequestTimeout(m)
             | Failure::TooLarge(m)
             | Failure::UnsupportedMediaType(m)
             | Failure::Transport(_, m) => m.clone(),
@@ -164,9 +168,10 @@ impl Failure {
             Failure::Rejected(r) => r.issues.clone(),
             other => {
                 let code = match other {
-                    Failure::DeadlineExceeded(_) | Failure::Busy | Failure::TooLarge(_) => {
-                        IssueCode::TooCostly
-                    }
+                    Failure::DeadlineExceeded(_)
+                    | Failure::RequestTimeout(_)
+                    | Failure::Busy
+                    | Failure::TooLarge(_) => IssueCode::TooCostly,
                     Failure::Unimplemented(_) | Failure::UnsupportedMediaType(_) => {
                         IssueCode::NotSupported
                     }
@@ -241,6 +246,7 @@ impl Failure {
         match self {
             Failure::Rejected(_) => 400,
             Failure::DeadlineExceeded(_) => 504,
+            Failure::RequestTimeout(_) => 408,
             Failure::Busy => 503,
             Failure::TooLarge(_) => 413,
             Failure::UnsupportedMediaType(_) => 415,

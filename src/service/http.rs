@@ -157,11 +157,15 @@ async fn handle(
         let deadline = shared.admission.deadline(observed.started(), None);
         let bytes = axum::body::to_bytes(body, shared.max_message_bytes)
             .await
-            .map_err(|_| {
-                Failure::TooLarge(format!(
-                    "request body too large or unreadable: the server's maximum is {} bytes",
-                    shared.max_message_bytes
-                ))
+            .map_err(|e| {
+                if super::transport::is_body_timeout(&e) {
+                    Failure::RequestTimeout(e.to_string())
+                } else {
+                    Failure::TooLarge(format!(
+                        "request body too large or unreadable: the server's maximum is {} bytes",
+                        shared.max_message_bytes
+                    ))
+                }
             })?;
         observed.request_bytes = bytes.len();
         let encoding = ContentEncoding::read(header(header::CONTENT_ENCODING.as_str()))?;

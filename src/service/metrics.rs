@@ -68,6 +68,54 @@ fn series(t: Transport, r: Rpc) -> usize {
     (t as usize) * Rpc::ALL.len() + r as usize
 }
 
+/// Why a connection ended, or why it never started (`refused`), for
+/// `eps_connections_closed_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnEnd {
+    /// The peer closed it, or it ended after the server's graceful shutdown.
+    Closed,
+    /// Over `--max-connections`: closed as soon as accepted.
+    Refused,
+    /// No request open for `--idle-timeout`.
+    Idle,
+    /// An HTTP/1 request header not received within `--header-timeout`.
+    HeaderTimeout,
+    /// A protocol or I/O error (a malformed request, a reset, a keep-alive ping unanswered).
+    Error,
+}
+
+impl ConnEnd {
+    const ALL: [ConnEnd; 5] = [
+        ConnEnd::Closed,
+        ConnEnd::Refused,
+        ConnEnd::Idle,
+        ConnEnd::HeaderTimeout,
+        ConnEnd::Error,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnEnd::Closed => "closed",
+            ConnEnd::Refused => "refused",
+            ConnEnd::Idle => "idle",
+            ConnEnd::HeaderTimeout => "header_timeout",
+            ConnEnd::Error => "error",
+        }
+    }
+}
+
+/// Connection and stream counters, per transport.
+#[derive(Debug)]
+struct Connections {
+    open: [AtomicI64; 2],
+    accepted: [AtomicU64; 2],
+    ended: Vec<AtomicU64>,
+    accept_errors: [AtomicU64; 2],
+    streams_open: AtomicI64,
+    streams_refused: [AtomicU64; 2],
+    body_timeouts: [AtomicU64; 2],
+}
+
 /// The server's request metrics.
 #[derive(Debug)]
 pub struct Metrics {
@@ -79,6 +127,7 @@ pub struct Metrics {
     /// HTTP requests that reached no operation: 404 (no such path), 405 (wrong method).
     not_found: AtomicU64,
     method_not_allowed: AtomicU64,
+    connections: Connections,
 }
 
 impl Default for Metrics {
@@ -97,6 +146,15 @@ impl Metrics {
             in_flight: AtomicI64::new(0),
             not_found: AtomicU64::new(0),
             method_not_allowed: AtomicU64::new(0),
+            connections: Connections {
+                open: Default::default(),
+                accepted: Default::default(),
+                ended: zeros(Transport::ALL.len() * ConnEnd::ALL.len()),
+                accept_errors: Default::default(),
+                streams_open: AtomicI64::new(0),
+                streams_refused: Default::default(),
+                body_timeouts: Default::default(),
+            },
         }
     }
 
@@ -110,6 +168,66 @@ impl Metrics {
 
     pub fn in_flight(&self) -> i64 {
         self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// A connection accepted and being served.
+    pub fn connection_opened(&self, t: Transport) {
+        let c = &self.connections;
+        c.accepted[t as usize].fetch_add(1, Ordering::Relaxed);
+        c.open[t as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A served connection ended (`why`), or one was refused at the cap.
+    pub fn connection_ended(&self, t: Transport, why: ConnEnd) {
+        let c = &self.connections;
+        if why != ConnEnd::Refused {
+            c.open[t as usize].fetch_sub(1, Ordering::Relaxed);
+        }
+        let e = ConnEnd::ALL.iter().position(|x| *x == why).unwrap_or(0);
+        c.ended[t as usize * ConnEnd::ALL.len() + e].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Connections that ended for `why` (refused ones included).
+    pub fn connections_ended(&self, t: Transport, why: ConnEnd) -> u64 {
+        let e = ConnEnd::ALL.iter().position(|x| *x == why).unwrap_or(0);
+        self.connections.ended[t as usize * ConnEnd::ALL.len() + e].load(Ordering::Relaxed)
+    }
+
+    /// Connections open now.
+    pub fn connections_open(&self, t: Transport) -> i64 {
+        self.connections.open[t as usize].load(Ordering::Relaxed)
+    }
+
+    /// A failed `accept` (out of file descriptors, say).
+    pub fn accept_error(&self, t: Transport) {
+        self.connections.accept_errors[t as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A request or stream opened (`+1`) or ended (`-1`).
+    pub fn stream_delta(&self, delta: i64) {
+        self.connections
+            .streams_open
+            .fetch_add(delta, Ordering::Relaxed);
+    }
+
+    /// A request or stream refused at `--max-streams`.
+    pub fn stream_refused(&self, t: Transport) {
+        self.connections.streams_refused[t as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests and streams refused at `--max-streams`.
+    pub fn streams_refused(&self, t: Transport) -> u64 {
+        self.connections.streams_refused[t as usize].load(Ordering::Relaxed)
+    }
+
+    /// A request body not received within `--body-timeout`.
+    pub fn body_timeout(&self, t: Transport) {
+        self.connections.body_timeouts[t as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Request bodies not received within `--body-timeout`.
+    pub fn body_timeouts(&self, t: Transport) -> u64 {
+        self.connections.body_timeouts[t as usize].load(Ordering::Relaxed)
     }
 
     /// Records one finished request.
@@ -218,7 +336,83 @@ impl Metrics {
         out.push_str("# HELP eps_requests_in_flight Requests being handled now.\n");
         out.push_str("# TYPE eps_requests_in_flight gauge\n");
         let _ = writeln!(out, "eps_requests_in_flight {}", self.in_flight());
+        self.render_connections(&mut out);
         out
+    }
+
+    fn render_connections(&self, out: &mut String) {
+        let c = &self.connections;
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let per_transport =
+            |out: &mut String, name: &str, help: &str, kind: &str, v: &dyn Fn(usize) -> String| {
+                let _ = writeln!(out, "# HELP {name} {help}");
+                let _ = writeln!(out, "# TYPE {name} {kind}");
+                for t in Transport::ALL {
+                    let _ = writeln!(
+                        out,
+                        "{name}{{transport=\"{}\"}} {}",
+                        t.as_str(),
+                        v(t as usize)
+                    );
+                }
+            };
+        per_transport(
+            out,
+            "eps_connections_open",
+            "Connections being served now.",
+            "gauge",
+            &|t| c.open[t].load(Ordering::Relaxed).to_string(),
+        );
+        per_transport(
+            out,
+            "eps_connections_accepted_total",
+            "Connections accepted and served (under --max-connections).",
+            "counter",
+            &|t| load(&c.accepted[t]).to_string(),
+        );
+        out.push_str(
+            "# HELP eps_connections_closed_total Connections ended, by reason (refused: over --max-connections, closed at once).\n",
+        );
+        out.push_str("# TYPE eps_connections_closed_total counter\n");
+        for t in Transport::ALL {
+            for (e, why) in ConnEnd::ALL.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "eps_connections_closed_total{{transport=\"{}\",reason=\"{}\"}} {}",
+                    t.as_str(),
+                    why.as_str(),
+                    load(&c.ended[t as usize * ConnEnd::ALL.len() + e])
+                );
+            }
+        }
+        per_transport(
+            out,
+            "eps_accept_errors_total",
+            "Failed accepts (file descriptors exhausted, say).",
+            "counter",
+            &|t| load(&c.accept_errors[t]).to_string(),
+        );
+        per_transport(
+            out,
+            "eps_streams_refused_total",
+            "Requests and HTTP/2 streams refused over --max-streams.",
+            "counter",
+            &|t| load(&c.streams_refused[t]).to_string(),
+        );
+        per_transport(
+            out,
+            "eps_request_body_timeouts_total",
+            "Request bodies not received within --body-timeout.",
+            "counter",
+            &|t| load(&c.body_timeouts[t]).to_string(),
+        );
+        out.push_str("# HELP eps_streams_open Requests and HTTP/2 streams open now, both ports.\n");
+        out.push_str("# TYPE eps_streams_open gauge\n");
+        let _ = writeln!(
+            out,
+            "eps_streams_open {}",
+            c.streams_open.load(Ordering::Relaxed)
+        );
     }
 }
 

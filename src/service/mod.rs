@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod ops;
 pub mod pb;
 pub mod request;
+pub mod transport;
 
 use self::admission::{Admission, Offload};
 use self::failure::{too_large_message, Failure, Outcome};
@@ -39,8 +40,6 @@ use crate::datetime::Instant;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::serve::ListenerExt;
-use std::future::IntoFuture;
 use std::io;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -83,6 +82,8 @@ pub struct Config {
     pub sha1_application_ids: Vec<String>,
     /// How `serve` writes its log lines.
     pub log_format: LogFormat,
+    /// Connection and stream bounds.
+    pub limits: transport::Limits,
 }
 
 impl Default for Config {
@@ -100,6 +101,7 @@ impl Default for Config {
             identities: Identities::default(),
             sha1_application_ids: Vec::new(),
             log_format: LogFormat::Text,
+            limits: transport::Limits::default(),
         }
     }
 }
@@ -190,23 +192,25 @@ pub async fn start(config: Config) -> io::Result<Running> {
         ));
 
     let (stop, stop_rx) = watch::channel(false);
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
+    let gate = transport::Gate::new(config.limits.clone(), shared.clone());
     let grpc_addr = grpc_listener.local_addr()?;
-    let mut tasks = vec![tokio::spawn(
-        axum::serve(grpc_listener.tap_io(nodelay), grpc_router)
-            .with_graceful_shutdown(stopped(stop_rx.clone()))
-            .into_future(),
-    )];
+    let mut tasks = vec![tokio::spawn(transport::serve(
+        grpc_listener,
+        Transport::Grpc,
+        grpc_router,
+        gate.clone(),
+        stop_rx.clone(),
+    ))];
     let mut http_addr = None;
     if let Some(listener) = http_listener {
         http_addr = Some(listener.local_addr()?);
-        tasks.push(tokio::spawn(
-            axum::serve(listener.tap_io(nodelay), http::router(shared.clone()))
-                .with_graceful_shutdown(stopped(stop_rx))
-                .into_future(),
-        ));
+        tasks.push(tokio::spawn(transport::serve(
+            listener,
+            Transport::Http,
+            http::router(shared.clone()),
+            gate,
+            stop_rx,
+        )));
     }
     Ok(Running {
         grpc_addr,
@@ -217,10 +221,6 @@ pub async fn start(config: Config) -> io::Result<Running> {
         tasks,
         grace: config.shutdown_grace,
     })
-}
-
-fn nodelay(tcp: &mut tokio::net::TcpStream) {
-    let _ = tcp.set_nodelay(true);
 }
 
 /// tonic answers a request message over the size limit with `OUT_OF_RANGE` before the
