@@ -239,6 +239,32 @@ pub struct TrustArgs {
     /// The time of checking (default: now); a prescription signed after it is not valid
     #[arg(long, value_name = "RFC3339")]
     pub at: Option<String>,
+    /// A certificate or authority revocation list: DER, or PEM (every X509 CRL in it)
+    /// (repeatable)
+    #[arg(long = "crl", value_name = "FILE")]
+    pub crl: Vec<String>,
+    #[command(flatten)]
+    pub revocation: RevocationArgs,
+}
+
+/// The revocation policy flags of `verify`, `to-fhir` and `serve`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RevocationArgs {
+    /// What an unknown revocation status does: require (the prescription is invalid),
+    /// prefer (a warning) or off (not checked)
+    #[arg(long = "revocation", value_name = "require|prefer|off", default_value = "require", value_parser = crate::verify::RevocationPolicy::parse)]
+    pub policy: crate::verify::RevocationPolicy,
+    /// How long a CRL is still taken before its thisUpdate and after its nextUpdate
+    #[arg(long = "crl-grace", value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub grace: std::time::Duration,
+}
+
+impl RevocationArgs {
+    /// Sets the policy's revocation fields.
+    pub fn apply(&self, trust: &mut crate::verify::Trust) {
+        trust.policy.revocation = self.policy;
+        trust.policy.crl_grace_seconds = i64::try_from(self.grace.as_secs()).unwrap_or(i64::MAX);
+    }
 }
 
 impl TrustArgs {
@@ -262,6 +288,13 @@ impl TrustArgs {
                 add(&mut trust, &bytes).map_err(|e| format!("{flag} {file}: {e}"))?;
             }
         }
+        for file in &self.crl {
+            let bytes = std::fs::read(file).map_err(|e| format!("--crl {file}: {e}"))?;
+            trust
+                .add_crls(&bytes, file)
+                .map_err(|e| format!("--crl {file}: {e}"))?;
+        }
+        self.revocation.apply(&mut trust);
         Ok(trust)
     }
 

@@ -69,15 +69,17 @@ pub fn verify(
     now: Instant,
     server: &Trust,
 ) -> Result<v1::VerifyResponse, Failure> {
-    if !req.crls.is_empty() {
-        return Err(Rejection::at(
-            IssueCode::NotSupported,
-            "crls",
-            "revocation lists are not read: send none; revocation is reported not-checked",
-        )
-        .into());
+    let mut trust = pb::trust(&req.trusted_ca_pem, &req.intermediate_ca_pem, server)?;
+    for (i, crl) in req.crls.iter().enumerate() {
+        let field = format!("crls[{i}]");
+        trust
+            .add_crls(crl, &format!("request {field}"))
+            .map_err(|e| Rejection::at(IssueCode::Value, field, e))?;
     }
-    let trust = pb::trust(&req.trusted_ca_pem, &req.intermediate_ca_pem, server)?;
+    if !req.revocation.is_empty() {
+        trust.policy.revocation = crate::verify::RevocationPolicy::parse(&req.revocation)
+            .map_err(|e| Rejection::at(IssueCode::Value, "revocation", e))?;
+    }
     let at = checked_at(req.at.as_ref(), now)?;
     let report = match (req.hl7v3_xml.is_empty(), req.bundle_json.is_empty()) {
         (false, true) => crate::verify::verify_hl7v3(&req.hl7v3_xml, &trust, at)?,
