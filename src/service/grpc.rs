@@ -113,7 +113,7 @@ impl Translator for TranslatorService {
     ) -> Result<Response<v1::ToFhirResponse>, Status> {
         let shared = self.shared.clone();
         self.unary(Rpc::ToFhir, "hl7v3_xml", request, move |r, now| {
-            ops::to_fhir(r, now, &shared.trust)
+            ops::to_fhir(r, now, &shared.trust.snapshot(now))
         })
         .await
     }

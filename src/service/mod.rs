@@ -18,8 +18,10 @@ macro_rules! say {
 }
 
 pub mod admission;
+pub mod crls;
 pub mod demo;
 pub mod failure;
+pub mod fetch;
 pub mod grpc;
 pub mod http;
 pub mod http_client;
@@ -73,8 +75,15 @@ pub struct Config {
     pub fixed_clock: Option<Instant>,
     /// How long shutdown waits for in-flight requests before cutting them off.
     pub shutdown_grace: Duration,
-    /// Trust anchors used when a request gives none (`serve --trusted-ca`).
+    /// Trust anchors, CRLs and the revocation policy used when a request gives none
+    /// (`serve --trusted-ca`, `--revocation`).
     pub trust: crate::verify::Trust,
+    /// A directory of CRLs, re-read when its files change and on SIGHUP (`--crl-dir`).
+    pub crl_dir: Option<std::path::PathBuf>,
+    /// How often the CRL directory is looked at for changes.
+    pub crl_dir_poll: Duration,
+    /// Fetching CRLs from distribution points (`--fetch-crls`); `None`: not fetched.
+    pub fetch_crls: Option<fetch::FetchConfig>,
 }
 
 impl Default for Config {
@@ -89,6 +98,9 @@ impl Default for Config {
             fixed_clock: None,
             shutdown_grace: Duration::from_secs(30),
             trust: crate::verify::Trust::new(),
+            crl_dir: None,
+            crl_dir_poll: Duration::from_secs(5),
+            fetch_crls: None,
         }
     }
 }
@@ -132,7 +144,11 @@ pub async fn start(config: Config) -> io::Result<Running> {
         fixed_clock: config.fixed_clock,
         max_message_bytes: config.max_message_bytes,
         shutting_down: Default::default(),
-        trust: Arc::new(config.trust.clone()),
+        trust: Arc::new(crls::TrustSource::new(
+            config.trust.clone(),
+            config.crl_dir.clone(),
+            config.fetch_crls.clone(),
+        )),
     });
     let (health, health_service) = tonic_health::server::health_reporter();
     health
@@ -169,6 +185,12 @@ pub async fn start(config: Config) -> io::Result<Running> {
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
+    tokio::spawn(
+        shared
+            .trust
+            .clone()
+            .watch(config.crl_dir_poll, stop_rx.clone()),
+    );
     let grpc_addr = grpc_listener.local_addr()?;
     let mut tasks = vec![tokio::spawn(
         axum::serve(grpc_listener.tap_io(nodelay), grpc_router)

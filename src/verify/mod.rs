@@ -343,13 +343,15 @@ pub fn verify_prescription(
         parent,
         "pertinentInformation1/pertinentPrescription/author/signatureText",
     );
-    let checks = run_checks(parent, signature_text, trust, at);
+    let mut crl_urls = Vec::new();
+    let checks = run_checks(parent, signature_text, trust, at, &mut crl_urls);
     PrescriptionVerdict {
         id,
         short_form_id,
         message_identifier: None,
         checks,
         revocation: trust.policy.revocation,
+        crl_urls,
     }
 }
 
@@ -358,6 +360,7 @@ fn run_checks(
     signature_text: Option<Node<'_, '_>>,
     trust: &Trust,
     at: Instant,
+    crl_urls: &mut Vec<Vec<String>>,
 ) -> Vec<CheckResult> {
     use Check::*;
     let mut results = Vec::with_capacity(Check::ALL.len());
@@ -463,7 +466,7 @@ fn run_checks(
         None => Err("the chain cannot be checked without a signing time".to_string()),
     };
     let (revocation, ca_revocation) =
-        revocation_checks(signer, &chain, &pool, signed_at, trust, at);
+        revocation_checks(signer, &chain, &pool, signed_at, trust, at, crl_urls);
     results.push(revocation);
     results.push(ca_revocation);
     results.push(CheckResult::from_outcome(Validity, validity));
@@ -482,6 +485,7 @@ fn revocation_checks(
     signed_at: Option<i64>,
     trust: &Trust,
     at: Instant,
+    crl_urls: &mut Vec<Vec<String>>,
 ) -> (CheckResult, CheckResult) {
     use revocation::Status as S;
     use Check::{CaRevocation, Revocation};
@@ -513,7 +517,17 @@ fn revocation_checks(
         S::Revoked(d) => CheckResult::failed(check, d),
         S::Unknown(d) => CheckResult::unknown(check, d),
     };
-    let signer_result = to_result(Revocation, revocation::status(signer, &inputs));
+    let mut wanted = |cert: &X509Certificate<'_>| {
+        let urls = revocation::distribution_points(cert);
+        if !urls.is_empty() && !crl_urls.contains(&urls) {
+            crl_urls.push(urls);
+        }
+    };
+    let signer_status = revocation::status(signer, &inputs);
+    if matches!(signer_status, S::Unknown(_)) {
+        wanted(signer);
+    }
+    let signer_result = to_result(Revocation, signer_status);
     let mut revoked = Vec::new();
     let mut unknown = Vec::new();
     let mut good = Vec::new();
@@ -532,7 +546,10 @@ fn revocation_checks(
         match revocation::status(ca, &inputs) {
             S::Good(d) => good.push(format!("'{name}': {d}")),
             S::Revoked(d) => revoked.push(format!("'{name}': {d}")),
-            S::Unknown(d) => unknown.push(format!("'{name}': {d}")),
+            S::Unknown(d) => {
+                wanted(ca);
+                unknown.push(format!("'{name}': {d}"));
+            }
         }
     }
     let ca_result = if !revoked.is_empty() {

@@ -205,6 +205,10 @@ pub struct PrescriptionVerdict {
     /// The revocation policy the checks were made under: whether an unknown or unchecked
     /// revocation status counts against validity.
     pub revocation: super::RevocationPolicy,
+    /// The CRL distribution points (http and https URLs) of each certificate whose
+    /// revocation status is unknown, one list per certificate in its order: what an adapter
+    /// may fetch (the next URL of a list when one fails).
+    pub crl_urls: Vec<Vec<String>>,
 }
 
 impl PrescriptionVerdict {
