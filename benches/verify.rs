@@ -17,7 +17,6 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 #[path = "../tests/verify_support/mod.rs"]
-#[allow(dead_code)]
 mod verify_support;
 
 fn shared() -> PathBuf {
