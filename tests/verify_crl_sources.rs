@@ -436,6 +436,134 @@ async fn failing_distribution_points_give_the_policy_s_verdict_and_the_next_is_t
     println!("CRL fetching: {checked} failing distribution points, each under require, prefer and off, and followed by a good one");
 }
 
+/// Within 15 minutes of its nextUpdate a cached CRL is answered from the cache and
+/// refreshed in the background once; a failed refresh keeps the copy while it is current.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crl_near_its_next_update_is_refreshed_in_the_background() {
+    let server = CrlServer::start().await;
+    let p = pointed(&["/sub.crl"]);
+    server.set(
+        "/sub.crl",
+        Answer::Crl(Arc::new(sub_crl(&p, vec![], WINDOW))),
+    );
+    let fetcher = Fetcher::new(server.config());
+    let url = "http://crl.test/sub.crl";
+    let early = datetime!(2025-06-01 0:00 UTC).unix_timestamp();
+    assert!(fetcher.get(url, early).await.is_some());
+    assert_eq!(server.hits("/sub.crl"), 1);
+    // Ten minutes before nextUpdate (2025-07-01): served, and one refresh started.
+    let near = datetime!(2025-06-30 23:50 UTC).unix_timestamp();
+    server.set("/sub.crl", Answer::Status(500));
+    for _ in 0..5 {
+        assert!(fetcher.get(url, near).await.is_some());
+    }
+    let mut waited = 0;
+    while fetcher.fetches(Outcome::HttpStatus) == 0 && waited < 500 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    assert_eq!(
+        fetcher.fetches(Outcome::HttpStatus),
+        1,
+        "one refresh, which failed"
+    );
+    // The copy is still served while current; after nextUpdate it is not.
+    assert!(fetcher.get(url, near).await.is_some());
+    let after = datetime!(2025-07-01 0:01 UTC).unix_timestamp();
+    assert!(fetcher.get(url, after).await.is_none());
+    // The CRLs a verification takes from the cache are refreshed the same way: the new
+    // one replaces the old.
+    server.set(
+        "/sub.crl",
+        Answer::Crl(Arc::new(sub_crl(&p, vec![], WINDOW))),
+    );
+    let fetcher = Fetcher::new(server.config());
+    assert!(fetcher.get(url, early).await.is_some());
+    let next = (
+        datetime!(2025-07-01 0:00 UTC),
+        datetime!(2026-01-01 0:00 UTC),
+    );
+    server.set("/sub.crl", Answer::Crl(Arc::new(sub_crl(&p, vec![], next))));
+    assert_eq!(fetcher.cached(near).len(), 1);
+    let mut waited = 0;
+    while fetcher.fetches(Outcome::Ok) < 2 && waited < 500 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+    }
+    assert_eq!(fetcher.fetches(Outcome::Ok), 2);
+    assert_eq!(
+        fetcher.cached(after).len(),
+        1,
+        "the refreshed CRL is current after the old nextUpdate"
+    );
+}
+
+/// `eps-translator verify --fetch-crls --crl-url-rewrite`: the command line fetches too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_fetches_with_fetch_crls() {
+    let Some(shared) = common::shared_dir("CRL fetching (CLI)") else {
+        return;
+    };
+    let server = CrlServer::start().await;
+    let p = pointed(&["/sub.crl"]);
+    server.set(
+        "/sub.crl",
+        Answer::Crl(Arc::new(sub_crl(&p, vec![], WINDOW))),
+    );
+    server.set("/root.arl", Answer::Crl(Arc::new(root_arl(WINDOW))));
+    let dir = std::env::temp_dir().join(format!("eps-crl-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("root.pem"), pki().root.pem()).unwrap();
+    std::fs::write(dir.join("sub.pem"), p.sub_ca.pem()).unwrap();
+    std::fs::write(
+        dir.join("in.json"),
+        release(&shared, &p.signer, 3).as_slice(),
+    )
+    .unwrap();
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let rewrite = format!("http://crl.test/=http://127.0.0.1:{}/", server.port);
+    let args = |fetch: bool| {
+        let mut a = vec![
+            "verify".to_string(),
+            "--trusted-ca".into(),
+            path("root.pem"),
+            "--intermediate-ca".into(),
+            path("sub.pem"),
+            "--at".into(),
+            "2025-06-01T00:00:00Z".into(),
+        ];
+        if fetch {
+            a.extend([
+                "--fetch-crls".into(),
+                "--crl-url-rewrite".into(),
+                rewrite.clone(),
+            ]);
+        }
+        a.push(path("in.json"));
+        a
+    };
+    let run = |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_eps-translator"))
+                .args(args)
+                .output()
+                .unwrap()
+        })
+    };
+    let without = run(args(false)).await.unwrap();
+    assert_eq!(without.status.code(), Some(1));
+    let with = run(args(true)).await.unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(
+        with.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    assert!(String::from_utf8_lossy(&with.stderr).contains("CRL fetched"));
+    assert_eq!((server.hits("/sub.crl"), server.hits("/root.arl")), (1, 1));
+}
+
 /// The server's CRL directory: read at start-up, a bad file skipped, re-read on change.
 #[test]
 fn the_crl_directory_is_read_a_bad_file_skipped_and_changes_picked_up() {

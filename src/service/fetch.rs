@@ -104,6 +104,8 @@ pub struct Fetcher {
     config: FetchConfig,
     cache: Mutex<HashMap<String, Cached>>,
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// When a background refresh of a URL was last started (seconds since the epoch).
+    refreshed: Mutex<HashMap<String, i64>>,
     tick: AtomicU64,
     outcomes: [AtomicU64; 7],
     hits: AtomicU64,
@@ -115,6 +117,7 @@ impl Fetcher {
             config,
             cache: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
+            refreshed: Mutex::new(HashMap::new()),
             tick: AtomicU64::new(0),
             outcomes: Default::default(),
             hits: AtomicU64::new(0),
@@ -141,20 +144,37 @@ impl Fetcher {
     }
 
     /// The cached CRLs current at `now` (seconds since the epoch), to verify with before
-    /// anything is fetched; each counts as a cache hit.
-    pub fn cached(&self, now: i64) -> Vec<Arc<Crl>> {
-        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        let current: Vec<Arc<Crl>> = cache
-            .values()
-            .filter(|c| c.crl.next_update().is_some_and(|n| now <= n))
-            .map(|c| c.crl.clone())
-            .collect();
+    /// anything is fetched; each counts as a cache hit. Those within `refresh_before` of
+    /// their `nextUpdate` are refreshed in the background (on a runtime, when there is one).
+    pub fn cached(self: &Arc<Self>, now: i64) -> Vec<Arc<Crl>> {
+        let refresh_before =
+            i64::try_from(self.config.refresh_before.as_secs()).unwrap_or(i64::MAX);
+        let mut due = Vec::new();
+        let current: Vec<Arc<Crl>> = {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            cache
+                .iter()
+                .filter(|(_, c)| c.crl.next_update().is_some_and(|n| now <= n))
+                .map(|(url, c)| {
+                    let next = c.crl.next_update().unwrap_or(i64::MAX);
+                    if now >= next.saturating_sub(refresh_before) {
+                        due.push(url.clone());
+                    }
+                    c.crl.clone()
+                })
+                .collect()
+        };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            for url in due {
+                self.refresh_in_background(url, now);
+            }
+        }
         self.hits.fetch_add(current.len() as u64, Ordering::Relaxed);
         current
     }
 
     /// `trust` with the cached CRLs current at `now` added.
-    pub fn with_cached(&self, trust: &Trust, now: i64) -> Trust {
+    pub fn with_cached(self: &Arc<Self>, trust: &Trust, now: i64) -> Trust {
         let mut out = trust.clone();
         out.extend_crls(self.cached(now));
         out
@@ -201,7 +221,7 @@ impl Fetcher {
                 i64::try_from(self.config.refresh_before.as_secs()).unwrap_or(i64::MAX),
             );
             if now >= refresh_at {
-                self.refresh_in_background(url);
+                self.refresh_in_background(url, now);
             }
             return Some(crl);
         }
@@ -224,7 +244,15 @@ impl Fetcher {
             .clone()
     }
 
-    fn refresh_in_background(self: &Arc<Self>, url: String) {
+    /// Starts one refresh of `url`, at most one a minute.
+    fn refresh_in_background(self: &Arc<Self>, url: String, now: i64) {
+        {
+            let mut started = self.refreshed.lock().unwrap_or_else(|p| p.into_inner());
+            if started.get(&url).is_some_and(|t| now < t + 60) {
+                return;
+            }
+            started.insert(url.clone(), now);
+        }
         let flight = self.flight(&url);
         let this = self.clone();
         tokio::spawn(async move {

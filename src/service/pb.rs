@@ -129,6 +129,7 @@ impl From<&verify::PrescriptionVerdict> for v1::PrescriptionVerdict {
             errors: p.errors().into_iter().map(str::to_string).collect(),
             checks: p.checks.iter().map(v1::Check::from).collect(),
             message_identifier: verify::message::message_identifier(p),
+            warnings: p.warnings(),
         }
     }
 }
