@@ -436,6 +436,33 @@ async fn failing_distribution_points_give_the_policy_s_verdict_and_the_next_is_t
     println!("CRL fetching: {checked} failing distribution points, each under require, prefer and off, and followed by a good one");
 }
 
+/// Ten releases at once behind a hanging point: one fetch times out, and every release takes
+/// that failure instead of waiting for a timeout of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_queued_behind_a_hanging_point_share_its_failure() {
+    let Some(shared) = common::shared_dir("CRL fetching (hang, concurrent)") else {
+        return;
+    };
+    let server = CrlServer::start().await;
+    server.set("/hang", Answer::Hang);
+    server.set("/root.arl", Answer::Crl(Arc::new(root_arl(WINDOW))));
+    let p = pointed(&["/hang"]);
+    let fetcher = Fetcher::new(server.config());
+    let input = release(&shared, &p.signer, 1);
+    let trust = trust(&p, RevocationPolicy::Require);
+    let at = datetime!(2025-06-01 0:00 UTC);
+    let runs: Vec<_> = (0..10)
+        .map(|_| check(&fetcher, &trust, &input, at))
+        .collect();
+    for report in futures_util::future::join_all(runs).await {
+        let v = &report.prescriptions[0];
+        assert!(!v.is_valid());
+        assert_eq!(v.result(Check::Revocation).unwrap().status, Status::Unknown);
+    }
+    assert_eq!(fetcher.fetches(Outcome::Timeout), 1);
+    assert_eq!(server.hits("/hang"), 1);
+}
+
 /// Within 15 minutes of its nextUpdate a cached CRL is answered from the cache and
 /// refreshed in the background once; a failed refresh keeps the copy while it is current.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

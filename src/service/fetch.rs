@@ -7,7 +7,9 @@
 //! - One fetch per URL at a time: concurrent requests for a URL wait for that fetch and take
 //!   its result (a release of twenty prescriptions fetches each distinct CRL once).
 //! - Every fetch has a timeout (connect to last byte) and a size cap; the cache holds at
-//!   most `max_entries` CRLs (least recently used dropped first).
+//!   most `max_entries` CRLs (least recently used dropped first). A failure is shared the
+//!   same way: for `retry_after` the URL is not tried again, so requests queued behind a
+//!   hanging point do not each wait for their own timeout.
 //! - A certificate's distribution points are tried in order until one gives a CRL.
 //! - `http` only: CRLs are signed, and RFC 5280 names HTTP as their usual transport; an
 //!   `https` point counts as a failure (`unsupported`) and the next is tried.
@@ -38,6 +40,9 @@ pub struct FetchConfig {
     pub refresh_before: Duration,
     /// URL prefixes rewritten before fetching (`FROM=TO`, the first match wins): a proxy.
     pub rewrites: Vec<(String, String)>,
+    /// How long after a failed fetch of a URL it is not tried again: the requests that
+    /// waited for that fetch, and those that come meanwhile, take the failure.
+    pub retry_after: Duration,
 }
 
 impl Default for FetchConfig {
@@ -48,6 +53,7 @@ impl Default for FetchConfig {
             max_entries: 256,
             refresh_before: Duration::from_secs(15 * 60),
             rewrites: Vec::new(),
+            retry_after: Duration::from_secs(10),
         }
     }
 }
@@ -106,6 +112,8 @@ pub struct Fetcher {
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// When a background refresh of a URL was last started (seconds since the epoch).
     refreshed: Mutex<HashMap<String, i64>>,
+    /// When a fetch of a URL last failed.
+    failed: Mutex<HashMap<String, std::time::Instant>>,
     tick: AtomicU64,
     outcomes: [AtomicU64; 7],
     hits: AtomicU64,
@@ -118,6 +126,7 @@ impl Fetcher {
             cache: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
             refreshed: Mutex::new(HashMap::new()),
+            failed: Mutex::new(HashMap::new()),
             tick: AtomicU64::new(0),
             outcomes: Default::default(),
             hits: AtomicU64::new(0),
@@ -225,6 +234,9 @@ impl Fetcher {
             }
             return Some(crl);
         }
+        if self.failed_recently(&url) {
+            return None;
+        }
         let flight = self.flight(&url);
         let _only = flight.lock().await;
         if let Some(crl) = self.lookup(&url, now) {
@@ -232,7 +244,18 @@ impl Fetcher {
             self.hits.fetch_add(1, Ordering::Relaxed);
             return Some(crl);
         }
+        if self.failed_recently(&url) {
+            // The fetch this one waited for failed.
+            return None;
+        }
         self.fetch_and_keep(&url).await
+    }
+
+    fn failed_recently(&self, url: &str) -> bool {
+        let failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        failed
+            .get(url)
+            .is_some_and(|t| t.elapsed() < self.config.retry_after)
     }
 
     fn flight(&self, url: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -299,6 +322,10 @@ impl Fetcher {
                 Some(crl)
             }
             Err(error) => {
+                self.failed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(url.to_string(), std::time::Instant::now());
                 tracing::warn!(
                     target: "eps_translator::crl",
                     url, status, bytes, duration_ms, outcome = outcome.as_str(), %error,
