@@ -133,41 +133,46 @@ impl TrustSource {
     }
 
     /// Watches the directory until the server stops: polls every `every`, and reloads on
-    /// SIGHUP.
-    pub async fn watch(
+    /// SIGHUP. The SIGHUP handler is installed by this call (not when the future first
+    /// runs), so a SIGHUP right after start-up re-reads rather than ends the process.
+    pub fn watch(
         self: Arc<Self>,
         every: Duration,
         mut stop: tokio::sync::watch::Receiver<bool>,
-    ) {
-        if self.dir.is_none() {
-            return;
-        }
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
         #[cfg(unix)]
-        let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            #[cfg(unix)]
-            let hangup = async {
-                match hup.as_mut() {
-                    Some(h) => {
-                        h.recv().await;
+        let mut hup = self.dir.as_ref().and_then(|_| {
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()
+        });
+        async move {
+            if self.dir.is_none() {
+                return;
+            }
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                #[cfg(unix)]
+                let hangup = async {
+                    match hup.as_mut() {
+                        Some(h) => {
+                            h.recv().await;
+                        }
+                        None => std::future::pending::<()>().await,
                     }
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            #[cfg(not(unix))]
-            let hangup = std::future::pending::<()>();
-            tokio::select! {
-                _ = stop.changed() => return,
-                _ = tick.tick() => {
-                    let source = self.clone();
-                    let _ = tokio::task::spawn_blocking(move || source.reload_if_changed()).await;
-                }
-                () = hangup => {
-                    tracing::info!("SIGHUP: re-reading the CRL directory");
-                    let source = self.clone();
-                    let _ = tokio::task::spawn_blocking(move || source.reload()).await;
+                };
+                #[cfg(not(unix))]
+                let hangup = std::future::pending::<()>();
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    _ = tick.tick() => {
+                        let source = self.clone();
+                        let _ = tokio::task::spawn_blocking(move || source.reload_if_changed()).await;
+                    }
+                    () = hangup => {
+                        tracing::info!("SIGHUP: re-reading the CRL directory");
+                        let source = self.clone();
+                        let _ = tokio::task::spawn_blocking(move || source.reload()).await;
+                    }
                 }
             }
         }
