@@ -115,7 +115,7 @@ pub enum Command {
         file: String,
     },
     /// Serve the gRPC API (and the HTTP façade with --http) until SIGINT/SIGTERM
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Start a server in-process on free loopback ports and call every RPC on a bundled
     /// example, over gRPC and the HTTP façade
     Demo,
@@ -224,6 +224,17 @@ pub struct ServeArgs {
     /// time closes the connection
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub keepalive_interval: std::time::Duration,
+    /// A directory of CRLs and ARLs (DER or PEM files), re-read when a file changes and on
+    /// SIGHUP; a file that does not parse is logged and skipped
+    #[arg(long = "crl-dir", value_name = "DIR")]
+    pub crl_dir: Option<std::path::PathBuf>,
+    /// How often --crl-dir is looked at for changes
+    #[arg(long = "crl-dir-poll", value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub crl_dir_poll: std::time::Duration,
+    #[command(flatten)]
+    pub revocation: RevocationArgs,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
 }
 
 impl ServeArgs {
@@ -239,7 +250,6 @@ impl ServeArgs {
             offload: self.offload,
             fixed_clock: self.fixed_clock,
             shutdown_grace: self.shutdown_grace,
-            trust: load_trust(&self.trusted_ca, &self.intermediate_ca)?,
             identities: crate::service::Identities {
                 from_asid: self.from_asid.clone(),
                 to_asid: self.to_asid.clone(),
@@ -259,6 +269,19 @@ impl ServeArgs {
                 idle_timeout: self.idle_timeout,
                 keepalive_interval: self.keepalive_interval,
             },
+            trust: {
+                let mut trust = load_trust(&self.trusted_ca, &self.intermediate_ca)?;
+                self.revocation.apply(&mut trust);
+                trust
+            },
+            crl_dir: match &self.crl_dir {
+                Some(dir) if !dir.is_dir() => {
+                    return Err(format!("--crl-dir {}: not a directory", dir.display()))
+                }
+                dir => dir.clone(),
+            },
+            crl_dir_poll: self.crl_dir_poll,
+            fetch_crls: self.fetch.to_config()?,
         })
     }
 }
@@ -281,6 +304,79 @@ pub struct TrustArgs {
     /// The time of checking (default: now); a prescription signed after it is not valid
     #[arg(long, value_name = "RFC3339")]
     pub at: Option<String>,
+    /// A certificate or authority revocation list: DER, or PEM (every X509 CRL in it)
+    /// (repeatable)
+    #[arg(long = "crl", value_name = "FILE")]
+    pub crl: Vec<String>,
+    #[command(flatten)]
+    pub revocation: RevocationArgs,
+    #[command(flatten)]
+    pub fetch: FetchArgs,
+}
+
+/// The revocation policy flags of `verify`, `to-fhir` and `serve`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RevocationArgs {
+    /// What an unknown revocation status does: require (the prescription is invalid),
+    /// prefer (a warning) or off (not checked)
+    #[arg(long = "revocation", value_name = "require|prefer|off", default_value = "require", value_parser = crate::verify::RevocationPolicy::parse)]
+    pub revocation_policy: crate::verify::RevocationPolicy,
+    /// How long a CRL is still taken before its thisUpdate and after its nextUpdate
+    #[arg(long = "crl-grace", value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub crl_grace: std::time::Duration,
+}
+
+/// The CRL fetching flags of `verify`, `to-fhir` and `serve`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct FetchArgs {
+    /// Fetch the CRLs a verdict lacks from the certificates' CRL distribution points (http),
+    /// cached until their nextUpdate
+    #[arg(long = "fetch-crls")]
+    pub fetch_crls: bool,
+    /// Rewrite distribution point URLs starting with FROM to start with TO (a proxy)
+    /// (repeatable)
+    #[arg(long = "crl-url-rewrite", value_name = "FROM=TO")]
+    pub crl_url_rewrites: Vec<String>,
+    /// Longest a CRL fetch may take
+    #[arg(long = "crl-fetch-timeout", value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub crl_fetch_timeout: std::time::Duration,
+    /// Largest CRL fetched, bytes
+    #[arg(long = "crl-max-bytes", value_name = "BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub crl_max_bytes: usize,
+}
+
+impl FetchArgs {
+    /// The fetching configuration, `None` without `--fetch-crls`.
+    pub fn to_config(&self) -> Result<Option<crate::service::fetch::FetchConfig>, String> {
+        let mut rewrites = Vec::new();
+        for r in &self.crl_url_rewrites {
+            let (from, to) = r
+                .split_once('=')
+                .ok_or_else(|| format!("--crl-url-rewrite: expected FROM=TO, got '{r}'"))?;
+            rewrites.push((from.to_string(), to.to_string()));
+        }
+        if !self.fetch_crls {
+            if !rewrites.is_empty() {
+                return Err("--crl-url-rewrite needs --fetch-crls".into());
+            }
+            return Ok(None);
+        }
+        Ok(Some(crate::service::fetch::FetchConfig {
+            timeout: self.crl_fetch_timeout,
+            max_bytes: self.crl_max_bytes,
+            rewrites,
+            ..Default::default()
+        }))
+    }
+}
+
+impl RevocationArgs {
+    /// Sets the policy's revocation fields.
+    pub fn apply(&self, trust: &mut crate::verify::Trust) {
+        trust.policy.revocation = self.revocation_policy;
+        trust.policy.crl_grace_seconds =
+            i64::try_from(self.crl_grace.as_secs()).unwrap_or(i64::MAX);
+    }
 }
 
 impl TrustArgs {
@@ -304,6 +400,13 @@ impl TrustArgs {
                 add(&mut trust, &bytes).map_err(|e| format!("{flag} {file}: {e}"))?;
             }
         }
+        for file in &self.crl {
+            let bytes = std::fs::read(file).map_err(|e| format!("--crl {file}: {e}"))?;
+            trust
+                .add_crls(&bytes, file)
+                .map_err(|e| format!("--crl {file}: {e}"))?;
+        }
+        self.revocation.apply(&mut trust);
         Ok(trust)
     }
 
@@ -469,8 +572,21 @@ fn run_c14n(
     }
 }
 
+/// The fetcher `--fetch-crls` asks for (a fresh cache for this run).
+fn fetcher(
+    args: &TrustArgs,
+) -> Result<Option<std::sync::Arc<crate::service::fetch::Fetcher>>, String> {
+    Ok(args
+        .fetch
+        .to_config()?
+        .map(crate::service::fetch::Fetcher::new))
+}
+
 fn run_verify(args: &TrustArgs, file: &str) -> ExitCode {
-    let (trust, at) = match args.to_trust().and_then(|t| Ok((t, args.at()?))) {
+    let (trust, at, fetcher) = match args
+        .to_trust()
+        .and_then(|t| Ok((t, args.at()?, fetcher(args)?)))
+    {
         Ok(x) => x,
         Err(e) => return usage_error(&e),
     };
@@ -478,7 +594,10 @@ fn run_verify(args: &TrustArgs, file: &str) -> ExitCode {
         Ok(b) => b,
         Err(e) => return io_error(&e),
     };
-    let report = match crate::verify::verify(&input, &trust, at) {
+    crate::service::init_logs("warn,eps_translator::crl=info");
+    let report = match crate::service::crls::verify_fetching(fetcher.as_ref(), trust, now(), |t| {
+        crate::verify::verify(&input, t, at)
+    }) {
         Ok(r) => r,
         Err(r) => return rejected(&r),
     };
@@ -509,18 +628,36 @@ fn run_to_fhir(args: &TrustArgs, no_verify: bool, file: &str) -> ExitCode {
     if no_verify && !args.trusted_ca.is_empty() {
         return usage_error("--no-verify and --trusted-ca contradict each other");
     }
-    let (trust, at) = match args.to_trust().and_then(|t| Ok((t, args.at()?))) {
+    let (mut trust, at, fetcher) = match args
+        .to_trust()
+        .and_then(|t| Ok((t, args.at()?, fetcher(args)?)))
+    {
         Ok(x) => x,
         Err(e) => return usage_error(&e),
-    };
-    let signatures = if no_verify {
-        crate::to_fhir::Signatures::NotChecked
-    } else {
-        crate::to_fhir::Signatures::Verify { trust: &trust, at }
     };
     let input = match read_input(file) {
         Ok(b) => b,
         Err(e) => return io_error(&e),
+    };
+    if fetcher.is_some() && !no_verify {
+        // A first verification names the CRLs to fetch; the translation then verifies with
+        // them. Input that is not a release response is translated unverified anyway.
+        crate::service::init_logs("warn,eps_translator::crl=info");
+        let seen = std::cell::RefCell::new(None);
+        let _ =
+            crate::service::crls::verify_fetching(fetcher.as_ref(), trust.clone(), now(), |t| {
+                *seen.borrow_mut() = Some(t.crls().to_vec());
+                crate::verify::verify(&input, t, at)
+            });
+        if let Some(crls) = seen.into_inner() {
+            let known = trust.crls().len();
+            trust.extend_crls(crls.into_iter().skip(known));
+        }
+    }
+    let signatures = if no_verify {
+        crate::to_fhir::Signatures::NotChecked
+    } else {
+        crate::to_fhir::Signatures::Verify { trust: &trust, at }
     };
     match crate::to_fhir::to_fhir_with(&input, &signatures) {
         Ok(json) => write_stdout(json.as_bytes()),

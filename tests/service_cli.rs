@@ -220,3 +220,73 @@ fn serve_logs_json_lines_naming_refusals_by_fhirpath_and_not_answered_requests()
         );
     }
 }
+
+/// `serve --crl-dir`: the directory is read at start-up (a bad file logged and skipped, the
+/// server starting anyway) and again on SIGHUP.
+#[cfg(unix)]
+#[test]
+fn serve_reads_the_crl_directory_and_rereads_it_on_sighup() {
+    let dir = std::env::temp_dir().join(format!("eps-serve-crl-dir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("garbage.crl"), b"garbage").unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_eps-translator"))
+        .args([
+            "serve",
+            "--grpc",
+            "127.0.0.1:0",
+            "--crl-dir-poll",
+            "1h",
+            "--crl-dir",
+        ])
+        .arg(&dir)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let (send, lines) = std::sync::mpsc::channel::<String>();
+    let stderr = server.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    // Waits for a line containing `text`; the lines before it are returned too.
+    let until = |text: &str| -> Vec<String> {
+        let mut seen = Vec::new();
+        loop {
+            match lines.recv_timeout(std::time::Duration::from_secs(60)) {
+                Ok(line) => {
+                    let found = line.contains(text);
+                    seen.push(line);
+                    if found {
+                        return seen;
+                    }
+                }
+                Err(_) => panic!("no line with '{text}' in {seen:?}"),
+            }
+        }
+    };
+    let start = until("serving");
+    assert!(
+        start.iter().any(|l| l.contains("CRL file skipped")),
+        "{start:?}"
+    );
+    assert!(
+        start.iter().any(|l| l.contains("CRL directory read")),
+        "{start:?}"
+    );
+    let signal = |name: &str| {
+        assert!(Command::new("kill")
+            .args([name, &server.id().to_string()])
+            .status()
+            .unwrap()
+            .success());
+    };
+    signal("-HUP");
+    until("SIGHUP: re-reading the CRL directory");
+    until("CRL directory read");
+    signal("-TERM");
+    assert!(server.wait().unwrap().success());
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -225,6 +225,7 @@ async fn a_reflection_only_client_lists_the_services_and_gets_the_golden_bytes()
         "hl7v3_xml": release,
         "trusted_ca_pem": [b64.encode(anchor)],
         "at": "2024-12-09T11:50:04Z",
+        "revocation": "prefer",
     })
     .to_string();
     let answer = call(&channel, &pool, "Verify", &json).await;

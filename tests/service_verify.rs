@@ -78,7 +78,7 @@ async fn verify_answers_a_verdict_per_check_over_grpc() {
         .into_inner();
     assert_eq!(answer.prescriptions[0].errors, ["Certificate not trusted"]);
     answered += 1;
-    // Refused requests: no input, CRLs (not read yet), a certificate that does not parse.
+    // Refused requests: no input, a CRL or a certificate that does not parse.
     for (request, field) in [
         (v1::VerifyRequest::default(), "hl7v3_xml"),
         (
@@ -87,7 +87,7 @@ async fn verify_answers_a_verdict_per_check_over_grpc() {
                 crls: vec![b"x".to_vec()],
                 ..Default::default()
             },
-            "crls",
+            "crls[0]",
         ),
         (
             v1::VerifyRequest {
@@ -107,6 +107,59 @@ async fn verify_answers_a_verdict_per_check_over_grpc() {
         assert!(format!("{status:?}").contains(field), "{field}: {status:?}");
         answered += 1;
     }
+    // The request's CRLs are used with the server's: a newer sub-CA CRL revoking the signer.
+    let revoking = crl(
+        &pki.sub_ca,
+        &pki.sub_key,
+        vec![revoked(
+            &pki.signer,
+            time::macros::datetime!(2025-01-01 0:00 UTC),
+            Some(rcgen::RevocationReason::KeyCompromise),
+        )],
+        (time::macros::datetime!(2025-02-01 0:00 UTC), CRL_WINDOW.1),
+    );
+    let answer = client
+        .verify(v1::VerifyRequest {
+            hl7v3_xml: xml.clone(),
+            crls: vec![revoking],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(answer.prescriptions[0].errors, ["Certificate is revoked"]);
+    // The request's policy: with the server's anchors but no CRL of the request's own
+    // anchor, require says the status is unknown, off does not check.
+    for (policy, valid, status) in [("require", false, "unknown"), ("off", true, "not-checked")] {
+        let answer = client
+            .verify(v1::VerifyRequest {
+                hl7v3_xml: xml.clone(),
+                trusted_ca_pem: vec![pki.sub_ca.pem()],
+                revocation: policy.into(),
+                at: Some(timestamp(CHECKED_AT)),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(answer.valid, valid, "{policy}: {answer:#?}");
+        let ca = answer
+            .checks
+            .iter()
+            .find(|c| c.name == "ca-revocation")
+            .unwrap();
+        assert_eq!(ca.status, status, "{policy}");
+        answered += 1;
+    }
+    let status = client
+        .verify(v1::VerifyRequest {
+            hl7v3_xml: xml.clone(),
+            revocation: "sometimes".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(format!("{status:?}").contains("revocation"));
     // A stream of Verify items: one result each, in order.
     let items: Vec<v1::StreamItem> = (0..6)
         .map(|i| v1::StreamItem {

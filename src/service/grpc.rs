@@ -115,7 +115,7 @@ impl Translator for TranslatorService {
     ) -> Result<Response<v1::ToFhirResponse>, Status> {
         let shared = self.shared.clone();
         self.unary(Rpc::ToFhir, "hl7v3_xml", request, move |r, base| {
-            ops::to_fhir(r, base.now, &shared.trust)
+            ops::to_fhir(r, base.now, &shared.trust.snapshot(base.now))
         })
         .await
     }

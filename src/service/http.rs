@@ -118,8 +118,10 @@ async fn verify_signature(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    handle(shared, Rpc::Verify, headers, body, |bytes, ctx, trust| {
-        let report = crate::verify::verify_fhir(bytes, trust, ctx.now)?;
+    handle(shared, Rpc::Verify, headers, body, |bytes, ctx, source| {
+        let report = source.verify_fetching(source.current().as_ref().clone(), ctx.now, |t| {
+            crate::verify::verify_fhir(bytes, t, ctx.now)
+        })?;
         let parameters = report.to_verify_signature_parameters();
         let json = serde_json::to_vec_pretty(&parameters).unwrap_or_default();
         Ok((FHIR_JSON, json))
@@ -139,7 +141,7 @@ async fn handle(
     work: impl FnOnce(
             &[u8],
             &Context,
-            &crate::verify::Trust,
+            &super::crls::TrustSource,
         ) -> Result<(&'static str, Vec<u8>), crate::Rejection>
         + Send
         + 'static,
@@ -304,7 +306,13 @@ async fn status(State(shared): State<Arc<Shared>>) -> Response {
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        Bytes::from(shared.metrics.render()),
+        Bytes::from({
+            let mut text = shared.metrics.render();
+            if let Some(fetcher) = shared.trust.fetcher() {
+                fetcher.render(shared.now().0.unix_timestamp(), &mut text);
+            }
+            text
+        }),
     )
         .into_response()
 }

@@ -18,8 +18,10 @@ macro_rules! say {
 }
 
 pub mod admission;
+pub mod crls;
 pub mod demo;
 pub mod failure;
+pub mod fetch;
 pub mod grpc;
 pub mod http;
 pub mod http_client;
@@ -73,7 +75,8 @@ pub struct Config {
     pub fixed_clock: Option<Instant>,
     /// How long shutdown waits for in-flight requests before cutting them off.
     pub shutdown_grace: Duration,
-    /// Trust anchors used when a request gives none (`serve --trusted-ca`).
+    /// Trust anchors, CRLs and the revocation policy used when a request gives none
+    /// (`serve --trusted-ca`, `--revocation`).
     pub trust: crate::verify::Trust,
     /// The ids a request's context takes when the caller gives none (`serve --from-asid`...).
     pub identities: Identities,
@@ -84,6 +87,12 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Connection and stream bounds.
     pub limits: transport::Limits,
+    /// A directory of CRLs, re-read when its files change and on SIGHUP (`--crl-dir`).
+    pub crl_dir: Option<std::path::PathBuf>,
+    /// How often the CRL directory is looked at for changes.
+    pub crl_dir_poll: Duration,
+    /// Fetching CRLs from distribution points (`--fetch-crls`); `None`: not fetched.
+    pub fetch_crls: Option<fetch::FetchConfig>,
 }
 
 impl Default for Config {
@@ -102,6 +111,9 @@ impl Default for Config {
             sha1_application_ids: Vec::new(),
             log_format: LogFormat::Text,
             limits: transport::Limits::default(),
+            crl_dir: None,
+            crl_dir_poll: Duration::from_secs(5),
+            fetch_crls: None,
         }
     }
 }
@@ -153,7 +165,11 @@ pub async fn start(config: Config) -> io::Result<Running> {
         fixed_clock: config.fixed_clock,
         max_message_bytes: config.max_message_bytes,
         shutting_down: Default::default(),
-        trust: Arc::new(config.trust.clone()),
+        trust: Arc::new(crls::TrustSource::new(
+            config.trust.clone(),
+            config.crl_dir.clone(),
+            config.fetch_crls.clone(),
+        )),
         identities: config.identities.clone(),
         sha1_application_ids: config.sha1_application_ids.clone(),
     });
@@ -193,6 +209,12 @@ pub async fn start(config: Config) -> io::Result<Running> {
 
     let (stop, stop_rx) = watch::channel(false);
     let gate = transport::Gate::new(config.limits.clone(), shared.clone());
+    tokio::spawn(
+        shared
+            .trust
+            .clone()
+            .watch(config.crl_dir_poll, stop_rx.clone()),
+    );
     let grpc_addr = grpc_listener.local_addr()?;
     let mut tasks = vec![tokio::spawn(transport::serve(
         grpc_listener,

@@ -3,6 +3,7 @@
 //! Plain synchronous functions, shared by the unary RPCs, the stream and the HTTP façade;
 //! they run off the async reactor (see `admission`).
 
+use super::crls::TrustSource;
 use super::failure::Failure;
 use super::pb::{self, v1};
 use crate::context::Context;
@@ -68,21 +69,27 @@ pub fn to_fhir(
 pub fn verify(
     req: &v1::VerifyRequest,
     now: Instant,
-    server: &Trust,
+    source: &TrustSource,
 ) -> Result<v1::VerifyResponse, Failure> {
-    if !req.crls.is_empty() {
-        return Err(Rejection::at(
-            IssueCode::NotSupported,
-            "crls",
-            "revocation lists are not read: send none; revocation is reported not-checked",
-        )
-        .into());
+    let mut trust = pb::trust(
+        &req.trusted_ca_pem,
+        &req.intermediate_ca_pem,
+        &source.current(),
+    )?;
+    for (i, crl) in req.crls.iter().enumerate() {
+        let field = format!("crls[{i}]");
+        trust
+            .add_crls(crl, &format!("request {field}"))
+            .map_err(|e| Rejection::at(IssueCode::Value, field, e))?;
     }
-    let trust = pb::trust(&req.trusted_ca_pem, &req.intermediate_ca_pem, server)?;
+    if !req.revocation.is_empty() {
+        trust.policy.revocation = crate::verify::RevocationPolicy::parse(&req.revocation)
+            .map_err(|e| Rejection::at(IssueCode::Value, "revocation", e))?;
+    }
     let at = checked_at(req.at.as_ref(), now)?;
-    let report = match (req.hl7v3_xml.is_empty(), req.bundle_json.is_empty()) {
-        (false, true) => crate::verify::verify_hl7v3(&req.hl7v3_xml, &trust, at)?,
-        (true, false) => crate::verify::verify_fhir(&req.bundle_json, &trust, at)?,
+    let hl7v3 = match (req.hl7v3_xml.is_empty(), req.bundle_json.is_empty()) {
+        (false, true) => true,
+        (true, false) => false,
         _ => {
             return Err(Rejection::at(
                 IssueCode::Required,
@@ -92,6 +99,13 @@ pub fn verify(
             .into())
         }
     };
+    let report = source.verify_fetching(trust, now, |trust| {
+        if hl7v3 {
+            crate::verify::verify_hl7v3(&req.hl7v3_xml, trust, at)
+        } else {
+            crate::verify::verify_fhir(&req.bundle_json, trust, at)
+        }
+    })?;
     Ok(v1::VerifyResponse::from(&report))
 }
 
@@ -117,7 +131,7 @@ pub fn canonicalize(req: &v1::CanonicalizeRequest) -> Result<v1::CanonicalizeRes
 
 /// One stream item → its result; a failure is the item's error, never the stream's.
 /// One stream item; `base` is the server's context for requests that give none.
-pub fn stream_item(item: v1::StreamItem, base: Context, trust: &Trust) -> v1::StreamResult {
+pub fn stream_item(item: v1::StreamItem, base: Context, source: &TrustSource) -> v1::StreamResult {
     let now = base.now;
     use v1::stream_item::Request;
     use v1::stream_result::Result as R;
@@ -125,8 +139,8 @@ pub fn stream_item(item: v1::StreamItem, base: Context, trust: &Trust) -> v1::St
         Some(Request::Convert(r)) => convert(r, base).map(R::Convert),
         Some(Request::Prepare(r)) => prepare(r, base).map(R::Prepare),
         Some(Request::Canonicalize(r)) => canonicalize(r).map(R::Canonicalize),
-        Some(Request::ToFhir(r)) => to_fhir(r, now, trust).map(R::ToFhir),
-        Some(Request::Verify(r)) => verify(r, now, trust).map(R::Verify),
+        Some(Request::ToFhir(r)) => to_fhir(r, now, &source.snapshot(now)).map(R::ToFhir),
+        Some(Request::Verify(r)) => verify(r, now, source).map(R::Verify),
         None => Err(Failure::Rejected(Rejection::at(
             IssueCode::Required,
             "request",

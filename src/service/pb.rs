@@ -33,6 +33,7 @@ pub fn trust(
     } else {
         let mut own = verify::Trust::new();
         own.policy = server.policy.clone();
+        own.extend_crls(server.crls().iter().cloned());
         add_certificates(
             &mut own,
             anchors,
@@ -115,7 +116,7 @@ impl From<&verify::CheckResult> for v1::Check {
             passed: c.status == verify::Status::Passed,
             detail: c.detail.clone(),
             status: c.status.as_str().to_string(),
-            verdict: c.check.verdict().to_string(),
+            verdict: c.verdict().to_string(),
         }
     }
 }
@@ -128,6 +129,7 @@ impl From<&verify::PrescriptionVerdict> for v1::PrescriptionVerdict {
             errors: p.errors().into_iter().map(str::to_string).collect(),
             checks: p.checks.iter().map(v1::Check::from).collect(),
             message_identifier: verify::message::message_identifier(p),
+            warnings: p.warnings(),
         }
     }
 }

@@ -21,9 +21,9 @@ pub struct Shared {
     pub max_message_bytes: usize,
     /// Set when shutdown begins: `/_status` answers 503 from then on.
     pub shutting_down: AtomicBool,
-    /// The trust anchors Verify, ToFhir and `$verify-signature` use when a request gives
-    /// none, loaded once at start-up.
-    pub trust: Arc<crate::verify::Trust>,
+    /// The trust anchors and CRLs Verify, ToFhir and `$verify-signature` use when a request
+    /// gives none: anchors loaded once at start-up, CRLs re-read from `--crl-dir`.
+    pub trust: Arc<super::crls::TrustSource>,
     /// The ids a request's context takes when the caller gives none.
     pub identities: Identities,
     /// The `nhsd-application-id`s whose `$prepare` digests with SHA-1.

@@ -54,7 +54,7 @@ pub const SIGNATURE_TAG_SYSTEM: &str = "https://fhir.nhs.uk/eps-translator/signa
 fn invalid_signature_outcome(verdict: &PrescriptionVerdict, id: String, checked_at: &str) -> Value {
     let detail: Vec<String> = verdict
         .failures()
-        .map(|c| format!("{} ({}): {}", c.check.verdict(), c.check.name(), c.detail))
+        .map(|c| format!("{} ({}): {}", c.verdict(), c.check.name(), c.detail))
         .collect();
     obj([
         ("resourceType", json!("OperationOutcome")),

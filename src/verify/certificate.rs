@@ -63,7 +63,7 @@ pub fn read_certificates(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
 
 /// The verification algorithm for a certificate signature algorithm OID (RSA PKCS#1 v1.5
 /// with SHA-1/256/384/512, ECDSA P-256/SHA-256 and P-384/SHA-384); `None` for any other.
-fn certificate_algorithm(oid: &str) -> Option<&'static dyn VerificationAlgorithm> {
+pub(crate) fn certificate_algorithm(oid: &str) -> Option<&'static dyn VerificationAlgorithm> {
     Some(match oid {
         "1.2.840.113549.1.1.5" => &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
         "1.2.840.113549.1.1.11" => &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
@@ -76,7 +76,10 @@ fn certificate_algorithm(oid: &str) -> Option<&'static dyn VerificationAlgorithm
 }
 
 /// Whether `issuer`'s key signed `cert`.
-fn signed_by(cert: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> Result<(), String> {
+pub(crate) fn signed_by(
+    cert: &X509Certificate<'_>,
+    issuer: &X509Certificate<'_>,
+) -> Result<(), String> {
     let oid = cert.signature_algorithm.algorithm.to_id_string();
     let algorithm = certificate_algorithm(&oid)
         .ok_or_else(|| format!("signature algorithm {oid} is not supported"))?;
@@ -192,12 +195,13 @@ pub struct Pool<'a> {
 }
 
 /// The trust decision for `signer` at signing time `signed_at` (seconds since the epoch):
-/// `Ok` names the chain, `Err` says why none was found.
-pub fn chain_to_anchor(
+/// `Ok` names the chain and gives its certificates after the signer (issuer first, the
+/// anchor last), `Err` says why none was found.
+pub fn chain_to_anchor<'p, 'a>(
     signer: &X509Certificate<'_>,
-    pool: &Pool<'_>,
+    pool: &'p Pool<'a>,
     signed_at: i64,
-) -> Result<String, String> {
+) -> Result<(String, Vec<&'p X509Certificate<'a>>), String> {
     if pool.anchors.is_empty() {
         return Err("no trust anchor is configured".into());
     }
@@ -208,9 +212,17 @@ pub fn chain_to_anchor(
         ));
     }
     let mut path = vec![subject(signer)];
+    let mut certs = Vec::new();
     let mut refusals = Vec::new();
-    if search(signer, pool, signed_at, &mut path, &mut refusals) {
-        return Ok(format!("chain: {}", path.join(" <- issued by ")));
+    if search(
+        signer,
+        pool,
+        signed_at,
+        &mut path,
+        &mut certs,
+        &mut refusals,
+    ) {
+        return Ok((format!("chain: {}", path.join(" <- issued by ")), certs));
     }
     if refusals.is_empty() {
         Err(format!(
@@ -223,11 +235,12 @@ pub fn chain_to_anchor(
 }
 
 /// Depth-first search for an issuer path from `cert` to an anchor.
-fn search(
+fn search<'p, 'a>(
     cert: &X509Certificate<'_>,
-    pool: &Pool<'_>,
+    pool: &'p Pool<'a>,
     signed_at: i64,
     path: &mut Vec<String>,
+    certs: &mut Vec<&'p X509Certificate<'a>>,
     refusals: &mut Vec<String>,
 ) -> bool {
     if path.len() > MAX_CHAIN {
@@ -259,10 +272,12 @@ fn search(
             continue;
         }
         path.push(name);
-        if is_anchor || search(candidate, pool, signed_at, path, refusals) {
+        certs.push(candidate);
+        if is_anchor || search(candidate, pool, signed_at, path, certs, refusals) {
             return true;
         }
         path.pop();
+        certs.pop();
     }
     false
 }

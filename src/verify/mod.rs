@@ -3,12 +3,11 @@
 //! configured trust anchors.
 //!
 //! The core is a pure function of (prescription, [`Trust`], time of checking): it reads no
-//! clock, file or network. Trust anchors come in as certificates; revocation data is to come
-//! in the same way, through the [`RevocationPolicy`] seam; revocation is reported
-//! `not-checked`. Every check is reported ([`verdict::Check`]); whatever the verifier
-//! cannot establish is a failure or `not-checked`, never a pass, and a prescription is
-//! valid only when every check passed (revocation excepted while no revocation data can be
-//! given, as [`RevocationPolicy::NotChecked`] documents).
+//! clock, file or network. Trust anchors and revocation lists come in as data
+//! ([`Trust::add_anchors`], [`Trust::add_crls`]); fetching and caching CRLs belongs to the
+//! adapters. Every check is reported ([`verdict::Check`]); whatever the verifier cannot
+//! establish is a failure, `unknown` or `not-checked`, never a pass, and a prescription is
+//! valid only when every check passed, revocation being as [`RevocationPolicy`] says.
 //!
 //! The checks, in report order (see `docs/verify.md`): the signature's format, one
 //! certificate, the certificate parses, the pinned profile, the RSA signature over the
@@ -27,6 +26,7 @@
 pub mod certificate;
 pub mod dsig;
 pub mod message;
+pub mod revocation;
 pub mod verdict;
 
 pub use message::{verify, verify_fhir, verify_hl7v3};
@@ -36,16 +36,45 @@ use crate::datetime::Instant;
 use crate::hl7v3::Element;
 use crate::signing::fragments::canonical_fragments;
 use base64::Engine;
+use revocation::Crl;
 use roxmltree::Node;
+use std::sync::Arc;
 use x509_parser::certificate::X509Certificate;
 
-/// How revocation is handled. The revocation work adds modes that take CRLs and ARLs.
+/// What an unknown revocation status does to the verdict (`--revocation`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RevocationPolicy {
-    /// No revocation data is taken: both revocation checks are reported `not-checked`, and
-    /// a prescription whose other checks pass is valid.
+    /// Revocation must be established: a certificate whose status no usable CRL gives makes
+    /// the prescription invalid, the check saying why.
     #[default]
-    NotChecked,
+    Require,
+    /// An unknown status is a warning and does not make the prescription invalid (what the
+    /// reference does whenever a CRL cannot be had).
+    Prefer,
+    /// Revocation is not checked: both checks are `not-checked`, and say so.
+    Off,
+}
+
+impl RevocationPolicy {
+    /// `require`, `prefer` or `off`.
+    pub fn parse(value: &str) -> Result<RevocationPolicy, String> {
+        match value {
+            "require" => Ok(RevocationPolicy::Require),
+            "prefer" => Ok(RevocationPolicy::Prefer),
+            "off" => Ok(RevocationPolicy::Off),
+            other => Err(format!(
+                "expected require, prefer or off for the revocation policy, got '{other}'"
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevocationPolicy::Require => "require",
+            RevocationPolicy::Prefer => "prefer",
+            RevocationPolicy::Off => "off",
+        }
+    }
 }
 
 /// The verifier's limits, in one place, with documented defaults.
@@ -57,6 +86,9 @@ pub struct Policy {
     /// base64 characters; the default leaves room for line breaks).
     pub max_signature_value_chars: usize,
     pub revocation: RevocationPolicy,
+    /// Seconds a CRL is still taken before its `thisUpdate` and after its `nextUpdate`
+    /// (clock skew between the CA and this verifier). Default 0.
+    pub crl_grace_seconds: i64,
 }
 
 impl Default for Policy {
@@ -64,17 +96,19 @@ impl Default for Policy {
         Policy {
             min_rsa_bits: 1024,
             max_signature_value_chars: 4096,
-            revocation: RevocationPolicy::NotChecked,
+            revocation: RevocationPolicy::Require,
+            crl_grace_seconds: 0,
         }
     }
 }
 
-/// The trust configuration: anchors, intermediates and the policy. Certificates are kept as
-/// DER, checked to parse when added.
+/// The trust configuration: anchors, intermediates, revocation lists and the policy.
+/// Certificates are kept as DER, checked to parse when added; CRLs parsed once, shared.
 #[derive(Debug, Clone, Default)]
 pub struct Trust {
     anchors: Vec<Vec<u8>>,
     intermediates: Vec<Vec<u8>>,
+    crls: Vec<Arc<Crl>>,
     pub policy: Policy,
 }
 
@@ -100,6 +134,32 @@ impl Trust {
         let n = certs.len();
         self.intermediates.extend(certs);
         Ok(n)
+    }
+
+    /// Adds the CRLs (and ARLs) in a PEM text (every `X509 CRL` block) or a DER CRL;
+    /// `source` names them in details (`source`, or `source #n` for several).
+    pub fn add_crls(&mut self, pem_or_der: &[u8], source: &str) -> Result<usize, String> {
+        let ders = revocation::read_crls(pem_or_der)?;
+        let n = ders.len();
+        for (i, der) in ders.iter().enumerate() {
+            let name = if n == 1 {
+                source.to_string()
+            } else {
+                format!("{source} #{}", i + 1)
+            };
+            self.crls.push(Arc::new(Crl::from_der(der, name)?));
+        }
+        Ok(n)
+    }
+
+    /// Adds CRLs already parsed (shared with other trust configurations).
+    pub fn extend_crls(&mut self, crls: impl IntoIterator<Item = Arc<Crl>>) {
+        self.crls.extend(crls);
+    }
+
+    /// The CRLs given.
+    pub fn crls(&self) -> &[Arc<Crl>] {
+        &self.crls
     }
 
     /// Whether no anchor is configured.
@@ -283,13 +343,15 @@ pub fn verify_prescription(
         parent,
         "pertinentInformation1/pertinentPrescription/author/signatureText",
     );
-    let checks = run_checks(parent, signature_text, trust, at);
+    let mut crl_urls = Vec::new();
+    let checks = run_checks(parent, signature_text, trust, at, &mut crl_urls);
     PrescriptionVerdict {
         id,
         short_form_id,
         message_identifier: None,
         checks,
-        revocation_optional: trust.policy.revocation == RevocationPolicy::NotChecked,
+        revocation: trust.policy.revocation,
+        crl_urls,
     }
 }
 
@@ -298,6 +360,7 @@ fn run_checks(
     signature_text: Option<Node<'_, '_>>,
     trust: &Trust,
     at: Instant,
+    crl_urls: &mut Vec<Vec<String>>,
 ) -> Vec<CheckResult> {
     use Check::*;
     let mut results = Vec::with_capacity(Check::ALL.len());
@@ -381,38 +444,120 @@ fn run_checks(
         Ok(p) => CheckResult::from_outcome(Digest, digest_check(parent, p)),
         Err(_) => CheckResult::not_checked(Digest, "the signature is outside the accepted profile"),
     });
-    let revocation = match trust.policy.revocation {
-        RevocationPolicy::NotChecked => {
-            "revocation is not checked: no revocation data is taken (CRLs and ARLs are not read)"
-        }
-    };
-    results.push(CheckResult::not_checked(Revocation, revocation));
-    results.push(CheckResult::not_checked(CaRevocation, revocation));
     let Some(signer) = signer else {
-        results.push(CheckResult::not_checked(
-            Validity,
-            "the signer's certificate is unreadable",
-        ));
-        results.push(CheckResult::not_checked(
-            Trust,
-            "the signer's certificate is unreadable",
-        ));
+        for check in [Revocation, CaRevocation, Validity, Trust] {
+            results.push(CheckResult::not_checked(
+                check,
+                "the signer's certificate is unreadable",
+            ));
+        }
         return results;
     };
     let validity = validity_check(parent, signer, at);
-    results.push(CheckResult::from_outcome(Validity, validity));
     let signed_at = hl7_path(
         parent,
         "pertinentInformation1/pertinentPrescription/author/time",
     )
     .and_then(|t| t.attribute("value"))
     .and_then(parse_hl7_time);
-    results.push(match signed_at {
-        Some(time) => CheckResult::from_outcome(
-            Trust,
-            certificate::chain_to_anchor(signer, &trust.pool(), time),
-        ),
-        None => CheckResult::failed(Trust, "the chain cannot be checked without a signing time"),
-    });
+    let pool = trust.pool();
+    let chain = match signed_at {
+        Some(time) => certificate::chain_to_anchor(signer, &pool, time),
+        None => Err("the chain cannot be checked without a signing time".to_string()),
+    };
+    let (revocation, ca_revocation) =
+        revocation_checks(signer, &chain, &pool, signed_at, trust, at, crl_urls);
+    results.push(revocation);
+    results.push(ca_revocation);
+    results.push(CheckResult::from_outcome(Validity, validity));
+    results.push(CheckResult::from_outcome(
+        Trust,
+        chain.map(|(detail, _)| detail),
+    ));
     results
+}
+
+/// The `revocation` (signer) and `ca-revocation` (every CA of the chain) checks.
+fn revocation_checks(
+    signer: &X509Certificate<'_>,
+    chain: &Result<(String, Vec<&X509Certificate<'_>>), String>,
+    pool: &certificate::Pool<'_>,
+    signed_at: Option<i64>,
+    trust: &Trust,
+    at: Instant,
+    crl_urls: &mut Vec<Vec<String>>,
+) -> (CheckResult, CheckResult) {
+    use revocation::Status as S;
+    use Check::{CaRevocation, Revocation};
+    if trust.policy.revocation == RevocationPolicy::Off {
+        let why = "revocation checking is off (revocation policy 'off'): no CRL or ARL is read";
+        return (
+            CheckResult::not_checked(Revocation, why),
+            CheckResult::not_checked(CaRevocation, why),
+        );
+    }
+    let (Ok((_, cas)), Some(signed_at)) = (chain, signed_at) else {
+        let why = "no chain to a trust anchor, so no CRL issuer's key is known";
+        return (
+            CheckResult::not_checked(Revocation, why),
+            CheckResult::not_checked(CaRevocation, why),
+        );
+    };
+    let mut keys: Vec<&X509Certificate<'_>> = cas.clone();
+    keys.extend(pool.anchors.iter().chain(pool.intermediates.iter()));
+    let inputs = revocation::Inputs {
+        crls: trust.crls(),
+        keys: &keys,
+        signed_at,
+        at: at.0.unix_timestamp(),
+        grace: trust.policy.crl_grace_seconds,
+    };
+    let to_result = |check, status: S| match status {
+        S::Good(d) => CheckResult::passed(check, d),
+        S::Revoked(d) => CheckResult::failed(check, d),
+        S::Unknown(d) => CheckResult::unknown(check, d),
+    };
+    let mut wanted = |cert: &X509Certificate<'_>| {
+        let urls = revocation::distribution_points(cert);
+        if !urls.is_empty() && !crl_urls.contains(&urls) {
+            crl_urls.push(urls);
+        }
+    };
+    let signer_status = revocation::status(signer, &inputs);
+    if matches!(signer_status, S::Unknown(_)) {
+        wanted(signer);
+    }
+    let signer_result = to_result(Revocation, signer_status);
+    let mut revoked = Vec::new();
+    let mut unknown = Vec::new();
+    let mut good = Vec::new();
+    for ca in cas {
+        let name = certificate::subject(ca);
+        let own_crl = trust
+            .crls()
+            .iter()
+            .any(|c| c.issuer_raw() == ca.issuer().as_raw());
+        if revocation::is_self_signed(ca) && !own_crl {
+            good.push(format!(
+                "'{name}' is a self-signed trust anchor and no ARL under its name was given (an anchor is withdrawn by removing it from the anchors)"
+            ));
+            continue;
+        }
+        match revocation::status(ca, &inputs) {
+            S::Good(d) => good.push(format!("'{name}': {d}")),
+            S::Revoked(d) => revoked.push(format!("'{name}': {d}")),
+            S::Unknown(d) => {
+                wanted(ca);
+                unknown.push(format!("'{name}': {d}"));
+            }
+        }
+    }
+    let ca_result = if !revoked.is_empty() {
+        CheckResult::failed(CaRevocation, revoked.join("; "))
+    } else if !unknown.is_empty() {
+        CheckResult::unknown(CaRevocation, unknown.join("; "))
+    } else {
+        CheckResult::passed(CaRevocation, good.join("; "))
+    };
+    (signer_result, ca_result)
 }

@@ -80,6 +80,15 @@ impl Check {
         }
     }
 
+    /// The verdict string when a revocation check's status is unknown and the policy
+    /// requires it (not one of the reference's: it never reports an unknown status).
+    pub fn unknown_verdict(self) -> &'static str {
+        match self {
+            Check::CaRevocation => "CA certificate revocation status unknown",
+            _ => "Certificate revocation status unknown",
+        }
+    }
+
     /// The Spine error code the `$verify-signature` answer gives with the verdict.
     pub fn spine_code(self) -> &'static str {
         match self {
@@ -94,8 +103,10 @@ impl Check {
 pub enum Status {
     Passed,
     Failed,
-    /// Not established: a check it depends on failed, or (revocation) no data was given.
+    /// Not run: a check it depends on failed, or (revocation) the policy is `off`.
     NotChecked,
+    /// Revocation only: run, but no usable CRL established the status (the detail says why).
+    Unknown,
 }
 
 impl Status {
@@ -104,6 +115,7 @@ impl Status {
             Status::Passed => "passed",
             Status::Failed => "failed",
             Status::NotChecked => "not-checked",
+            Status::Unknown => "unknown",
         }
     }
 }
@@ -142,6 +154,23 @@ impl CheckResult {
         }
     }
 
+    pub fn unknown(check: Check, detail: impl Into<String>) -> Self {
+        CheckResult {
+            check,
+            status: Status::Unknown,
+            detail: detail.into(),
+        }
+    }
+
+    /// The verdict string this result reports: the check's, or for an unknown revocation
+    /// status [`Check::unknown_verdict`].
+    pub fn verdict(&self) -> &'static str {
+        match self.status {
+            Status::Unknown => self.check.unknown_verdict(),
+            _ => self.check.verdict(),
+        }
+    }
+
     /// From a check's `Ok(detail)` / `Err(detail)`.
     pub fn from_outcome(check: Check, outcome: Result<String, String>) -> Self {
         match outcome {
@@ -155,7 +184,7 @@ impl CheckResult {
             "name": self.check.name(),
             "passed": self.status == Status::Passed,
             "status": self.status.as_str(),
-            "verdict": self.check.verdict(),
+            "verdict": self.verdict(),
             "detail": self.detail,
         })
     }
@@ -173,23 +202,36 @@ pub struct PrescriptionVerdict {
     pub message_identifier: Option<String>,
     /// Every check, in [`Check::ALL`] order.
     pub checks: Vec<CheckResult>,
-    /// Whether a revocation check that was not run may still count as valid (the policy's
-    /// choice; see [`super::RevocationPolicy`]).
-    pub revocation_optional: bool,
+    /// The revocation policy the checks were made under: whether an unknown or unchecked
+    /// revocation status counts against validity.
+    pub revocation: super::RevocationPolicy,
+    /// The CRL distribution points (http and https URLs) of each certificate whose
+    /// revocation status is unknown, one list per certificate in its order: what an adapter
+    /// may fetch (the next URL of a list when one fails).
+    pub crl_urls: Vec<Vec<String>>,
 }
 
 impl PrescriptionVerdict {
-    /// Valid only when every check passed, except revocation checks the policy allows to be
-    /// unchecked. Anything not established is not valid.
-    pub fn is_valid(&self) -> bool {
-        self.checks.iter().all(|c| match c.status {
-            Status::Passed => true,
-            Status::Failed => false,
+    /// Whether `c` makes the prescription invalid: a failure; an unknown revocation status
+    /// unless the policy is `prefer`; a check not run, unless it is revocation with the
+    /// policy `off`.
+    pub fn counts_against(&self, c: &CheckResult) -> bool {
+        use super::RevocationPolicy as P;
+        match c.status {
+            Status::Passed => false,
+            Status::Failed => true,
+            Status::Unknown => self.revocation != P::Prefer,
             Status::NotChecked => {
-                self.revocation_optional
-                    && matches!(c.check, Check::Revocation | Check::CaRevocation)
+                !(self.revocation == P::Off
+                    && matches!(c.check, Check::Revocation | Check::CaRevocation))
             }
-        })
+        }
+    }
+
+    /// Valid only when nothing counts against it ([`Self::counts_against`]). Anything not
+    /// established is not valid, unless the policy says otherwise for revocation.
+    pub fn is_valid(&self) -> bool {
+        !self.checks.iter().any(|c| self.counts_against(c))
     }
 
     /// The result of one check.
@@ -197,20 +239,52 @@ impl PrescriptionVerdict {
         self.checks.iter().find(|c| c.check == check)
     }
 
-    /// The reference's verdict strings of the failed checks, in order, each once.
+    /// The verdict strings of the failed checks (the reference's), and of an unknown
+    /// revocation status that counts against validity, in order, each once.
     pub fn errors(&self) -> Vec<&'static str> {
         let mut out: Vec<&'static str> = Vec::new();
         for c in &self.checks {
-            if c.status == Status::Failed && !out.contains(&c.check.verdict()) {
-                out.push(c.check.verdict());
+            let counts = c.status == Status::Failed
+                || (c.status == Status::Unknown && self.counts_against(c));
+            if counts && !out.contains(&c.verdict()) {
+                out.push(c.verdict());
             }
         }
         out
     }
 
-    /// The failed checks.
+    /// The checks that failed, and unknown revocation statuses that count against validity.
     pub fn failures(&self) -> impl Iterator<Item = &CheckResult> {
-        self.checks.iter().filter(|c| c.status == Status::Failed)
+        self.checks.iter().filter(|c| {
+            c.status == Status::Failed || (c.status == Status::Unknown && self.counts_against(c))
+        })
+    }
+
+    /// What is reported without making the prescription invalid: unknown revocation statuses
+    /// under `prefer`, as `check: detail`.
+    pub fn warnings(&self) -> Vec<String> {
+        self.checks
+            .iter()
+            .filter(|c| c.status == Status::Unknown && !self.counts_against(c))
+            .map(|c| format!("{}: {}", c.check.name(), c.detail))
+            .collect()
+    }
+
+    /// How revocation came out, in a few words, for the answers of valid prescriptions.
+    pub fn revocation_summary(&self) -> &'static str {
+        let statuses: Vec<Status> = self
+            .checks
+            .iter()
+            .filter(|c| matches!(c.check, Check::Revocation | Check::CaRevocation))
+            .map(|c| c.status)
+            .collect();
+        if statuses.iter().all(|s| *s == Status::Passed) {
+            "revocation checked: not revoked"
+        } else if statuses.contains(&Status::Unknown) {
+            "revocation status unknown (policy prefer)"
+        } else {
+            "revocation not checked (policy off)"
+        }
     }
 
     pub fn to_json(&self) -> Value {
@@ -218,6 +292,7 @@ impl PrescriptionVerdict {
             "id": self.id,
             "valid": self.is_valid(),
             "errors": self.errors(),
+            "warnings": self.warnings(),
             "checks": self.checks.iter().map(CheckResult::to_json).collect::<Vec<_>>(),
         })
     }
@@ -258,11 +333,15 @@ impl Report {
             .enumerate()
             .map(|(i, p)| {
                 let issues: Vec<Value> = if p.is_valid() {
-                    vec![json!({
+                    let mut issues = vec![json!({
                         "severity": "information",
                         "code": "informational",
-                        "diagnostics": "every check passed; revocation not checked",
-                    })]
+                        "diagnostics": format!("every check passed; {}", p.revocation_summary()),
+                    })];
+                    issues.extend(p.warnings().into_iter().map(|w| {
+                        json!({"severity": "warning", "code": "informational", "diagnostics": w})
+                    }));
+                    issues
                 } else {
                     p.failures()
                         .map(|c| {
@@ -272,7 +351,7 @@ impl Report {
                                 "details": {"coding": [{
                                     "system": "https://fhir.nhs.uk/CodeSystem/Spine-ErrorOrWarningCode",
                                     "code": c.check.spine_code(),
-                                    "display": format!("{}.", c.check.verdict()),
+                                    "display": format!("{}.", c.verdict()),
                                 }]},
                                 "diagnostics": format!("{}: {}", c.check.name(), c.detail),
                                 "expression": ["Provenance.signature.data"],

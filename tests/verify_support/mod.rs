@@ -177,13 +177,87 @@ impl Pki {
         issue(p, &self.other_key, None)
     }
 
-    /// The trust configuration: the root as anchor, the sub-CA as intermediate.
+    /// The trust configuration: the root as anchor, the sub-CA as intermediate, and the
+    /// current revocation lists of both, revoking nothing ([`Pki::good_crls`]).
     pub fn trust(&self) -> eps_translator::verify::Trust {
+        let mut trust = self.trust_without_crls();
+        for (name, crl) in self.good_crls() {
+            trust.add_crls(&crl, name).unwrap();
+        }
+        trust
+    }
+
+    /// The root as anchor, the sub-CA as intermediate, no CRL.
+    pub fn trust_without_crls(&self) -> eps_translator::verify::Trust {
         let mut trust = eps_translator::verify::Trust::new();
         trust.add_anchors(&self.root.pem()).unwrap();
         trust.add_intermediates(&self.sub_ca.pem()).unwrap();
         trust
     }
+
+    /// The root's ARL and the sub-CA's CRL, current over [`CRL_WINDOW`], revoking nothing.
+    pub fn good_crls(&self) -> [(&'static str, Vec<u8>); 2] {
+        [
+            (
+                "root ARL",
+                crl(&self.root, &self.root_key, vec![], CRL_WINDOW),
+            ),
+            (
+                "sub-CA CRL",
+                crl(&self.sub_ca, &self.sub_key, vec![], CRL_WINDOW),
+            ),
+        ]
+    }
+}
+
+/// When the test CRLs are current: around [`SIGNED_AT`] and [`CHECKED_AT`], and the clock of
+/// a test that reads it.
+pub const CRL_WINDOW: (OffsetDateTime, OffsetDateTime) = (
+    datetime!(2025-01-01 0:00 UTC),
+    datetime!(2030-01-01 0:00 UTC),
+);
+
+/// A certificate's serial number.
+pub fn serial(cert: &Cert) -> rcgen::SerialNumber {
+    use x509_parser::prelude::FromDer;
+    let (_, parsed) = x509_parser::certificate::X509Certificate::from_der(&cert.der).unwrap();
+    parsed.tbs_certificate.serial.to_bytes_be().into()
+}
+
+/// A revocation of `cert` at `when` for `reason`.
+pub fn revoked(
+    cert: &Cert,
+    when: OffsetDateTime,
+    reason: Option<rcgen::RevocationReason>,
+) -> rcgen::RevokedCertParams {
+    rcgen::RevokedCertParams {
+        serial_number: serial(cert),
+        revocation_time: when,
+        reason_code: reason,
+        invalidity_date: None,
+    }
+}
+
+/// A DER CRL issued by `issuer` (signed with `key`) listing `revoked`, current over `window`.
+pub fn crl(
+    issuer: &Cert,
+    key: &Key,
+    revoked: Vec<rcgen::RevokedCertParams>,
+    window: (OffsetDateTime, OffsetDateTime),
+) -> Vec<u8> {
+    let params = rcgen::CertificateRevocationListParams {
+        this_update: window.0,
+        next_update: window.1,
+        crl_number: rcgen::SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: revoked,
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    params
+        .signed_by(&Issuer::from_params(&issuer.params, &key.pair))
+        .unwrap()
+        .der()
+        .to_vec()
 }
 
 /// The corpus Bundle the tests sign.
