@@ -19,6 +19,9 @@ use super::dtd::{EntityValue, Prolog, MAX_ENTITY_DEPTH};
 use super::error::{C14nError, Pos};
 use super::{MAX_ATTRIBUTES, MAX_DEPTH, MAX_ENTITY_EXPANSION, MAX_NAMESPACES_IN_SCOPE};
 
+// The entity nesting refusal names this limit in its text.
+const _: () = assert!(MAX_ENTITY_DEPTH == 10);
+
 /// Checks nesting depth and entity references of the text after the prolog.
 pub(crate) fn check_body(text: &str, prolog: &Prolog) -> Result<(), C14nError> {
     let start = prolog.doctype.as_ref().map_or(0, |d| d.end);
@@ -333,7 +336,8 @@ impl Entities<'_, '_> {
         }
         if level >= MAX_ENTITY_DEPTH {
             return Err(C14nError::EntityExpansion {
-                reason: "entities nest too deeply (or refer to themselves)",
+                reason:
+                    "entities nest more than 10 levels deep, the limit (or refer to themselves)",
                 pos: at(),
             });
         }
