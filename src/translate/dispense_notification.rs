@@ -720,7 +720,7 @@ fn payor(org: &Organization<'_>) -> Result<Element> {
         .ok_or_else(|| {
             invalid(
                 "Organization.extension[0].extension[0]",
-                "The dispense notification is missing the ODS code for the reimbursement authority and it should be provided.",
+                "The dispense notification is missing the ODS code for reimbursement authority and it should be provided.",
             )
         })?;
     let mut el = Element::new("agentOrganization")
