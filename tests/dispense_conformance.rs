@@ -328,3 +328,24 @@ fn claims_are_refused_as_not_supported_naming_their_type() {
         Some("Claim.resourceType")
     );
 }
+
+#[test]
+fn prepare_refuses_a_dispense_notification_as_the_reference_does() {
+    // The reference's $prepare signs prescription-orders only; a dispense notification is
+    // refused in its words before anything of it is read.
+    let ctx = common::corpus_context(CONVERT_NOW);
+    let input = rules_input("dispense_basic");
+    assert!(convert(&input, &ctx).is_ok());
+    let err = eps_translator::signing::prepare(
+        &input,
+        eps_translator::signing::DigestAlgorithm::Sha256,
+        &ctx,
+    )
+    .unwrap_err();
+    assert_eq!(err.issues.len(), 1);
+    assert_eq!(err.issues[0].code, eps_translator::IssueCode::Invalid);
+    assert_eq!(
+        err.issues[0].diagnostics,
+        "MessageHeader.eventCoding.code must be 'prescription-order'."
+    );
+}
