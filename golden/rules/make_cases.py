@@ -766,6 +766,27 @@ b = dispense(); del dispense_org(b)["telecom"]; cases["dispense_organization_wit
 b = dispense(); dispense_header(b)["response"]["identifier"] = "not-a-uuid"
 cases["dispense_release_id_not_a_uuid"] = b
 
+NDR_SYSTEM = "https://fhir.nhs.uk/CodeSystem/medicationdispense-status-reason"
+
+
+def not_dispensed(d, code="0002", display="Clinically unsuitable"):
+    coding = {"system": NDR_SYSTEM, "code": code, "display": display}
+    d["type"]["coding"][0].update(code="0002", display="Item not dispensed")
+    d["statusReasonCodeableConcept"] = {"coding": [dict(coding)]}
+    d["extension"].append({"url": "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionNonDispensingReason",
+                           "valueCoding": dict(coding)})
+    return d
+
+
+cases["dispense_non_dispensing_reason"] = dispense(not_dispensed(medication_dispense(1, 1)))
+cases["dispense_non_dispensing_reason_on_one_dispense_only"] = dispense(
+    not_dispensed(medication_dispense(1, 1)), medication_dispense(2, 2))
+cases["dispense_non_dispensing_reasons_disagree_refused"] = dispense(
+    not_dispensed(medication_dispense(1, 1)), not_dispensed(medication_dispense(2, 2), "0003", "Owings note issued to patient"))
+b = dispense(not_dispensed(medication_dispense(1, 1)))
+res(b, "MedicationDispense")["statusReasonCodeableConcept"]["coding"][0]["system"] = "https://example.org/reason"
+cases["dispense_status_reason_other_system_refused"] = b
+
 if __name__ == "__main__":
     for f in os.listdir(HERE):
         if f.endswith(".json") and "." not in f[:-5]:

@@ -8,7 +8,8 @@
 //! component each. The first dispense gives the header: the dispenser, the prescription status,
 //! the prescription's ids and the hand-over time. The payor is the reimbursement authority of
 //! the dispensing Organization's ODS relationships extension. An amendment names the message
-//! it replaces in a `replacementOf` MessageHeader extension.
+//! it replaces in a `replacementOf` MessageHeader extension. A dispense not made carries its
+//! reason (`statusReasonCodeableConcept`); repeat dispensing is not yet translated (refused).
 //!
 //! The author time is "now" (the context's), as the reference stamps it.
 
@@ -43,6 +44,9 @@ const REPEAT_INFORMATION_URL: &str =
     "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation";
 const UK_CORE_REPEAT_INFORMATION_URL: &str =
     "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationRepeatInformation";
+const STATUS_REASON_SYSTEM: &str =
+    "https://fhir.nhs.uk/CodeSystem/medicationdispense-status-reason";
+const NON_DISPENSING_REASON_OID: &str = "2.16.840.1.113883.2.1.3.2.4.16.31";
 const PRESCRIPTION_ID_OID: &str = "2.16.840.1.113883.2.1.3.2.4.18.8";
 const ITEM_STATUS_OID: &str = "2.16.840.1.113883.2.1.3.2.4.17.23";
 const PRESCRIPTION_STATUS_OID: &str = "2.16.840.1.113883.2.1.3.2.4.16.35";
@@ -319,6 +323,21 @@ fn supplied_line_item<'b, 'a: 'b>(
                     .child(request_amount),
             ),
     );
+    let reasons = d
+        .dispense
+        .status_reason_codeable_concept
+        .as_ref()
+        .map(|c| c.coding.as_slice())
+        .unwrap_or(&[]);
+    if !reasons.is_empty() {
+        let path = "MedicationDispense.statusReasonCodeableConcept.coding[0]";
+        let reason =
+            exactly_one_with_system(reasons, |c| c.system.as_deref(), STATUS_REASON_SYSTEM, path)?;
+        el.push(non_dispensing_reason(
+            code_of(reason, path)?,
+            reason.display.as_deref(),
+        ));
+    }
     let status_code = code_of(status, "MedicationDispense.type.coding")?;
     el.push(
         Element::new("pertinentInformation3")
@@ -349,30 +368,68 @@ fn supplied_line_item<'b, 'a: 'b>(
     Ok(el)
 }
 
+/// `pertinentInformation2`: a reason for not dispensing (code system `…4.16.31`).
+fn non_dispensing_reason(code: &str, display: Option<&str>) -> Element {
+    pertinent(
+        "pertinentInformation2",
+        false,
+        observation(
+            "pertinentNonDispensingReason",
+            "NDR",
+            code_element("value", code.to_string(), NON_DISPENSING_REASON_OID)
+                .attr_opt("displayName", display.map(str::to_string)),
+        ),
+    )
+}
+
+/// The prescription's non-dispensing reason: when every dispense carries the extension, their
+/// one code (with the first's display); dispenses that disagree are refused. None when any
+/// dispense lacks it.
+fn header_non_dispensing_reason<'b, 'a>(dispenses: &[Dispense<'b, 'a>]) -> Result<Option<Element>> {
+    let of = |d: &Dispense<'b, 'a>| -> Vec<&'b Extension<'a>> {
+        d.dispense
+            .extension
+            .iter()
+            .filter(|e| e.url == NON_DISPENSING_REASON_URL)
+            .collect::<Vec<_>>()
+    };
+    if dispenses.iter().any(|d| of(d).is_empty()) {
+        return Ok(None);
+    }
+    let path = "MedicationDispense.extension:prescriptionNonDispensingReason";
+    let reasons: Vec<_> = dispenses.iter().flat_map(of).collect();
+    let mut codings = Vec::with_capacity(reasons.len());
+    for r in &reasons {
+        codings.push(required(r.value_coding.as_deref(), path)?);
+    }
+    let first = codings[0];
+    if codings.iter().any(|c| c.code != first.code) {
+        return Err(invalid(
+            path,
+            "Expected all MedicationDispenses to have the same value for MedicationDispense.extension:prescriptionNonDispensingReason",
+        ));
+    }
+    let code = code_of(first, path)?;
+    Ok(Some(non_dispensing_reason(code, first.display.as_deref())))
+}
+
 /// What this translation does not build yet; refused rather than translated without it.
 fn refuse_unbuilt(dispenses: &[Dispense<'_, '_>]) -> Result<()> {
     for d in dispenses {
         let base = path(d.index);
-        let not_built =
-            if d.dispense
+        let not_built = if !d.request.based_on.is_empty()
+            || d.request
                 .extension
                 .iter()
-                .any(|e| e.url == NON_DISPENSING_REASON_URL)
-                || d.dispense.status_reason_codeable_concept.is_some()
-            {
-                Some((join(&base, ".extension"), "a non-dispensing reason"))
-            } else if !d.request.based_on.is_empty()
-                || d.request.extension.iter().any(|e| {
-                    e.url == UK_CORE_REPEAT_INFORMATION_URL || e.url == REPEAT_INFORMATION_URL
-                })
-            {
-                Some((
-                    join(&base, ".contained(\"MedicationRequest\")"),
-                    "repeat information",
-                ))
-            } else {
-                None
-            };
+                .any(|e| e.url == UK_CORE_REPEAT_INFORMATION_URL || e.url == REPEAT_INFORMATION_URL)
+        {
+            Some((
+                join(&base, ".contained(\"MedicationRequest\")"),
+                "repeat information",
+            ))
+        } else {
+            None
+        };
         if let Some((at, what)) = not_built {
             return Err(Rejection::at(
                 IssueCode::NotSupported,
@@ -553,6 +610,9 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
                 .child(template("CSAB_RM-NPfITUK10.sourceOf2"))
                 .child(item),
         );
+    }
+    if let Some(reason) = header_non_dispensing_reason(&dispenses)? {
+        supply_header.push(reason);
     }
     supply_header.push(pertinent(
         "pertinentInformation3",
