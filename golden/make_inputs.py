@@ -122,7 +122,7 @@ b = base(); m2 = add_mr(b, "b0000000-0000-4000-8000-000000000005"); m2["courseOf
 b = base(); resource(b, "MedicationRequest")["dosageInstruction"] = []; cases["err_missing_dosage"] = b
 b = base(); resource(b, "MedicationRequest")["dosageInstruction"] = [{"text": "a"}, {"text": "b", "sequence": 2}]; cases["err_dosage_without_sequence"] = b
 b = base(); resource(b, "MedicationRequest")["medicationReference"] = {"reference": U(8)}; cases["err_medication_code_and_reference"] = b
-b = base(); resource(b, "MessageHeader")["eventCoding"]["code"] = "dispense-notification"; cases["err_unsupported_event"] = b
+b = base(); resource(b, "MessageHeader")["eventCoding"]["code"] = "dispense-notification"; cases["err_dispense_notification_without_dispenses"] = b
 b = base(); m2 = add_mr(b, "b0000000-0000-4000-8000-000000000006"); m2["authoredOn"] = "2022-01-01T00:00:00Z"; cases["err_fields_disagree"] = b
 b = base(); resource(b, "MessageHeader")["eventCoding"]["code"] = "prescription-order-update"; cases["err_cancel_status_not_cancelled"] = b
 b = base(); resource(b, "Patient")["birthDate"] = "2021-02-31"; cases["err_impossible_date"] = b

@@ -670,6 +670,123 @@ b = task("in-progress"); b["extension"] = [repeat_info(1), repeat_info(4)]; case
 b = task("in-progress"); b["for"]["identifier"]["system"] = "https://example.org/id"; cases["withdraw_patient_other_system_refused"] = b
 b = task("in-progress"); del contained(b, "PractitionerRole")["practitioner"]; cases["withdraw_role_without_practitioner_refused"] = b
 
+
+# --- Dispense notifications: the release request's dispenser supplies the fictional item ---
+DISPENSE_ITEM = "https://fhir.nhs.uk/Id/prescription-dispense-item-number"
+ORDER_ITEM = "https://fhir.nhs.uk/Id/prescription-order-item-number"
+SCT = "http://snomed.info/sct"
+
+
+def dispense_mr(item, code="39732311000001104", display="Amoxicillin 250mg capsules"):
+    return {"resourceType": "MedicationRequest", "id": f"mr-{item}",
+            "identifier": [{"system": ORDER_ITEM, "value": f"d0000000-0000-4000-8000-00000000010{item}"}],
+            "status": "active", "intent": "order",
+            "medicationCodeableConcept": {"coding": [{"system": SCT, "code": code, "display": display}]},
+            "subject": {"reference": U(90)}, "requester": {"reference": U(91)},
+            "groupIdentifier": {"extension": [{
+                "url": "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionId",
+                "valueIdentifier": {"system": "https://fhir.nhs.uk/Id/prescription", "value": "d0000000-0000-4000-8000-0000000000f1"}}],
+                "system": "https://fhir.nhs.uk/Id/prescription-order-number", "value": GROUP},
+            "dispenseRequest": {"quantity": {"value": 20, "unit": "capsule", "system": SCT, "code": "428641000"}}}
+
+
+def medication_dispense(n, item, quantity=20, display="Amoxicillin 250mg capsules"):
+    role = copy.deepcopy(param(release(), "agent")["resource"])
+    role["id"] = "performer"
+    role["organization"] = {"reference": U(80)}
+    return {"resourceType": "MedicationDispense",
+            "contained": [role, dispense_mr(item)],
+            "extension": [{"url": "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatus",
+                           "valueCoding": {"system": "https://fhir.nhs.uk/CodeSystem/EPS-task-business-status",
+                                           "code": "0006", "display": "Dispensed"}}],
+            "identifier": [{"system": DISPENSE_ITEM, "value": f"d0000000-0000-4000-8000-00000000020{n}"}],
+            "status": "completed",
+            "medicationCodeableConcept": {"coding": [{"system": SCT, "code": "39732311000001104", "display": display}]},
+            "subject": {"type": "Patient", "identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9999999999"}},
+            "performer": [{"actor": {"reference": "#performer"}}],
+            "authorizingPrescription": [{"reference": f"#mr-{item}"}],
+            "type": {"coding": [{"system": "https://fhir.nhs.uk/CodeSystem/medicationdispense-type",
+                                 "code": "0001", "display": "Item fully dispensed"}]},
+            "quantity": {"value": quantity, "unit": "capsule", "system": SCT, "code": "428641000"},
+            "whenHandedOver": "2022-01-31T10:20:30+01:00",
+            "dosageInstruction": [{"text": "One capsule three times a day"}]}
+
+
+def dispense(*dispenses):
+    """A dispense notification by the release request's dispenser, of the given dispenses."""
+    org = copy.deepcopy(param(release(), "owner")["resource"])
+    del org["id"]
+    org["extension"] = [{"url": "https://fhir.nhs.uk/StructureDefinition/Extension-ODS-OrganisationRelationships",
+                         "extension": [{"url": "reimbursementAuthority",
+                                        "valueIdentifier": {"system": ODS, "value": "T1450"}}]}]
+    header = {"resourceType": "MessageHeader",
+              "eventCoding": {"system": "https://fhir.nhs.uk/CodeSystem/message-event", "code": "dispense-notification"},
+              "sender": {"identifier": {"system": ODS, "value": "FXP01"}},
+              "source": {"endpoint": "urn:nhs-uk:addressing:ods:FXP01"},
+              "response": {"identifier": "d0000000-0000-4000-8000-0000000000e1", "code": "ok"},
+              "focus": [{"reference": U(81)}]}
+    b = {"resourceType": "Bundle", "id": "dispense-1",
+         "identifier": {"system": RFC4122, "value": "d0000000-0000-4000-8000-0000000000a1"},
+         "type": "message", "entry": [{"fullUrl": U(79), "resource": header}]}
+    for i, d in enumerate(dispenses or (medication_dispense(1, 1),)):
+        add_entry(b, 81 + i, d)
+    add_entry(b, 80, org)
+    return b
+
+
+def dispense_header(b):
+    return b["entry"][0]["resource"]
+
+
+def dispense_org(b):
+    return res(b, "Organization")
+
+
+cases["dispense_basic"] = dispense()
+cases["dispense_partial_supply_two_products_one_line_item"] = dispense(
+    medication_dispense(1, 1, 8, "Amoxicillin 250mg capsules (Maker A)"),
+    medication_dispense(2, 1, 12, "Amoxicillin 250mg capsules (Maker B)"))
+cases["dispense_two_line_items"] = dispense(medication_dispense(1, 1), medication_dispense(2, 2))
+b = dispense(); dispense_header(b)["extension"] = [{
+    "url": "https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf",
+    "valueIdentifier": {"system": RFC4122, "value": "d0000000-0000-4000-8000-0000000000b1"}}]
+cases["dispense_amendment_replaces_message"] = b
+b = dispense(); add_entry(b, 90, {"resourceType": "Patient", "identifier": [
+    {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9000000009"}]})
+cases["dispense_patient_entry_nhs_number"] = b
+b = dispense(); d = res(b, "MedicationDispense"); d["dosageInstruction"] = [
+    {"sequence": 2, "text": "then one daily"}, {"sequence": 1, "text": "two now"}, {"sequence": 1, "text": "one at night"}]
+cases["dispense_dosage_sequences_joined"] = b
+b = dispense(); res(b, "MedicationDispense")["quantity"]["value"] = 1.50
+cases["dispense_quantity_decimal"] = b
+b = dispense(); del dispense_org(b)["extension"]; cases["dispense_reimbursement_authority_missing_refused"] = b
+b = dispense(); dispense_org(b)["extension"][0]["extension"] = []
+cases["dispense_reimbursement_authority_code_missing_refused"] = b
+b = dispense(); del dispense_org(b)["telecom"]; cases["dispense_organization_without_telecom_uses_role_telecom"] = b
+b = dispense(); dispense_header(b)["response"]["identifier"] = "not-a-uuid"
+cases["dispense_release_id_not_a_uuid"] = b
+
+NDR_SYSTEM = "https://fhir.nhs.uk/CodeSystem/medicationdispense-status-reason"
+
+
+def not_dispensed(d, code="0002", display="Clinically unsuitable"):
+    coding = {"system": NDR_SYSTEM, "code": code, "display": display}
+    d["type"]["coding"][0].update(code="0002", display="Item not dispensed")
+    d["statusReasonCodeableConcept"] = {"coding": [dict(coding)]}
+    d["extension"].append({"url": "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionNonDispensingReason",
+                           "valueCoding": dict(coding)})
+    return d
+
+
+cases["dispense_non_dispensing_reason"] = dispense(not_dispensed(medication_dispense(1, 1)))
+cases["dispense_non_dispensing_reason_on_one_dispense_only"] = dispense(
+    not_dispensed(medication_dispense(1, 1)), medication_dispense(2, 2))
+cases["dispense_non_dispensing_reasons_disagree_refused"] = dispense(
+    not_dispensed(medication_dispense(1, 1)), not_dispensed(medication_dispense(2, 2), "0003", "Owings note issued to patient"))
+b = dispense(not_dispensed(medication_dispense(1, 1)))
+res(b, "MedicationDispense")["statusReasonCodeableConcept"]["coding"][0]["system"] = "https://example.org/reason"
+cases["dispense_status_reason_other_system_refused"] = b
+
 if __name__ == "__main__":
     for f in os.listdir(HERE):
         if f.endswith(".json") and "." not in f[:-5]:

@@ -4,7 +4,7 @@
 
 use super::datatypes::borrowed;
 use super::{deserialize_with_path, input_text, parse_resource, ResourceKind};
-use super::{CodeableConcept, Extension, Identifier, Reference, Resource, Str};
+use super::{CodeableConcept, Dosage, Extension, Identifier, Quantity, Reference, Resource, Str};
 use crate::error::{Issue, IssueCode, Rejection};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -172,5 +172,75 @@ impl<'a> Task<'a> {
             requester: raw.requester,
             extension: raw.extension,
         })
+    }
+}
+
+/// A `MedicationDispense` of a dispense notification: one supply (or non-supply) of one line
+/// item, with the dispenser (PractitionerRole) and the authorising prescription
+/// (MedicationRequest) as contained resources.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MedicationDispense<'a> {
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
+    pub id: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub contained: Contained<'a>,
+    #[serde(borrow, default)]
+    pub extension: Vec<Extension<'a>>,
+    #[serde(borrow, default)]
+    pub identifier: Vec<Identifier<'a>>,
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
+    pub status: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub status_reason_codeable_concept: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    pub medication_codeable_concept: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    pub medication_reference: Option<Reference<'a>>,
+    #[serde(borrow)]
+    pub subject: Option<Reference<'a>>,
+    #[serde(borrow, default)]
+    pub performer: Vec<DispensePerformer<'a>>,
+    #[serde(borrow, default)]
+    pub authorizing_prescription: Vec<Reference<'a>>,
+    #[serde(borrow, rename = "type")]
+    pub type_: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    pub quantity: Option<Quantity<'a>>,
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
+    pub when_handed_over: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub dosage_instruction: Vec<Dosage<'a>>,
+}
+
+/// `MedicationDispense.performer`: who dispensed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DispensePerformer<'a> {
+    #[serde(borrow)]
+    pub actor: Option<Reference<'a>>,
+}
+
+/// A resource's `contained` resources, each typed as a Bundle entry would be.
+#[derive(Debug, Clone, Default)]
+pub struct Contained<'a>(pub Vec<Resource<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Contained<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw: Vec<&'de RawValue> = Vec::deserialize(deserializer)?;
+        raw.into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                parse_resource(r, &format!("contained[{i}]")).map_err(|e| {
+                    serde::de::Error::custom(
+                        e.issues
+                            .first()
+                            .map(|i| i.diagnostics.clone())
+                            .unwrap_or_default(),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Contained)
     }
 }

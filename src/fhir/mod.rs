@@ -10,7 +10,7 @@ pub mod dispensing;
 pub mod resources;
 
 pub use datatypes::*;
-pub use dispensing::{top_level_kind, Parameter, Parameters, Task};
+pub use dispensing::{top_level_kind, MedicationDispense, Parameter, Parameters, Task};
 pub use resources::*;
 
 use crate::error::{Issue, IssueCode, Rejection};
@@ -84,6 +84,7 @@ macro_rules! by_resource_type {
             "Provenance" => $typed!(Provenance),
             "CommunicationRequest" => $typed!(CommunicationRequest),
             "List" => $typed!(List),
+            "MedicationDispense" => $typed!(MedicationDispense),
             $other => $fallback,
         }
     };

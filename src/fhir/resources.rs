@@ -22,6 +22,19 @@ pub struct MessageHeader<'a> {
     pub focus: Vec<Reference<'a>>,
     #[serde(borrow)]
     pub reason: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    pub response: Option<MessageResponse<'a>>,
+}
+
+/// `MessageHeader.response`: the message this one answers (a dispense notification names the
+/// release response it follows).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageResponse<'a> {
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
+    pub identifier: Option<Str<'a>>,
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
+    pub code: Option<Str<'a>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -198,6 +211,8 @@ pub struct Organization<'a> {
     #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub id: Option<Str<'a>>,
     #[serde(borrow, default)]
+    pub extension: Vec<Extension<'a>>,
+    #[serde(borrow, default)]
     pub identifier: Vec<Identifier<'a>>,
     #[serde(borrow, default, rename = "type")]
     pub type_: Vec<CodeableConcept<'a>>,
@@ -329,6 +344,8 @@ pub enum Resource<'a> {
     Provenance(Provenance<'a>),
     CommunicationRequest(CommunicationRequest<'a>),
     List(List<'a>),
+    /// Boxed: it holds its own contained resources.
+    MedicationDispense(Box<super::dispensing::MedicationDispense<'a>>),
     /// A resource type EPS does not use; kept so references to it still resolve.
     Other(String),
 }
@@ -349,6 +366,7 @@ impl Resource<'_> {
             Resource::Provenance(_) => "Provenance",
             Resource::CommunicationRequest(_) => "CommunicationRequest",
             Resource::List(_) => "List",
+            Resource::MedicationDispense(_) => "MedicationDispense",
             Resource::Other(name) => name,
         }
     }

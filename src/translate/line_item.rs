@@ -110,7 +110,11 @@ pub fn line_item<'b, 'a: 'b>(
     el.push(pertinent(
         "pertinentInformation2",
         false,
-        observation("pertinentDosageInstructions", "DI", dosage_value(mr, path)?),
+        observation(
+            "pertinentDosageInstructions",
+            "DI",
+            dosage_value(&mr.dosage_instruction, path)?,
+        ),
     ));
     Ok(el)
 }
@@ -299,10 +303,9 @@ fn controlled_drug_words<'r>(mr: &'r MedicationRequest<'_>, path: &str) -> Resul
 /// The dosage text: one dosage's text, or several joined by sequence (", and " within a
 /// sequence, ", then " between sequences, ascending; any number is a sequence, 0 and
 /// negative ones included, as the reference takes them).
-fn dosage_value(mr: &MedicationRequest<'_>, path: &str) -> Result<Element> {
-    let dosages = &mr.dosage_instruction;
+pub fn dosage_value(dosages: &[Dosage<'_>], path: &str) -> Result<Element> {
     let el = Element::new("value");
-    match dosages.as_slice() {
+    match dosages {
         [] => Err(missing(join(path, ".dosageInstruction"))),
         [one] => Ok(match one.text.as_deref() {
             Some(t) => el.text(t),

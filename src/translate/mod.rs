@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `prescription-order` | `PORX_IN020101SM31` ParentPrescription | [`parent_prescription`] |
 //! | `prescription-order-update` | `PORX_IN030101SM32` CancellationRequest | [`cancellation`] |
+//! | `dispense-notification` | `PORX_IN080101SM31` DispenseNotification | [`dispense_notification`] |
 //!
 //! A dispensing message that is not a Bundle is chosen by its resource type:
 //!
@@ -17,6 +18,7 @@
 pub mod agent_person;
 pub mod cancellation;
 pub mod common;
+pub mod dispense_notification;
 pub mod dispense_return;
 pub mod dispenser;
 pub mod line_item;
@@ -233,11 +235,15 @@ pub fn translate_scoped(
     match header.event_coding.as_ref().and_then(|c| c.code.as_deref()) {
         Some(PRESCRIPTION_ORDER) => parent_prescription::translate(&input),
         Some(PRESCRIPTION_ORDER_UPDATE) => cancellation::translate(&input),
-        Some(DISPENSE_NOTIFICATION) => Err(Rejection::at(
-            IssueCode::NotSupported,
-            path,
-            "a dispense-notification is an EPS dispensing message, which is not translated: expected 'prescription-order' or 'prescription-order-update'",
-        )),
+        Some(DISPENSE_NOTIFICATION) => match scope {
+            Scope::Message => dispense_notification::translate(&input),
+            // $prepare signs prescriptions: a dispense notification has nothing to sign.
+            Scope::SignedParts => Err(Rejection::at(
+                IssueCode::NotSupported,
+                path,
+                "a dispense-notification is not signed: $prepare takes 'prescription-order' or 'prescription-order-update'",
+            )),
+        },
         _ => Err(unknown_event_code()),
     }
 }
@@ -260,7 +266,7 @@ pub fn validate(bundle: &Bundle<'_>, text: &str, ctx: &Context) -> Result<Vec<Is
     }
 }
 
-/// Event code of a dispense notification: an EPS message, but not one translated here.
+/// Event code of a dispense notification.
 pub const DISPENSE_NOTIFICATION: &str = "dispense-notification";
 
 /// The refusal of an absent or unknown `MessageHeader.eventCoding.code`, in the reference's
