@@ -155,7 +155,6 @@ fn mask_random_ids(xml: &str) -> String {
         .join("\n")
 }
 
-#[test]
 fn corpus_dispensing_goldens_are_reproduced_per_kind() {
     let Some(shared) = common::shared_dir("dispensing convert conformance") else {
         return;
@@ -226,7 +225,6 @@ fn corpus_dispensing_goldens_are_reproduced_per_kind() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[test]
 fn stale_masking_touches_only_ids_the_request_does_not_hold() {
     let request = r#"{"id": "aaaaaaaa-0000-4000-8000-000000000001"}"#;
     let golden = "<a>\n  <id root=\"BBBBBBBB-0000-4000-8000-000000000002\"/>\n  <id root=\"AAAAAAAA-0000-4000-8000-000000000001\"/>\n</a>";
@@ -240,7 +238,6 @@ fn stale_masking_touches_only_ids_the_request_does_not_hold() {
     assert_ne!(o, g);
 }
 
-#[test]
 fn masking_touches_only_random_id_lines() {
     let xml = "<a>\n  <id root=\"E06621D1-3EC6-4F8C-ABE6-3AB3F60F741B\"/>\n  <id extension=\"X\" root=\"1.2\"/>\n</a>";
     assert_eq!(
@@ -266,7 +263,6 @@ fn id_roots(xml: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
 fn release_ids_without_context_are_name_based_and_deterministic() {
     let ctx = common::corpus_context(CONVERT_NOW);
     let patient = rules_input("release_patient");
@@ -297,7 +293,6 @@ fn release_ids_without_context_are_name_based_and_deterministic() {
 }
 
 #[cfg(feature = "service")]
-#[test]
 fn the_service_convert_operation_takes_a_release_request() {
     use eps_translator::service::pb::v1;
     let request = v1::ConvertRequest {
@@ -317,7 +312,6 @@ fn the_service_convert_operation_takes_a_release_request() {
     assert!(expected.contains("<PORX_IN132004SM30 "));
 }
 
-#[test]
 fn claims_are_refused_as_not_supported_naming_their_type() {
     let ctx = common::corpus_context(CONVERT_NOW);
     let err = convert(br#"{"resourceType": "Claim", "status": "active"}"#, &ctx).unwrap_err();
@@ -329,7 +323,6 @@ fn claims_are_refused_as_not_supported_naming_their_type() {
     );
 }
 
-#[test]
 fn prepare_refuses_a_dispense_notification_as_the_reference_does() {
     // The reference's $prepare signs prescription-orders only; a dispense notification is
     // refused in its words before anything of it is read.
@@ -348,4 +341,48 @@ fn prepare_refuses_a_dispense_notification_as_the_reference_does() {
         err.issues[0].diagnostics,
         "MessageHeader.eventCoding.code must be 'prescription-order'."
     );
+}
+
+fn main() -> std::process::ExitCode {
+    use common::Needs;
+    #[allow(unused_mut)]
+    let mut tests: Vec<(&'static str, Needs, fn())> = vec![
+        (
+            "corpus_dispensing_goldens_are_reproduced_per_kind",
+            Needs::Corpus,
+            corpus_dispensing_goldens_are_reproduced_per_kind,
+        ),
+        (
+            "stale_masking_touches_only_ids_the_request_does_not_hold",
+            Needs::Nothing,
+            stale_masking_touches_only_ids_the_request_does_not_hold,
+        ),
+        (
+            "masking_touches_only_random_id_lines",
+            Needs::Nothing,
+            masking_touches_only_random_id_lines,
+        ),
+        (
+            "release_ids_without_context_are_name_based_and_deterministic",
+            Needs::Nothing,
+            release_ids_without_context_are_name_based_and_deterministic,
+        ),
+        (
+            "claims_are_refused_as_not_supported_naming_their_type",
+            Needs::Nothing,
+            claims_are_refused_as_not_supported_naming_their_type,
+        ),
+        (
+            "prepare_refuses_a_dispense_notification_as_the_reference_does",
+            Needs::Nothing,
+            prepare_refuses_a_dispense_notification_as_the_reference_does,
+        ),
+    ];
+    #[cfg(feature = "service")]
+    tests.push((
+        "the_service_convert_operation_takes_a_release_request",
+        Needs::Nothing,
+        the_service_convert_operation_takes_a_release_request,
+    ));
+    common::run_suite("dispense_conformance", &tests)
 }
