@@ -329,8 +329,8 @@ pub struct RevocationArgs {
 /// The CRL fetching flags of `verify`, `to-fhir` and `serve`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct FetchArgs {
-    /// Fetch the CRLs a verdict lacks from the certificates' CRL distribution points (http),
-    /// cached until their nextUpdate
+    /// Fetch the CRLs a verdict lacks from the certificates' CRL distribution points (http
+    /// and https), cached until their nextUpdate
     #[arg(long = "fetch-crls")]
     pub fetch_crls: bool,
     /// Rewrite distribution point URLs starting with FROM to start with TO (a proxy)
@@ -343,6 +343,10 @@ pub struct FetchArgs {
     /// Largest CRL fetched, bytes
     #[arg(long = "crl-max-bytes", value_name = "BYTES", default_value_t = 32 * 1024 * 1024)]
     pub crl_max_bytes: usize,
+    /// Also trust the certificates in this PEM for https distribution points, besides the
+    /// built-in webpki (Mozilla) roots (repeatable)
+    #[arg(long = "crl-fetch-ca", value_name = "PEM")]
+    pub crl_fetch_ca: Vec<String>,
 }
 
 impl FetchArgs {
@@ -359,14 +363,22 @@ impl FetchArgs {
             if !rewrites.is_empty() {
                 return Err("--crl-url-rewrite needs --fetch-crls".into());
             }
+            if !self.crl_fetch_ca.is_empty() {
+                return Err("--crl-fetch-ca needs --fetch-crls".into());
+            }
             return Ok(None);
         }
-        Ok(Some(crate::service::fetch::FetchConfig {
+        let mut config = crate::service::fetch::FetchConfig {
             timeout: self.crl_fetch_timeout,
             max_bytes: self.crl_max_bytes,
             rewrites,
             ..Default::default()
-        }))
+        };
+        for file in &self.crl_fetch_ca {
+            let pem = std::fs::read(file).map_err(|e| format!("--crl-fetch-ca {file}: {e}"))?;
+            config.add_tls_roots_pem(&pem, &format!("--crl-fetch-ca {file}"))?;
+        }
+        Ok(Some(config))
     }
 }
 

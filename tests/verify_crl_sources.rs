@@ -6,7 +6,9 @@
 //! What must hold: each distinct CRL is fetched once for a release of 20 prescriptions, and
 //! again only after its nextUpdate; a point that answers 404 or 500, hangs past the timeout,
 //! refuses the connection, or serves a truncated, garbage or oversized body gives the verdict
-//! the policy says (and the next point is tried), never a panic or a hang.
+//! the policy says (and the next point is tried), never a panic or a hang. Over `https` (a
+//! TLS server with a self-signed certificate made by the test), a point is fetched only when
+//! its certificate is trusted; an untrusted one fails and the next point is tried.
 
 mod common;
 mod service_support;
@@ -35,82 +37,142 @@ enum Answer {
     Stream(usize),
 }
 
-/// A CRL server on 127.0.0.1:0, counting requests per path.
+/// A CRL server on 127.0.0.1:0, counting requests per path; over TLS when started with
+/// [`CrlServer::start_tls`].
 struct CrlServer {
     port: u16,
+    scheme: &'static str,
     answers: Arc<Mutex<HashMap<String, Answer>>>,
     hits: Arc<Mutex<HashMap<String, usize>>>,
 }
 
+/// A self-signed TLS server certificate for `localhost` and 127.0.0.1 (PEM) and the TLS
+/// acceptor presenting it.
+fn tls_identity() -> (String, tokio_rustls::TlsAcceptor) {
+    let key =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let cert = key.cert.der().clone();
+    let private = rustls::pki_types::PrivateKeyDer::Pkcs8(key.signing_key.serialize_der().into());
+    #[allow(deprecated)]
+    let provider = rustls::crypto::ring::default_provider();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], private)
+        .unwrap();
+    (
+        key.cert.pem(),
+        tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+    )
+}
+
 impl CrlServer {
     async fn start() -> CrlServer {
+        Self::serve(None).await
+    }
+
+    /// The server over TLS, presenting `acceptor`'s certificate.
+    async fn start_tls(acceptor: tokio_rustls::TlsAcceptor) -> CrlServer {
+        Self::serve(Some(acceptor)).await
+    }
+
+    async fn serve(tls: Option<tokio_rustls::TlsAcceptor>) -> CrlServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let answers: Arc<Mutex<HashMap<String, Answer>>> = Default::default();
         let hits: Arc<Mutex<HashMap<String, usize>>> = Default::default();
         let (a, h) = (answers.clone(), hits.clone());
+        let scheme = if tls.is_some() { "https" } else { "http" };
         tokio::spawn(async move {
             loop {
-                let Ok((mut tcp, _)) = listener.accept().await else {
+                let Ok((tcp, _)) = listener.accept().await else {
                     return;
                 };
-                let (a, h) = (a.clone(), h.clone());
+                let (a, h, tls) = (a.clone(), h.clone(), tls.clone());
                 tokio::spawn(async move {
-                    let mut request = Vec::new();
-                    let mut buf = [0u8; 1024];
-                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match tcp.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => request.extend_from_slice(&buf[..n]),
+                    match tls {
+                        // A client that does not trust the certificate ends the handshake.
+                        Some(tls) => {
+                            if let Ok(stream) = tls.accept(tcp).await {
+                                Self::answer(stream, a, h).await;
+                            }
                         }
+                        None => Self::answer(tcp, a, h).await,
                     }
-                    let text = String::from_utf8_lossy(&request);
-                    let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
-                    *h.lock().unwrap().entry(path.clone()).or_default() += 1;
-                    let answer = a.lock().unwrap().get(&path).cloned();
-                    let _ = match answer {
-                        Some(Answer::Crl(body)) => {
-                            let head = format!(
-                                "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                                body.len()
-                            );
-                            match tcp.write_all(head.as_bytes()).await {
-                                Ok(()) => tcp.write_all(&body).await,
-                                e => e,
-                            }
-                        }
-                        Some(Answer::Status(code)) => {
-                            let head = format!("HTTP/1.1 {code} No\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                            tcp.write_all(head.as_bytes()).await
-                        }
-                        Some(Answer::Hang) => {
-                            std::future::pending::<()>().await;
-                            Ok(())
-                        }
-                        Some(Answer::Stream(n)) => {
-                            let _ = tcp
-                                .write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
-                                .await;
-                            let chunk = vec![0u8; 64 * 1024];
-                            let mut sent = 0;
-                            while sent < n {
-                                if tcp.write_all(&chunk).await.is_err() {
-                                    break;
-                                }
-                                sent += chunk.len();
-                            }
-                            Ok(())
-                        }
-                        None => tcp.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await,
-                    };
                 });
             }
         });
         CrlServer {
             port,
+            scheme,
             answers,
             hits,
         }
+    }
+
+    /// Reads one request from `tcp` and answers it as `a` says for its path.
+    async fn answer<S>(
+        mut tcp: S,
+        a: Arc<Mutex<HashMap<String, Answer>>>,
+        h: Arc<Mutex<HashMap<String, usize>>>,
+    ) where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        let mut request = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => request.extend_from_slice(&buf[..n]),
+            }
+        }
+        let text = String::from_utf8_lossy(&request);
+        let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
+        *h.lock().unwrap().entry(path.clone()).or_default() += 1;
+        let answer = a.lock().unwrap().get(&path).cloned();
+        let _ = match answer {
+            Some(Answer::Crl(body)) => {
+                let head = format!(
+                                "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                                body.len()
+                            );
+                match tcp.write_all(head.as_bytes()).await {
+                    Ok(()) => tcp.write_all(&body).await,
+                    e => e,
+                }
+            }
+            Some(Answer::Status(code)) => {
+                let head =
+                    format!("HTTP/1.1 {code} No\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                tcp.write_all(head.as_bytes()).await
+            }
+            Some(Answer::Hang) => {
+                std::future::pending::<()>().await;
+                Ok(())
+            }
+            Some(Answer::Stream(n)) => {
+                let _ = tcp
+                    .write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+                    .await;
+                let chunk = vec![0u8; 64 * 1024];
+                let mut sent = 0;
+                while sent < n {
+                    if tcp.write_all(&chunk).await.is_err() {
+                        break;
+                    }
+                    sent += chunk.len();
+                }
+                Ok(())
+            }
+            None => {
+                tcp.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                )
+                .await
+            }
+        };
+        let _ = tcp.shutdown().await;
     }
 
     fn set(&self, path: &str, answer: Answer) {
@@ -131,7 +193,7 @@ impl CrlServer {
             max_bytes: 1024 * 1024,
             rewrites: vec![(
                 "http://crl.test/".into(),
-                format!("http://127.0.0.1:{}/", self.port),
+                format!("{}://127.0.0.1:{}/", self.scheme, self.port),
             )],
             ..Default::default()
         }
@@ -436,6 +498,117 @@ async fn failing_distribution_points_give_the_policy_s_verdict_and_the_next_is_t
     println!("CRL fetching: {checked} failing distribution points, each under require, prefer and off, and followed by a good one");
 }
 
+/// `https` points: fetched when the server's certificate chains to a root the fetcher trusts
+/// (here the test server's self-signed certificate, given as an extra root); a server whose
+/// certificate is not trusted fails the handshake (counted as `connect`, no request reaches
+/// it) and the certificate's next point is tried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_points_are_fetched_from_trusted_servers_only() {
+    let Some(shared) = common::shared_dir("CRL fetching (https)") else {
+        return;
+    };
+    let (trusted_pem, trusted_tls) = tls_identity();
+    let (_, untrusted_tls) = tls_identity();
+    let server = CrlServer::start_tls(trusted_tls).await;
+    let untrusted = CrlServer::start_tls(untrusted_tls).await;
+    let at = datetime!(2025-06-01 0:00 UTC);
+    let mut config = server.config();
+    assert!(config.rewrites[0].1.starts_with("https://127.0.0.1:"));
+    config.rewrites.insert(
+        0,
+        (
+            "http://crl.test/untrusted/".into(),
+            format!("https://127.0.0.1:{}/", untrusted.port),
+        ),
+    );
+    let webpki_only = config.clone();
+    config
+        .add_tls_roots_pem(trusted_pem.as_bytes(), "the test server's certificate")
+        .unwrap();
+    assert!(config.add_tls_roots_pem(b"no PEM here", "junk").is_err());
+    server.set("/root.arl", Answer::Crl(Arc::new(root_arl(WINDOW))));
+    untrusted.set("/root.arl", Answer::Crl(Arc::new(root_arl(WINDOW))));
+
+    // A trusted server: the CRL and the ARL are fetched over TLS.
+    let p = pointed(&["/sub.crl"]);
+    server.set(
+        "/sub.crl",
+        Answer::Crl(Arc::new(sub_crl(&p, vec![], WINDOW))),
+    );
+    let input = release(&shared, &p.signer, 1);
+    let fetcher = Fetcher::new(config.clone());
+    let report = check(&fetcher, &trust(&p, RevocationPolicy::Require), &input, at).await;
+    assert!(report.is_valid(), "{:#?}", report.prescriptions[0].checks);
+    assert_eq!(
+        (
+            fetcher.fetches(Outcome::Ok),
+            fetcher.fetches(Outcome::Connect)
+        ),
+        (2, 0)
+    );
+    assert_eq!((server.hits("/sub.crl"), server.hits("/root.arl")), (1, 1));
+
+    // The same server with only the webpki roots trusted: no handshake, no request.
+    let fetcher = Fetcher::new(webpki_only);
+    let report = check(&fetcher, &trust(&p, RevocationPolicy::Require), &input, at).await;
+    let v = &report.prescriptions[0];
+    assert!(!v.is_valid());
+    assert_eq!(
+        v.result(Check::Revocation).unwrap().status,
+        Status::Unknown,
+        "{:#?}",
+        v.checks
+    );
+    assert_eq!(
+        (
+            fetcher.fetches(Outcome::Ok),
+            fetcher.fetches(Outcome::Connect)
+        ),
+        (0, 2)
+    );
+    assert_eq!((server.hits("/sub.crl"), server.hits("/root.arl")), (1, 1));
+
+    // An untrusted server alone: the status is unknown and require fails it.
+    let p = pointed(&["/untrusted/sub.crl"]);
+    untrusted.set(
+        "/sub.crl",
+        Answer::Crl(Arc::new(sub_crl(&p, vec![], WINDOW))),
+    );
+    let input = release(&shared, &p.signer, 1);
+    let fetcher = Fetcher::new(config.clone());
+    let report = check(&fetcher, &trust(&p, RevocationPolicy::Require), &input, at).await;
+    let v = &report.prescriptions[0];
+    assert!(!v.is_valid());
+    assert!(v
+        .errors()
+        .contains(&"Certificate revocation status unknown"));
+    assert_eq!(fetcher.fetches(Outcome::Connect), 1);
+    assert_eq!(untrusted.hits("/sub.crl"), 0);
+
+    // Followed by a point on the trusted server: that one decides.
+    let p = pointed(&["/untrusted/sub.crl", "/sub-next.crl"]);
+    server.set(
+        "/sub-next.crl",
+        Answer::Crl(Arc::new(sub_crl(&p, vec![], WINDOW))),
+    );
+    let input = release(&shared, &p.signer, 1);
+    let fetcher = Fetcher::new(config.clone());
+    let report = check(&fetcher, &trust(&p, RevocationPolicy::Require), &input, at).await;
+    assert!(report.is_valid(), "{:#?}", report.prescriptions[0].checks);
+    assert_eq!(
+        (
+            fetcher.fetches(Outcome::Ok),
+            fetcher.fetches(Outcome::Connect)
+        ),
+        (2, 1)
+    );
+    assert_eq!(
+        (untrusted.hits("/sub.crl"), server.hits("/sub-next.crl")),
+        (0, 1)
+    );
+    println!("CRL fetching over https: a trusted server fetched from, an untrusted one refused and the next point tried");
+}
+
 /// Ten releases at once behind a hanging point: one fetch times out, and every release takes
 /// that failure instead of waiting for a timeout of its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -588,6 +761,79 @@ async fn the_command_line_fetches_with_fetch_crls() {
         String::from_utf8_lossy(&with.stderr)
     );
     assert!(String::from_utf8_lossy(&with.stderr).contains("CRL fetched"));
+    assert_eq!((server.hits("/sub.crl"), server.hits("/root.arl")), (1, 1));
+}
+
+/// `verify --fetch-crls` over https: the server's certificate is trusted through
+/// `--crl-fetch-ca`, without which the fetch fails; a file with no certificate is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_fetches_over_https_with_crl_fetch_ca() {
+    let Some(shared) = common::shared_dir("CRL fetching over https (CLI)") else {
+        return;
+    };
+    let (pem, tls) = tls_identity();
+    let server = CrlServer::start_tls(tls).await;
+    let p = pointed(&["/sub.crl"]);
+    server.set(
+        "/sub.crl",
+        Answer::Crl(Arc::new(sub_crl(&p, vec![], WINDOW))),
+    );
+    server.set("/root.arl", Answer::Crl(Arc::new(root_arl(WINDOW))));
+    let dir = std::env::temp_dir().join(format!("eps-crl-cli-https-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("root.pem"), pki().root.pem()).unwrap();
+    std::fs::write(dir.join("sub.pem"), p.sub_ca.pem()).unwrap();
+    std::fs::write(dir.join("tls.pem"), &pem).unwrap();
+    std::fs::write(dir.join("junk.pem"), "not a certificate").unwrap();
+    std::fs::write(
+        dir.join("in.json"),
+        release(&shared, &p.signer, 1).as_slice(),
+    )
+    .unwrap();
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let rewrite = format!("http://crl.test/=https://127.0.0.1:{}/", server.port);
+    let args = |ca: Option<&str>| {
+        let mut a = vec![
+            "verify".to_string(),
+            "--trusted-ca".into(),
+            path("root.pem"),
+            "--intermediate-ca".into(),
+            path("sub.pem"),
+            "--at".into(),
+            "2025-06-01T00:00:00Z".into(),
+            "--fetch-crls".into(),
+            "--crl-url-rewrite".into(),
+            rewrite.clone(),
+        ];
+        if let Some(ca) = ca {
+            a.extend(["--crl-fetch-ca".into(), path(ca)]);
+        }
+        a.push(path("in.json"));
+        a
+    };
+    let run = |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_eps-translator"))
+                .args(args)
+                .output()
+                .unwrap()
+        })
+    };
+    let untrusted = run(args(None)).await.unwrap();
+    let junk = run(args(Some("junk.pem"))).await.unwrap();
+    let trusted = run(args(Some("tls.pem"))).await.unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let stderr = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(untrusted.status.code(), Some(1), "{}", stderr(&untrusted));
+    assert!(stderr(&untrusted).contains("CRL fetch failed"));
+    assert_eq!(junk.status.code(), Some(2), "{}", stderr(&junk));
+    assert!(
+        stderr(&junk).contains("--crl-fetch-ca"),
+        "{}",
+        stderr(&junk)
+    );
+    assert_eq!(trusted.status.code(), Some(0), "{}", stderr(&trusted));
+    assert!(stderr(&trusted).contains("CRL fetched"));
     assert_eq!((server.hits("/sub.crl"), server.hits("/root.arl")), (1, 1));
 }
 

@@ -11,10 +11,15 @@
 //!   same way: for `retry_after` the URL is not tried again, so requests queued behind a
 //!   hanging point do not each wait for their own timeout.
 //! - A certificate's distribution points are tried in order until one gives a CRL.
-//! - `http` only: CRLs are signed, and RFC 5280 names HTTP as their usual transport; an
-//!   `https` point counts as a failure (`unsupported`) and the next is tried.
+//! - `http` and `https` points are fetched (other schemes count as `unsupported` and the next
+//!   point is tried). Over `https` the server's certificate must chain to the Mozilla roots of
+//!   webpki-roots (compiled in: the same on every host, no dependency on the OS store) or to
+//!   `FetchConfig::extra_tls_roots`; a handshake that fails, an untrusted certificate
+//!   included, counts as `connect`. Timeout, size cap, status handling (no redirects) and
+//!   outcomes are the same for both schemes.
 //!
-//! The HTTP exchange is hyper's client connection (no connection pool: CRL fetches are rare).
+//! The HTTP exchange is hyper's client connection (no connection pool: CRL fetches are rare);
+//! TLS is rustls with the ring provider, through tokio-rustls.
 
 use crate::verify::revocation::Crl;
 use crate::verify::Trust;
@@ -43,6 +48,30 @@ pub struct FetchConfig {
     /// How long after a failed fetch of a URL it is not tried again: the requests that
     /// waited for that fetch, and those that come meanwhile, take the failure.
     pub retry_after: Duration,
+    /// Certificates trusted for `https` points besides the webpki roots (a private CA or a
+    /// proxy's), DER. Add them with [`FetchConfig::add_tls_roots_pem`], which checks them.
+    pub extra_tls_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+impl FetchConfig {
+    /// Adds every certificate of PEM `pem` to the roots trusted for `https` points; an error
+    /// (naming `name`) when there is none or one is not a usable trust anchor.
+    pub fn add_tls_roots_pem(&mut self, pem: &[u8], name: &str) -> Result<(), String> {
+        use rustls::pki_types::pem::PemObject;
+        let mut found = Vec::new();
+        for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| format!("{name}: not PEM certificates: {e}"))?;
+            rustls::RootCertStore::empty()
+                .add(cert.clone())
+                .map_err(|e| format!("{name}: not a usable trust anchor: {e}"))?;
+            found.push(cert);
+        }
+        if found.is_empty() {
+            return Err(format!("{name}: no CERTIFICATE in the PEM"));
+        }
+        self.extra_tls_roots.extend(found);
+        Ok(())
+    }
 }
 
 impl Default for FetchConfig {
@@ -54,6 +83,7 @@ impl Default for FetchConfig {
             refresh_before: Duration::from_secs(15 * 60),
             rewrites: Vec::new(),
             retry_after: Duration::from_secs(10),
+            extra_tls_roots: Vec::new(),
         }
     }
 }
@@ -70,7 +100,7 @@ pub enum Outcome {
     TooLarge,
     /// The body is not a CRL.
     Invalid,
-    /// Not an `http` URL.
+    /// Neither an `http` nor an `https` URL.
     Unsupported,
 }
 
@@ -108,6 +138,7 @@ struct Cached {
 #[derive(Debug)]
 pub struct Fetcher {
     config: FetchConfig,
+    tls: Arc<rustls::ClientConfig>,
     cache: Mutex<HashMap<String, Cached>>,
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// When a background refresh of a URL was last started (seconds since the epoch).
@@ -121,8 +152,10 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(config: FetchConfig) -> Arc<Fetcher> {
+        let tls = tls_config(&config.extra_tls_roots);
         Arc::new(Fetcher {
             config,
+            tls,
             cache: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
             refreshed: Mutex::new(HashMap::new()),
@@ -291,7 +324,7 @@ impl Fetcher {
         let start = std::time::Instant::now();
         let (outcome, status, bytes, result) = match tokio::time::timeout(
             self.config.timeout,
-            fetch(url, self.config.max_bytes),
+            fetch(url, self.config.max_bytes, &self.tls),
         )
         .await
         {
@@ -424,30 +457,90 @@ fn read_crl(body: &[u8], url: &str) -> Result<Crl, String> {
 
 type FetchError = (Outcome, u16, String);
 
-/// `GET url` over HTTP/1.1: the status and body (at most `max_bytes`).
-async fn fetch(url: &str, max_bytes: usize) -> Result<(u16, Vec<u8>), FetchError> {
+/// The TLS client for `https` points: the webpki roots and `extra` (those rustls cannot use
+/// are left out: fewer roots only means more fetches fail).
+fn tls_config(extra: &[rustls::pki_types::CertificateDer<'static>]) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    roots.add_parsable_certificates(extra.iter().cloned());
+    // ring's provider has no post-quantum key exchange (hence rustls's deprecation): what is
+    // fetched is a signed CRL, checked against its issuer whatever carried it, so TLS here
+    // adds only the server's authentication; aws-lc-rs, which has it, needs a C build.
+    #[allow(deprecated)]
+    let provider = rustls::crypto::ring::default_provider();
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_safe_default_protocol_versions()
+        .expect("ring's provider supports rustls's default protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
+/// `GET url` over HTTP/1.1, on TLS for `https`: the status and body (at most `max_bytes`).
+async fn fetch(
+    url: &str,
+    max_bytes: usize,
+    tls: &Arc<rustls::ClientConfig>,
+) -> Result<(u16, Vec<u8>), FetchError> {
     let fail = |outcome, e: String| (outcome, 0, e);
     let uri: hyper::Uri = url
         .parse()
         .map_err(|e| fail(Outcome::Unsupported, format!("not a URL: {e}")))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(fail(
-            Outcome::Unsupported,
-            "only http distribution points are fetched".into(),
-        ));
-    }
+    let secure = match uri.scheme_str() {
+        Some("http") => false,
+        Some("https") => true,
+        _ => {
+            return Err(fail(
+                Outcome::Unsupported,
+                "only http and https distribution points are fetched".into(),
+            ))
+        }
+    };
+    let authority = uri
+        .authority()
+        .map(|a| a.as_str().to_string())
+        .ok_or_else(|| fail(Outcome::Unsupported, "the URL has no host".into()))?;
+    // An IPv6 literal is bracketed in the URL, bare for the socket and the TLS name.
     let host = uri
         .host()
-        .ok_or_else(|| fail(Outcome::Unsupported, "the URL has no host".into()))?;
-    let port = uri.port_u16().unwrap_or(80);
-    let tcp = tokio::net::TcpStream::connect((host, port))
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+    let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
         .await
         .map_err(|e| fail(Outcome::Connect, e.to_string()))?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+    if secure {
+        let name = rustls::pki_types::ServerName::try_from(host)
+            .map_err(|e| fail(Outcome::Unsupported, format!("not a TLS server name: {e}")))?;
+        let stream = tokio_rustls::TlsConnector::from(tls.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(|e| fail(Outcome::Connect, format!("TLS: {e}")))?;
+        exchange(stream, &uri, authority, max_bytes).await
+    } else {
+        exchange(tcp, &uri, authority, max_bytes).await
+    }
+}
+
+/// The HTTP/1.1 `GET` of `uri` on a connected `io`.
+async fn exchange<S>(
+    io: S,
+    uri: &hyper::Uri,
+    authority: String,
+    max_bytes: usize,
+) -> Result<(u16, Vec<u8>), FetchError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let fail = |outcome, e: String| (outcome, 0, e);
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
         .await
         .map_err(|e| fail(Outcome::Connect, e.to_string()))?;
     let connection = tokio::spawn(connection);
-    let authority = uri.authority().map_or(host, |a| a.as_str()).to_string();
     let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
     let request = hyper::Request::get(path)
         .header(hyper::header::HOST, authority)
