@@ -30,33 +30,45 @@ pub fn parse(der: &[u8]) -> Result<X509Certificate<'_>, String> {
 
 /// The DER certificates in a PEM text (every `CERTIFICATE` block) or a DER file.
 pub fn read_certificates(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
-    const END: &str = "-----END CERTIFICATE-----";
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        parse(bytes)?;
+    read_pem_or_der(bytes, "CERTIFICATE", "certificate", |der| parse(der).map(|_| ()))
+}
+
+/// The DER items of a PEM text (every `label` block, each checked by `check`), or `bytes`
+/// itself when it holds no such block (a DER file, checked too). Errors name the item
+/// (`what`) by its place in the file.
+pub(crate) fn read_pem_or_der(
+    bytes: &[u8],
+    label: &str,
+    what: &str,
+    check: impl Fn(&[u8]) -> Result<(), String>,
+) -> Result<Vec<Vec<u8>>, String> {
+    let begin = format!("-----BEGIN {label}-----");
+    let end_line = format!("-----END {label}-----");
+    let text = std::str::from_utf8(bytes)
+        .ok()
+        .filter(|t| t.contains(&begin));
+    let Some(text) = text else {
+        check(bytes)?;
         return Ok(vec![bytes.to_vec()]);
     };
-    if !text.contains(BEGIN) {
-        parse(bytes)?;
-        return Ok(vec![bytes.to_vec()]);
-    }
     let mut out = Vec::new();
     let mut rest = text;
-    while let Some(start) = rest.find(BEGIN) {
-        let body = &rest[start + BEGIN.len()..];
+    while let Some(start) = rest.find(&begin) {
+        let n = out.len() + 1;
+        let body = &rest[start + begin.len()..];
         let end = body
-            .find(END)
-            .ok_or_else(|| format!("certificate {} has no '{END}' line", out.len() + 1))?;
+            .find(&end_line)
+            .ok_or_else(|| format!("{what} {n} has no '{end_line}' line"))?;
         let compact: String = body[..end]
             .chars()
             .filter(|c| !c.is_ascii_whitespace())
             .collect();
         let der = base64::engine::general_purpose::STANDARD
             .decode(compact)
-            .map_err(|e| format!("certificate {} is not base64: {e}", out.len() + 1))?;
-        parse(&der).map_err(|e| format!("certificate {}: {e}", out.len() + 1))?;
+            .map_err(|e| format!("{what} {n} is not base64: {e}"))?;
+        check(&der).map_err(|e| format!("{what} {n}: {e}"))?;
         out.push(der);
-        rest = &body[end + END.len()..];
+        rest = &body[end + end_line.len()..];
     }
     Ok(out)
 }

@@ -256,35 +256,9 @@ fn hex(serial: &BigUint) -> String {
 
 /// The DER CRLs in a PEM text (every `X509 CRL` block) or a DER file.
 pub fn read_crls(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    use base64::Engine;
-    const BEGIN: &str = "-----BEGIN X509 CRL-----";
-    const END: &str = "-----END X509 CRL-----";
-    let text = std::str::from_utf8(bytes)
-        .ok()
-        .filter(|t| t.contains(BEGIN));
-    let Some(text) = text else {
-        Crl::from_der(bytes, "")?;
-        return Ok(vec![bytes.to_vec()]);
-    };
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find(BEGIN) {
-        let body = &rest[start + BEGIN.len()..];
-        let end = body
-            .find(END)
-            .ok_or_else(|| format!("CRL {} has no '{END}' line", out.len() + 1))?;
-        let compact: String = body[..end]
-            .chars()
-            .filter(|c| !c.is_ascii_whitespace())
-            .collect();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(compact)
-            .map_err(|e| format!("CRL {} is not base64: {e}", out.len() + 1))?;
-        Crl::from_der(&der, "").map_err(|e| format!("CRL {}: {e}", out.len() + 1))?;
-        out.push(der);
-        rest = &body[end + END.len()..];
-    }
-    Ok(out)
+    super::certificate::read_pem_or_der(bytes, "X509 CRL", "CRL", |der| {
+        Crl::from_der(der, "").map(|_| ())
+    })
 }
 
 /// A certificate's revocation status.
