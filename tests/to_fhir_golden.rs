@@ -71,3 +71,47 @@ fn golden_messages_translate_and_keep_their_fragments() {
     println!("to-fhir goldens: {count} messages");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Spine responses the reference answers with an OperationOutcome (release rejections):
+/// every `golden/to-fhir/responses/NAME.xml` translates to `NAME.json`. The expected
+/// files follow the reference's handler for the message (its oracle does not read these
+/// messages); the contained Organization's id is ours (name-based), the reference's random.
+#[test]
+fn golden_spine_responses_translate() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("golden/to-fhir/responses");
+    let update = std::env::var_os("UPDATE_EXPECT").is_some();
+    let mut inputs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .collect();
+    inputs.sort();
+    assert!(!inputs.is_empty());
+    let mut failures = Vec::new();
+    for xml_path in &inputs {
+        let name = xml_path.file_stem().unwrap().to_str().unwrap();
+        let json = match eps_translator::to_fhir::to_fhir(&std::fs::read(xml_path).unwrap()) {
+            Ok(j) => j,
+            Err(e) => {
+                failures.push(format!("{name}: refused: {e}"));
+                continue;
+            }
+        };
+        let expected_path = dir.join(format!("{name}.json"));
+        if update {
+            std::fs::write(&expected_path, &json).unwrap();
+            continue;
+        }
+        match std::fs::read_to_string(&expected_path) {
+            Ok(expected) if expected == json => {}
+            Ok(_) => failures.push(format!(
+                "{name}: output differs from {} (UPDATE_EXPECT=1 to regenerate)",
+                expected_path.display()
+            )),
+            Err(e) => failures.push(format!("{name}: {}: {e}", expected_path.display())),
+        }
+    }
+    println!("to-fhir spine response goldens: {} messages", inputs.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

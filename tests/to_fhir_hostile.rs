@@ -104,3 +104,17 @@ fn a_bad_value_is_named_with_its_attribute() {
         Some("3:3 /ParentPrescription/effectiveTime/@value")
     );
 }
+
+#[test]
+fn a_release_rejection_without_its_reason_is_refused_naming_the_place() {
+    let r = refused(
+        b"<PORX_IN110101UK30 xmlns=\"urn:hl7-org:v3\">\n  <id root=\"A\"/>\n  <creationTime value=\"20221129154500\"/>\n  <acknowledgement typeCode=\"AE\"/>\n  <ControlActEvent>\n    <subject>\n      <PrescriptionReleaseReject>\n        <pertinentInformation>\n          <pertinentRejectionReason/>\n        </pertinentInformation>\n      </PrescriptionReleaseReject>\n    </subject>\n  </ControlActEvent>\n</PORX_IN110101UK30>",
+    );
+    let issue = &r.issues[0];
+    assert_eq!(issue.code, IssueCode::Required);
+    assert!(issue.diagnostics.contains("value"), "{issue}");
+    assert_eq!(
+        issue.expression.as_deref(),
+        Some("9:11 /PORX_IN110101UK30/ControlActEvent/subject/PrescriptionReleaseReject/pertinentInformation/pertinentRejectionReason")
+    );
+}

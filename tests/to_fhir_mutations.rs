@@ -1,8 +1,8 @@
-//! Unusual HL7 v3 input never crashes `to_fhir`: in our golden send messages (and, when the
-//! corpus is present, a release response and the Spine responses), each element in turn is
-//! removed, emptied or duplicated, and each attribute value and text replaced by odd values;
-//! every result must be FHIR JSON that parses or a refusal that says what is wrong — never a
-//! panic.
+//! Unusual HL7 v3 input never crashes `to_fhir`: in our golden send messages and release
+//! rejections (and, when the corpus is present, a release response and the Spine
+//! responses), each element in turn is removed, emptied or duplicated, and each attribute
+//! value and text replaced by odd values; every result must be FHIR JSON that parses or a
+//! refusal that says what is wrong — never a panic.
 
 mod common;
 
@@ -101,6 +101,10 @@ fn inputs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files =
         common::find_files(&root.join("golden/convert"), &|name| name.ends_with(".xml"));
+    files.extend(common::find_files(
+        &root.join("golden/to-fhir/responses"),
+        &|name| name.ends_with(".xml"),
+    ));
     if let Some(shared) = common::shared_dir("to_fhir_mutations") {
         files.push(shared.join("eps-release-responses/release_success.xml"));
         files.extend(common::find_files(

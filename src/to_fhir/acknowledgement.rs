@@ -48,15 +48,27 @@ fn issue(code: &El<'_, '_>) -> Result<Value> {
 
 /// Translates an acknowledgement.
 pub fn operation_outcome(root: &El<'_, '_>) -> Result<Value> {
+    outcome(root, |root| {
+        Ok(root
+            .children("ControlActEvent")
+            .flat_map(|c| c.children("reason").collect::<Vec<_>>())
+            .filter_map(|r| r.opt_path("justifyingDetectedIssueEvent/code"))
+            .collect())
+    })
+}
+
+/// The OperationOutcome for a Spine response whose `acknowledgement` says how it went:
+/// `error_codes` finds the error codes of an `AE`/`CE` response (where they lie depends
+/// on the message).
+pub fn outcome<'a, 'i>(
+    root: &El<'a, 'i>,
+    error_codes: impl FnOnce(&El<'a, 'i>) -> Result<Vec<El<'a, 'i>>>,
+) -> Result<Value> {
     let ack = root.child("acknowledgement")?;
     let type_code = ack.req_attr("typeCode")?;
     let codes: Vec<El> = match type_code {
         "AA" => Vec::new(),
-        "AE" | "CE" => root
-            .children("ControlActEvent")
-            .flat_map(|c| c.children("reason").collect::<Vec<_>>())
-            .filter_map(|r| r.opt_path("justifyingDetectedIssueEvent/code"))
-            .collect(),
+        "AE" | "CE" => error_codes(root)?,
         "AR" => ack
             .children("acknowledgementDetail")
             .filter_map(|d| d.opt("code"))

@@ -7,6 +7,7 @@
 //! | `PORX_IN070101UK31` / `PORX_IN070103UK31` release response | Parameters {`passedPrescriptions`, `failedPrescriptions`} | [`release`] |
 //! | `PORX_IN050101UK31` cancellation response | prescription-order-response Bundle | [`cancellation`] |
 //! | `MCCI_IN010000UK13` acknowledgement | OperationOutcome | [`acknowledgement`] |
+//! | `PORX_IN110101UK30` release rejection | OperationOutcome (with the dispensing Organization contained when the prescription is with another dispenser) | [`release_rejection`] |
 //!
 //! The stages: [`xml::parse`] (bounded, namespace-aware), [`translate`] (a JSON value
 //! built in the reference's key order), [`write`] (pretty JSON). Resource ids are
@@ -24,6 +25,7 @@ pub mod patient;
 pub mod prescription_order;
 pub mod provenance;
 pub mod release;
+pub mod release_rejection;
 pub mod xml;
 
 use crate::error::{Issue, IssueCode, Rejection};
@@ -48,6 +50,8 @@ pub enum Kind {
     CancellationResponse,
     /// `MCCI_IN010000UK13`: an application acknowledgement.
     Acknowledgement,
+    /// `PORX_IN110101UK30`: Spine's refusal of a release request.
+    ReleaseRejection,
 }
 
 impl Kind {
@@ -62,6 +66,7 @@ impl Kind {
             "PORX_IN070101UK31" | "PORX_IN070103UK31" => Kind::ReleaseResponse,
             "PORX_IN050101UK31" => Kind::CancellationResponse,
             "MCCI_IN010000UK13" => Kind::Acknowledgement,
+            "PORX_IN110101UK30" => Kind::ReleaseRejection,
             _ => return None,
         })
     }
@@ -84,12 +89,13 @@ pub fn input_text(bytes: &[u8]) -> Result<&str, Rejection> {
 }
 
 /// The message roots this direction reads, for finding one inside a SOAP envelope.
-const MESSAGE_NAMES: [&str; 6] = [
+const MESSAGE_NAMES: [&str; 7] = [
     "PORX_IN020101SM31",
     "PORX_IN070101UK31",
     "PORX_IN070103UK31",
     "PORX_IN050101UK31",
     "MCCI_IN010000UK13",
+    "PORX_IN110101UK30",
     "ParentPrescription",
 ];
 
@@ -166,7 +172,7 @@ pub fn translate_with(
         return Err(root.error(
             IssueCode::NotSupported,
             format!(
-                "unsupported message '{}' in namespace '{ns}': expected PORX_IN020101SM31, ParentPrescription, PORX_IN070101UK31, PORX_IN070103UK31, PORX_IN050101UK31 or MCCI_IN010000UK13 in namespace '{}'",
+                "unsupported message '{}' in namespace '{ns}': expected PORX_IN020101SM31, ParentPrescription, PORX_IN070101UK31, PORX_IN070103UK31, PORX_IN050101UK31, MCCI_IN010000UK13 or PORX_IN110101UK30 in namespace '{}'",
                 root.name(),
                 xml::HL7_NS
             ),
@@ -187,6 +193,7 @@ pub fn translate_with(
         Kind::ReleaseResponse => release::parameters(&root, signatures),
         Kind::CancellationResponse => cancellation::bundle(&root),
         Kind::Acknowledgement => acknowledgement::operation_outcome(&root),
+        Kind::ReleaseRejection => release_rejection::operation_outcome(&root),
     }
 }
 
