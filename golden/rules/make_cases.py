@@ -787,6 +787,36 @@ b = dispense(not_dispensed(medication_dispense(1, 1)))
 res(b, "MedicationDispense")["statusReasonCodeableConcept"]["coding"][0]["system"] = "https://example.org/reason"
 cases["dispense_status_reason_other_system_refused"] = b
 
+# The dispenses of one notification agree (the reference's dispense bundle checks)
+b = dispense(medication_dispense(1, 1), medication_dispense(2, 2))
+res(b, "MedicationDispense", 1)["whenHandedOver"] = "2022-01-31T11:00:00+01:00"
+cases["dispense_when_handed_over_disagree_refused"] = b
+b = dispense(medication_dispense(1, 1), medication_dispense(2, 2))
+res(b, "MedicationDispense", 1)["subject"]["identifier"]["value"] = "9000000009"
+cases["dispense_nhs_numbers_disagree_refused"] = b
+b = dispense(medication_dispense(1, 1), medication_dispense(2, 2))
+res(b, "MedicationDispense", 1)["extension"].append({
+    "url": EPS_REPEAT_INFO, "extension": [{"url": "numberOfRepeatsAllowed", "valueInteger": 2}]})
+cases["dispense_repeat_information_disagree_refused"] = b
+b = dispense(medication_dispense(1, 1), medication_dispense(2, 2))
+d2 = res(b, "MedicationDispense", 1); d2["contained"][0]["id"] = "performer-2"
+d2["performer"][0]["actor"]["reference"] = "#performer-2"
+cases["dispense_performers_disagree_refused"] = b
+b = dispense(medication_dispense(1, 1), medication_dispense(2, 2))
+res(b, "MedicationDispense", 1)["performer"] = []
+cases["dispense_without_performer_refused"] = b
+b = dispense(); res(b, "MedicationDispense")["medicationReference"] = {"reference": U(92)}
+cases["dispense_medication_reference_and_codeable_concept_refused"] = b
+b = dispense(); res(b, "MedicationDispense")["contained"][0]["practitioner"] = {"reference": U(93)}
+cases["dispense_practitioner_by_reference_refused"] = b
+
+b = dispense(medication_dispense(1, 1), medication_dispense(2, 2))
+res(b, "MedicationDispense", 1)["whenHandedOver"] = "2022-01-31T11:00:00+01:00"
+res(b, "MedicationDispense", 1)["performer"] = []
+res(b, "MedicationDispense")["medicationReference"] = {"reference": U(92)}
+del dispense_org(b)["extension"]
+cases["dispense_bundle_issues_refused_together"] = b
+
 if __name__ == "__main__":
     for f in os.listdir(HERE):
         if f.endswith(".json") and "." not in f[:-5]:

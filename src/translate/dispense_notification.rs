@@ -17,10 +17,12 @@ use super::common::*;
 use super::dispenser::{self, Paths};
 use super::line_item::{administration_code, dispensing_code, dosage_value};
 use super::message::send_message;
+use super::validation::{disagreement, resources_json, select};
 use super::Input;
-use crate::error::{IssueCode, Rejection};
+use crate::error::{Issue, IssueCode, Rejection};
 use crate::fhir::*;
 use crate::hl7v3::element::{code_element, id_element, Element};
+use serde_json::Value;
 
 pub const INTERACTION: &str = "PORX_IN080101SM31";
 const RFC4122_SYSTEM: &str = "https://tools.ietf.org/html/rfc4122";
@@ -441,6 +443,99 @@ fn refuse_unbuilt(dispenses: &[Dispense<'_, '_>]) -> Result<()> {
     Ok(())
 }
 
+/// The reference's checks of a dispense-notification Bundle, before anything is translated:
+/// the dispenses agree on the hand-over time, the NHS number, the EPS repeat information and
+/// the performer (each actor of every dispense one value); each has a performer; none has
+/// both a `medicationReference` and a `medicationCodeableConcept`; the first dispense's
+/// PractitionerRole does not name its practitioner by reference; and the dispensing
+/// Organization has a reimbursement authority with an ODS code. Every failing check is an
+/// issue of one refusal, in that order. A PractitionerRole or Organization that cannot be
+/// found ends the checks with that one error, as it ends the reference's.
+fn verify(input: &Input<'_, '_>, dispenses: &[(usize, &MedicationDispense<'_>)]) -> Result<()> {
+    let Some((first_index, first)) = dispenses.first() else {
+        return Ok(());
+    };
+    let mut issues = Vec::new();
+    let raw: Value = serde_json::from_str(input.text).unwrap_or(Value::Null);
+    let json = resources_json(&raw, "MedicationDispense");
+    let repeat_information = format!("extension(\"{REPEAT_INFORMATION_URL}\")");
+    for at in [
+        "whenHandedOver",
+        "subject.identifier.value",
+        repeat_information.as_str(),
+    ] {
+        issues.extend(disagreement("MedicationDispense", at, select(&json, at)));
+    }
+    let actors = json
+        .iter()
+        .filter_map(|d| d.get("performer").and_then(Value::as_array))
+        .flatten()
+        .map(|p| p.get("actor"))
+        .collect();
+    issues.extend(disagreement("MedicationDispense", "performer", actors));
+    if dispenses.iter().any(|(_, d)| d.performer.is_empty()) {
+        issues.push(Issue::error(
+            IssueCode::Value,
+            "Expected MedicationDispense to have a value for performer.ofType(PractitionerRole).",
+            Some(
+                "Bundle.entry.resource.ofType(MedicationDispense).performer.ofType(PractitionerRole)"
+                    .to_string(),
+            ),
+        ));
+    }
+    if let Some((index, _)) = dispenses
+        .iter()
+        .find(|(_, d)| d.medication_reference.is_some() && d.medication_codeable_concept.is_some())
+    {
+        issues.push(Issue::error(
+            IssueCode::Structure,
+            "MedicationDispense cannot contain both medicationReference and medicationCodeableConcept fields.",
+            Some(join(&path(*index), ".medication[x]")),
+        ));
+    }
+    let first_path = path(*first_index);
+    let role = performer_role(first, &first_path)?;
+    if role.practitioner.as_ref().is_some_and(is_literal) {
+        issues.push(Issue::error(
+            IssueCode::Invalid,
+            "Bundle.entry(\"PractitionerRole\").practitioner populated incorrectly. Please populate with Identifier and Display.",
+            Some(join(&first_path, ".contained(\"PractitionerRole\").practitioner")),
+        ));
+    }
+    let (_, org) = dispensing_organization(input, role)?;
+    if let Err(refusal) = reimbursement_authority(org) {
+        issues.extend(refusal.issues);
+    }
+    if issues.is_empty() {
+        Ok(())
+    } else {
+        Err(Rejection { issues })
+    }
+}
+
+/// The dispensing Organization: the entry the PractitionerRole's `organization` names.
+fn dispensing_organization<'b, 'a>(
+    input: &Input<'b, 'a>,
+    role: &PractitionerRole<'_>,
+) -> Result<(usize, &'b Organization<'a>)> {
+    let org_reference = required(role.organization.as_ref(), join(ROLE_PATH, ".organization"))?;
+    if !is_literal(org_reference) {
+        return Err(invalid(
+            "resource(\"MedicationDispense\").contained(\"organization\")",
+            "fhirContainedPractitionerRole.organization should be a Reference",
+        ));
+    }
+    input.resolve_as(
+        org_reference,
+        &join(ROLE_PATH, ".organization"),
+        "Organization",
+        |r| match r {
+            Resource::Organization(o) => Some(o),
+            _ => None,
+        },
+    )
+}
+
 /// Builds the send message of a dispense-notification Bundle.
 pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
     let bundle = input.bundle;
@@ -450,11 +545,13 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
         "Bundle.identifier",
     )?;
     let (_, header) = input.message_header()?;
-    let mut dispenses = Vec::new();
-    for (index, dispense) in input.all(|r| match r {
+    let found = input.all(|r| match r {
         Resource::MedicationDispense(d) => Some(&**d),
         _ => None,
-    }) {
+    });
+    verify(input, &found)?;
+    let mut dispenses = Vec::new();
+    for (index, dispense) in found {
         let request = authorising_request(dispense, &path(index))?;
         dispenses.push(Dispense {
             index,
@@ -471,22 +568,7 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
     refuse_unbuilt(&dispenses)?;
     let first_path = path(first.index);
     let role = performer_role(first.dispense, &first_path)?;
-    let org_reference = required(role.organization.as_ref(), join(ROLE_PATH, ".organization"))?;
-    if !is_literal(org_reference) {
-        return Err(invalid(
-            "resource(\"MedicationDispense\").contained(\"organization\")",
-            "fhirContainedPractitionerRole.organization should be a Reference",
-        ));
-    }
-    let (org_index, org) = input.resolve_as(
-        org_reference,
-        &join(ROLE_PATH, ".organization"),
-        "Organization",
-        |r| match r {
-            Resource::Organization(o) => Some(o),
-            _ => None,
-        },
-    )?;
+    let (org_index, org) = dispensing_organization(input, role)?;
     let org_path = entry_path(org_index);
     let payor = payor(org)?;
 
@@ -763,26 +845,7 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
 /// The payor: the reimbursement authority the dispensing Organization's ODS relationships
 /// extension names, with the unspecified organisation type.
 fn payor(org: &Organization<'_>) -> Result<Element> {
-    let relationships = org
-        .extension
-        .iter()
-        .find(|e| e.url == ORGANISATION_RELATIONSHIPS_URL)
-        .ok_or_else(|| {
-            invalid(
-                "Organization.extension",
-                "The dispense notification is missing the reimbursement authority and it should be provided.",
-            )
-        })?;
-    let authority = relationships
-        .extension
-        .iter()
-        .find(|e| e.url == "reimbursementAuthority")
-        .ok_or_else(|| {
-            invalid(
-                "Organization.extension[0].extension[0]",
-                "The dispense notification is missing the ODS code for reimbursement authority and it should be provided.",
-            )
-        })?;
+    let authority = reimbursement_authority(org)?;
     let mut el = Element::new("agentOrganization")
         .attr("classCode", "ORG")
         .attr("determinerCode", "INSTANCE");
@@ -799,4 +862,28 @@ fn payor(org: &Organization<'_>) -> Result<Element> {
         super::agent_person::ORGANISATION_TYPE_CODE,
         super::agent_person::ORGANISATION_TYPE_OID,
     )))
+}
+
+/// The `reimbursementAuthority` of the Organization's ODS relationships extension.
+fn reimbursement_authority<'o, 'a>(org: &'o Organization<'a>) -> Result<&'o Extension<'a>> {
+    let relationships = org
+        .extension
+        .iter()
+        .find(|e| e.url == ORGANISATION_RELATIONSHIPS_URL)
+        .ok_or_else(|| {
+            invalid(
+                "Organization.extension",
+                "The dispense notification is missing the reimbursement authority and it should be provided.",
+            )
+        })?;
+    relationships
+        .extension
+        .iter()
+        .find(|e| e.url == "reimbursementAuthority")
+        .ok_or_else(|| {
+            invalid(
+                "Organization.extension[0].extension[0]",
+                "The dispense notification is missing the ODS code for reimbursement authority and it should be provided.",
+            )
+        })
 }
