@@ -817,6 +817,30 @@ res(b, "MedicationDispense")["medicationReference"] = {"reference": U(92)}
 del dispense_org(b)["extension"]
 cases["dispense_bundle_issues_refused_together"] = b
 
+# Repeat dispensing: the repeat numbers of the header (EPS repeat information on basedOn) and
+# of the line item (UK Core repeat information and numberOfRepeatsAllowed)
+def repeat_dispense(mr, issued=1, allowed=5, prescriptions_issued=2):
+    mr["basedOn"] = [{"reference": "#requestgroup", "extension": [{"url": EPS_REPEAT_INFO, "extension": [
+        {"url": "numberOfRepeatsAllowed", "valueInteger": allowed},
+        {"url": "numberOfRepeatsIssued", "valueInteger": issued}]}]}]
+    if prescriptions_issued is not None:
+        mr.setdefault("extension", []).append({"url": REPEAT_INFO, "extension": [
+            {"url": "numberOfPrescriptionsIssued", "valueUnsignedInt": prescriptions_issued}]})
+    mr["dispenseRequest"]["numberOfRepeatsAllowed"] = allowed
+    return mr
+
+
+b = dispense(); repeat_dispense(res(b, "MedicationDispense")["contained"][1])
+cases["dispense_repeat_dispensing_repeat_numbers"] = b
+b = dispense(); repeat_dispense(res(b, "MedicationDispense")["contained"][1], prescriptions_issued=None)
+cases["dispense_repeat_dispensing_header_repeat_number_only"] = b
+b = dispense(); m = repeat_dispense(res(b, "MedicationDispense")["contained"][1])
+del m["basedOn"]
+cases["dispense_repeat_dispensing_line_item_repeat_number_only"] = b
+b = dispense(); m = repeat_dispense(res(b, "MedicationDispense")["contained"][1])
+del m["basedOn"][0]["extension"][0]["extension"][1]
+cases["dispense_repeat_dispensing_repeats_issued_missing_refused"] = b
+
 if __name__ == "__main__":
     for f in os.listdir(HERE):
         if f.endswith(".json") and "." not in f[:-5]:

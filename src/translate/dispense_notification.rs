@@ -9,7 +9,9 @@
 //! the prescription's ids and the hand-over time. The payor is the reimbursement authority of
 //! the dispensing Organization's ODS relationships extension. An amendment names the message
 //! it replaces in a `replacementOf` MessageHeader extension. A dispense not made carries its
-//! reason (`statusReasonCodeableConcept`); repeat dispensing is not yet translated (refused).
+//! reason (`statusReasonCodeableConcept`). A repeat dispense carries the repeat numbers: the
+//! header's from the EPS repeat information on `basedOn`, each line item's from its UK Core
+//! repeat information and `numberOfRepeatsAllowed`.
 //!
 //! The author time is "now" (the context's), as the reference stamps it.
 
@@ -290,6 +292,7 @@ fn supplied_line_item<'b, 'a: 'b>(
         .child(Element::new("id").attr("root", global_id(item_number)))
         .child(administration_code())
         .child(Element::new("effectiveTime").attr("nullFlavor", "NA"))
+        .child_opt(line_item_repeat_number(d.request, &request_path)?)
         .child(
             Element::new("consumable")
                 .attr("contextControlCode", "OP")
@@ -415,32 +418,93 @@ fn header_non_dispensing_reason<'b, 'a>(dispenses: &[Dispense<'b, 'a>]) -> Resul
     Ok(Some(non_dispensing_reason(code, first.display.as_deref())))
 }
 
-/// What this translation does not build yet; refused rather than translated without it.
-fn refuse_unbuilt(dispenses: &[Dispense<'_, '_>]) -> Result<()> {
-    for d in dispenses {
-        let base = path(d.index);
-        let not_built = if !d.request.based_on.is_empty()
-            || d.request
-                .extension
+/// `<repeatNumber><low/><high/></repeatNumber>`.
+fn repeat_interval(low: &str, high: &str) -> Element {
+    Element::new("repeatNumber")
+        .child(Element::new("low").attr("value", low.to_string()))
+        .child(Element::new("high").attr("value", high.to_string()))
+}
+
+/// A whole number, refused in the reference's words when it is not one.
+fn whole_number(text: &str, path: &str) -> Result<u64> {
+    text.trim()
+        .parse()
+        .map_err(|_| invalid(path, format!("expected a whole number, found '{text}'")))
+}
+
+/// The supply header's repeat number, from the EPS repeat information on the first dispense's
+/// MedicationRequest's `basedOn[0]`: the repeat being dispensed (`numberOfRepeatsIssued` + 1)
+/// of the repeats allowed (`numberOfRepeatsAllowed` + 1). None without that extension.
+fn header_repeat_number(request: &MedicationRequest<'_>) -> Result<Option<Element>> {
+    let Some(info) = request
+        .based_on
+        .first()
+        .and_then(|b| b.extension.iter().find(|e| e.url == REPEAT_INFORMATION_URL))
+    else {
+        return Ok(None);
+    };
+    let at = format!(
+        "MedicationDispense.contained.MedicationRequest.basedOn.extension(\"{REPEAT_INFORMATION_URL}\").extension"
+    );
+    let value = |name: &str| -> Result<u64> {
+        let sub = info
+            .extension
+            .iter()
+            .find(|e| e.url == name)
+            .ok_or_else(|| {
+                invalid(
+                    &at,
+                    format!("Too few values submitted. Expected 1 element where url == '{name}'."),
+                )
+            })?;
+        let path = format!("{at}(\"{name}\").valueInteger");
+        let number = sub.value_integer.as_ref().ok_or_else(|| missing(&path))?;
+        whole_number(&number.text(), &path)
+    };
+    let issued = value("numberOfRepeatsIssued")? + 1;
+    let allowed = value("numberOfRepeatsAllowed")? + 1;
+    Ok(Some(repeat_interval(
+        &issued.to_string(),
+        &allowed.to_string(),
+    )))
+}
+
+/// A line item's repeat number, when its MedicationRequest's UK Core repeat information has
+/// `numberOfPrescriptionsIssued`: that number (as written) of the repeats allowed
+/// (`dispenseRequest.numberOfRepeatsAllowed` + 1).
+fn line_item_repeat_number(
+    request: &MedicationRequest<'_>,
+    request_path: &str,
+) -> Result<Option<Element>> {
+    let Some(issued) = request
+        .extension
+        .iter()
+        .find(|e| e.url == UK_CORE_REPEAT_INFORMATION_URL)
+        .and_then(|info| {
+            info.extension
                 .iter()
-                .any(|e| e.url == UK_CORE_REPEAT_INFORMATION_URL || e.url == REPEAT_INFORMATION_URL)
-        {
-            Some((
-                join(&base, ".contained(\"MedicationRequest\")"),
-                "repeat information",
-            ))
-        } else {
-            None
-        };
-        if let Some((at, what)) = not_built {
-            return Err(Rejection::at(
-                IssueCode::NotSupported,
-                at,
-                format!("a dispense notification with {what} is not translated"),
-            ));
-        }
-    }
-    Ok(())
+                .find(|e| e.url == "numberOfPrescriptionsIssued")
+        })
+    else {
+        return Ok(None);
+    };
+    let issued_path = format!(
+        "{request_path}.extension(\"{UK_CORE_REPEAT_INFORMATION_URL}\").extension(\"numberOfPrescriptionsIssued\").valueUnsignedInt"
+    );
+    let low = issued
+        .value_unsigned_int
+        .as_ref()
+        .ok_or_else(|| missing(&issued_path))?
+        .text();
+    whole_number(&low, &issued_path)?;
+    let allowed_path = join(request_path, ".dispenseRequest.numberOfRepeatsAllowed");
+    let allowed = request
+        .dispense_request
+        .as_ref()
+        .and_then(|r| r.number_of_repeats_allowed.as_ref())
+        .ok_or_else(|| missing(&allowed_path))?;
+    let high = whole_number(&allowed.text(), &allowed_path)? + 1;
+    Ok(Some(repeat_interval(&low, &high.to_string())))
 }
 
 /// The reference's checks of a dispense-notification Bundle, before anything is translated:
@@ -565,7 +629,6 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
             "Too few values submitted. Expected at least 1 element where resource.resourceType == 'MedicationDispense'.",
         )
     })?;
-    refuse_unbuilt(&dispenses)?;
     let first_path = path(first.index);
     let role = performer_role(first.dispense, &first_path)?;
     let (org_index, org) = dispensing_organization(input, role)?;
@@ -680,6 +743,7 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
         .child(Element::new("id").attr("root", global_id(message_id)))
         .child(code_element("code", "225426007", SNOMED_OID))
         .child(Element::new("effectiveTime").attr("nullFlavor", "NA"))
+        .child_opt(header_repeat_number(first.request)?)
         .child(author);
     for item in items {
         supply_header.push(
