@@ -841,6 +841,13 @@ b = dispense(); m = repeat_dispense(res(b, "MedicationDispense")["contained"][1]
 del m["basedOn"][0]["extension"][0]["extension"][1]
 cases["dispense_repeat_dispensing_repeats_issued_missing_refused"] = b
 
+b = dispense(); m = repeat_dispense(res(b, "MedicationDispense")["contained"][1])
+m["extension"].append(copy.deepcopy(m["extension"][-1]))
+cases["dispense_repeat_dispensing_two_uk_core_repeat_informations_refused"] = b
+b = dispense(); m = repeat_dispense(res(b, "MedicationDispense")["contained"][1])
+m["basedOn"][0]["extension"].append(copy.deepcopy(m["basedOn"][0]["extension"][0]))
+cases["dispense_repeat_dispensing_two_eps_repeat_informations_refused"] = b
+
 if __name__ == "__main__":
     for f in os.listdir(HERE):
         if f.endswith(".json") and "." not in f[:-5]:

@@ -19,6 +19,7 @@ use super::common::*;
 use super::dispenser::{self, Paths};
 use super::line_item::{administration_code, dispensing_code, dosage_value};
 use super::message::send_message;
+use super::prescription::{only_extension, required_extension};
 use super::validation::{disagreement, resources_json, select};
 use super::Input;
 use crate::error::{Issue, IssueCode, Rejection};
@@ -436,10 +437,14 @@ fn whole_number(text: &str, path: &str) -> Result<u64> {
 /// MedicationRequest's `basedOn[0]`: the repeat being dispensed (`numberOfRepeatsIssued` + 1)
 /// of the repeats allowed (`numberOfRepeatsAllowed` + 1). None without that extension.
 fn header_repeat_number(request: &MedicationRequest<'_>) -> Result<Option<Element>> {
-    let Some(info) = request
-        .based_on
-        .first()
-        .and_then(|b| b.extension.iter().find(|e| e.url == REPEAT_INFORMATION_URL))
+    let Some(based_on) = request.based_on.first() else {
+        return Ok(None);
+    };
+    let Some(info) = only_extension(
+        &based_on.extension,
+        REPEAT_INFORMATION_URL,
+        "MedicationDispense.contained.MedicationRequest.basedOn.extension",
+    )?
     else {
         return Ok(None);
     };
@@ -447,16 +452,7 @@ fn header_repeat_number(request: &MedicationRequest<'_>) -> Result<Option<Elemen
         "MedicationDispense.contained.MedicationRequest.basedOn.extension(\"{REPEAT_INFORMATION_URL}\").extension"
     );
     let value = |name: &str| -> Result<u64> {
-        let sub = info
-            .extension
-            .iter()
-            .find(|e| e.url == name)
-            .ok_or_else(|| {
-                invalid(
-                    &at,
-                    format!("Too few values submitted. Expected 1 element where url == '{name}'."),
-                )
-            })?;
+        let sub = required_extension(&info.extension, name, &at)?;
         let path = format!("{at}(\"{name}\").valueInteger");
         let number = sub.value_integer.as_ref().ok_or_else(|| missing(&path))?;
         whole_number(&number.text(), &path)
@@ -476,15 +472,19 @@ fn line_item_repeat_number(
     request: &MedicationRequest<'_>,
     request_path: &str,
 ) -> Result<Option<Element>> {
-    let Some(issued) = request
-        .extension
-        .iter()
-        .find(|e| e.url == UK_CORE_REPEAT_INFORMATION_URL)
-        .and_then(|info| {
-            info.extension
-                .iter()
-                .find(|e| e.url == "numberOfPrescriptionsIssued")
-        })
+    let Some(info) = only_extension(
+        &request.extension,
+        UK_CORE_REPEAT_INFORMATION_URL,
+        "MedicationDispense.contained.MedicationRequest.extension",
+    )?
+    else {
+        return Ok(None);
+    };
+    let Some(issued) = only_extension(
+        &info.extension,
+        "numberOfPrescriptionsIssued",
+        &format!("MedicationDispense.contained.MedicationRequest.extension(\"{UK_CORE_REPEAT_INFORMATION_URL}\").extension"),
+    )?
     else {
         return Ok(None);
     };
