@@ -787,6 +787,67 @@ b = dispense(not_dispensed(medication_dispense(1, 1)))
 res(b, "MedicationDispense")["statusReasonCodeableConcept"]["coding"][0]["system"] = "https://example.org/reason"
 cases["dispense_status_reason_other_system_refused"] = b
 
+# The dispenses of one notification agree (the reference's dispense bundle checks)
+b = dispense(medication_dispense(1, 1), medication_dispense(2, 2))
+res(b, "MedicationDispense", 1)["whenHandedOver"] = "2022-01-31T11:00:00+01:00"
+cases["dispense_when_handed_over_disagree_refused"] = b
+b = dispense(medication_dispense(1, 1), medication_dispense(2, 2))
+res(b, "MedicationDispense", 1)["subject"]["identifier"]["value"] = "9000000009"
+cases["dispense_nhs_numbers_disagree_refused"] = b
+b = dispense(medication_dispense(1, 1), medication_dispense(2, 2))
+res(b, "MedicationDispense", 1)["extension"].append({
+    "url": EPS_REPEAT_INFO, "extension": [{"url": "numberOfRepeatsAllowed", "valueInteger": 2}]})
+cases["dispense_repeat_information_disagree_refused"] = b
+b = dispense(medication_dispense(1, 1), medication_dispense(2, 2))
+d2 = res(b, "MedicationDispense", 1); d2["contained"][0]["id"] = "performer-2"
+d2["performer"][0]["actor"]["reference"] = "#performer-2"
+cases["dispense_performers_disagree_refused"] = b
+b = dispense(medication_dispense(1, 1), medication_dispense(2, 2))
+res(b, "MedicationDispense", 1)["performer"] = []
+cases["dispense_without_performer_refused"] = b
+b = dispense(); res(b, "MedicationDispense")["medicationReference"] = {"reference": U(92)}
+cases["dispense_medication_reference_and_codeable_concept_refused"] = b
+b = dispense(); res(b, "MedicationDispense")["contained"][0]["practitioner"] = {"reference": U(93)}
+cases["dispense_practitioner_by_reference_refused"] = b
+
+b = dispense(medication_dispense(1, 1), medication_dispense(2, 2))
+res(b, "MedicationDispense", 1)["whenHandedOver"] = "2022-01-31T11:00:00+01:00"
+res(b, "MedicationDispense", 1)["performer"] = []
+res(b, "MedicationDispense")["medicationReference"] = {"reference": U(92)}
+del dispense_org(b)["extension"]
+cases["dispense_bundle_issues_refused_together"] = b
+
+# Repeat dispensing: the repeat numbers of the header (EPS repeat information on basedOn) and
+# of the line item (UK Core repeat information and numberOfRepeatsAllowed)
+def repeat_dispense(mr, issued=1, allowed=5, prescriptions_issued=2):
+    mr["basedOn"] = [{"reference": "#requestgroup", "extension": [{"url": EPS_REPEAT_INFO, "extension": [
+        {"url": "numberOfRepeatsAllowed", "valueInteger": allowed},
+        {"url": "numberOfRepeatsIssued", "valueInteger": issued}]}]}]
+    if prescriptions_issued is not None:
+        mr.setdefault("extension", []).append({"url": REPEAT_INFO, "extension": [
+            {"url": "numberOfPrescriptionsIssued", "valueUnsignedInt": prescriptions_issued}]})
+    mr["dispenseRequest"]["numberOfRepeatsAllowed"] = allowed
+    return mr
+
+
+b = dispense(); repeat_dispense(res(b, "MedicationDispense")["contained"][1])
+cases["dispense_repeat_dispensing_repeat_numbers"] = b
+b = dispense(); repeat_dispense(res(b, "MedicationDispense")["contained"][1], prescriptions_issued=None)
+cases["dispense_repeat_dispensing_header_repeat_number_only"] = b
+b = dispense(); m = repeat_dispense(res(b, "MedicationDispense")["contained"][1])
+del m["basedOn"]
+cases["dispense_repeat_dispensing_line_item_repeat_number_only"] = b
+b = dispense(); m = repeat_dispense(res(b, "MedicationDispense")["contained"][1])
+del m["basedOn"][0]["extension"][0]["extension"][1]
+cases["dispense_repeat_dispensing_repeats_issued_missing_refused"] = b
+
+b = dispense(); m = repeat_dispense(res(b, "MedicationDispense")["contained"][1])
+m["extension"].append(copy.deepcopy(m["extension"][-1]))
+cases["dispense_repeat_dispensing_two_uk_core_repeat_informations_refused"] = b
+b = dispense(); m = repeat_dispense(res(b, "MedicationDispense")["contained"][1])
+m["basedOn"][0]["extension"].append(copy.deepcopy(m["basedOn"][0]["extension"][0]))
+cases["dispense_repeat_dispensing_two_eps_repeat_informations_refused"] = b
+
 if __name__ == "__main__":
     for f in os.listdir(HERE):
         if f.endswith(".json") and "." not in f[:-5]:

@@ -9,7 +9,9 @@
 //! the prescription's ids and the hand-over time. The payor is the reimbursement authority of
 //! the dispensing Organization's ODS relationships extension. An amendment names the message
 //! it replaces in a `replacementOf` MessageHeader extension. A dispense not made carries its
-//! reason (`statusReasonCodeableConcept`); repeat dispensing is not yet translated (refused).
+//! reason (`statusReasonCodeableConcept`). A repeat dispense carries the repeat numbers: the
+//! header's from the EPS repeat information on `basedOn`, each line item's from its UK Core
+//! repeat information and `numberOfRepeatsAllowed`.
 //!
 //! The author time is "now" (the context's), as the reference stamps it.
 
@@ -17,10 +19,13 @@ use super::common::*;
 use super::dispenser::{self, Paths};
 use super::line_item::{administration_code, dispensing_code, dosage_value};
 use super::message::send_message;
+use super::prescription::{only_extension, required_extension};
+use super::validation::{disagreement, resources_json, select};
 use super::Input;
-use crate::error::{IssueCode, Rejection};
+use crate::error::{Issue, IssueCode, Rejection};
 use crate::fhir::*;
 use crate::hl7v3::element::{code_element, id_element, Element};
+use serde_json::Value;
 
 pub const INTERACTION: &str = "PORX_IN080101SM31";
 const RFC4122_SYSTEM: &str = "https://tools.ietf.org/html/rfc4122";
@@ -288,6 +293,7 @@ fn supplied_line_item<'b, 'a: 'b>(
         .child(Element::new("id").attr("root", global_id(item_number)))
         .child(administration_code())
         .child(Element::new("effectiveTime").attr("nullFlavor", "NA"))
+        .child_opt(line_item_repeat_number(d.request, &request_path)?)
         .child(
             Element::new("consumable")
                 .attr("contextControlCode", "OP")
@@ -413,32 +419,185 @@ fn header_non_dispensing_reason<'b, 'a>(dispenses: &[Dispense<'b, 'a>]) -> Resul
     Ok(Some(non_dispensing_reason(code, first.display.as_deref())))
 }
 
-/// What this translation does not build yet; refused rather than translated without it.
-fn refuse_unbuilt(dispenses: &[Dispense<'_, '_>]) -> Result<()> {
-    for d in dispenses {
-        let base = path(d.index);
-        let not_built = if !d.request.based_on.is_empty()
-            || d.request
-                .extension
-                .iter()
-                .any(|e| e.url == UK_CORE_REPEAT_INFORMATION_URL || e.url == REPEAT_INFORMATION_URL)
-        {
-            Some((
-                join(&base, ".contained(\"MedicationRequest\")"),
-                "repeat information",
-            ))
-        } else {
-            None
-        };
-        if let Some((at, what)) = not_built {
-            return Err(Rejection::at(
-                IssueCode::NotSupported,
-                at,
-                format!("a dispense notification with {what} is not translated"),
-            ));
-        }
+/// `<repeatNumber><low/><high/></repeatNumber>`.
+fn repeat_interval(low: &str, high: &str) -> Element {
+    Element::new("repeatNumber")
+        .child(Element::new("low").attr("value", low.to_string()))
+        .child(Element::new("high").attr("value", high.to_string()))
+}
+
+/// A whole number, refused in the reference's words when it is not one.
+fn whole_number(text: &str, path: &str) -> Result<u64> {
+    text.trim()
+        .parse()
+        .map_err(|_| invalid(path, format!("expected a whole number, found '{text}'")))
+}
+
+/// The supply header's repeat number, from the EPS repeat information on the first dispense's
+/// MedicationRequest's `basedOn[0]`: the repeat being dispensed (`numberOfRepeatsIssued` + 1)
+/// of the repeats allowed (`numberOfRepeatsAllowed` + 1). None without that extension.
+fn header_repeat_number(request: &MedicationRequest<'_>) -> Result<Option<Element>> {
+    let Some(based_on) = request.based_on.first() else {
+        return Ok(None);
+    };
+    let Some(info) = only_extension(
+        &based_on.extension,
+        REPEAT_INFORMATION_URL,
+        "MedicationDispense.contained.MedicationRequest.basedOn.extension",
+    )?
+    else {
+        return Ok(None);
+    };
+    let at = format!(
+        "MedicationDispense.contained.MedicationRequest.basedOn.extension(\"{REPEAT_INFORMATION_URL}\").extension"
+    );
+    let value = |name: &str| -> Result<u64> {
+        let sub = required_extension(&info.extension, name, &at)?;
+        let path = format!("{at}(\"{name}\").valueInteger");
+        let number = sub.value_integer.as_ref().ok_or_else(|| missing(&path))?;
+        whole_number(&number.text(), &path)
+    };
+    let issued = value("numberOfRepeatsIssued")? + 1;
+    let allowed = value("numberOfRepeatsAllowed")? + 1;
+    Ok(Some(repeat_interval(
+        &issued.to_string(),
+        &allowed.to_string(),
+    )))
+}
+
+/// A line item's repeat number, when its MedicationRequest's UK Core repeat information has
+/// `numberOfPrescriptionsIssued`: that number (as written) of the repeats allowed
+/// (`dispenseRequest.numberOfRepeatsAllowed` + 1).
+fn line_item_repeat_number(
+    request: &MedicationRequest<'_>,
+    request_path: &str,
+) -> Result<Option<Element>> {
+    let Some(info) = only_extension(
+        &request.extension,
+        UK_CORE_REPEAT_INFORMATION_URL,
+        "MedicationDispense.contained.MedicationRequest.extension",
+    )?
+    else {
+        return Ok(None);
+    };
+    let Some(issued) = only_extension(
+        &info.extension,
+        "numberOfPrescriptionsIssued",
+        &format!("MedicationDispense.contained.MedicationRequest.extension(\"{UK_CORE_REPEAT_INFORMATION_URL}\").extension"),
+    )?
+    else {
+        return Ok(None);
+    };
+    let issued_path = format!(
+        "{request_path}.extension(\"{UK_CORE_REPEAT_INFORMATION_URL}\").extension(\"numberOfPrescriptionsIssued\").valueUnsignedInt"
+    );
+    let low = issued
+        .value_unsigned_int
+        .as_ref()
+        .ok_or_else(|| missing(&issued_path))?
+        .text();
+    whole_number(&low, &issued_path)?;
+    let allowed_path = join(request_path, ".dispenseRequest.numberOfRepeatsAllowed");
+    let allowed = request
+        .dispense_request
+        .as_ref()
+        .and_then(|r| r.number_of_repeats_allowed.as_ref())
+        .ok_or_else(|| missing(&allowed_path))?;
+    let high = whole_number(&allowed.text(), &allowed_path)? + 1;
+    Ok(Some(repeat_interval(&low, &high.to_string())))
+}
+
+/// The reference's checks of a dispense-notification Bundle, before anything is translated:
+/// the dispenses agree on the hand-over time, the NHS number, the EPS repeat information and
+/// the performer (each actor of every dispense one value); each has a performer; none has
+/// both a `medicationReference` and a `medicationCodeableConcept`; the first dispense's
+/// PractitionerRole does not name its practitioner by reference; and the dispensing
+/// Organization has a reimbursement authority with an ODS code. Every failing check is an
+/// issue of one refusal, in that order. A PractitionerRole or Organization that cannot be
+/// found ends the checks with that one error, as it ends the reference's.
+fn verify(input: &Input<'_, '_>, dispenses: &[(usize, &MedicationDispense<'_>)]) -> Result<()> {
+    let Some((first_index, first)) = dispenses.first() else {
+        return Ok(());
+    };
+    let mut issues = Vec::new();
+    let raw: Value = serde_json::from_str(input.text).unwrap_or(Value::Null);
+    let json = resources_json(&raw, "MedicationDispense");
+    let repeat_information = format!("extension(\"{REPEAT_INFORMATION_URL}\")");
+    for at in [
+        "whenHandedOver",
+        "subject.identifier.value",
+        repeat_information.as_str(),
+    ] {
+        issues.extend(disagreement("MedicationDispense", at, select(&json, at)));
     }
-    Ok(())
+    let actors = json
+        .iter()
+        .filter_map(|d| d.get("performer").and_then(Value::as_array))
+        .flatten()
+        .map(|p| p.get("actor"))
+        .collect();
+    issues.extend(disagreement("MedicationDispense", "performer", actors));
+    if dispenses.iter().any(|(_, d)| d.performer.is_empty()) {
+        issues.push(Issue::error(
+            IssueCode::Value,
+            "Expected MedicationDispense to have a value for performer.ofType(PractitionerRole).",
+            Some(
+                "Bundle.entry.resource.ofType(MedicationDispense).performer.ofType(PractitionerRole)"
+                    .to_string(),
+            ),
+        ));
+    }
+    if let Some((index, _)) = dispenses
+        .iter()
+        .find(|(_, d)| d.medication_reference.is_some() && d.medication_codeable_concept.is_some())
+    {
+        issues.push(Issue::error(
+            IssueCode::Structure,
+            "MedicationDispense cannot contain both medicationReference and medicationCodeableConcept fields.",
+            Some(join(&path(*index), ".medication[x]")),
+        ));
+    }
+    let first_path = path(*first_index);
+    let role = performer_role(first, &first_path)?;
+    if role.practitioner.as_ref().is_some_and(is_literal) {
+        issues.push(Issue::error(
+            IssueCode::Invalid,
+            "Bundle.entry(\"PractitionerRole\").practitioner populated incorrectly. Please populate with Identifier and Display.",
+            Some(join(&first_path, ".contained(\"PractitionerRole\").practitioner")),
+        ));
+    }
+    let (_, org) = dispensing_organization(input, role)?;
+    if let Err(refusal) = reimbursement_authority(org) {
+        issues.extend(refusal.issues);
+    }
+    if issues.is_empty() {
+        Ok(())
+    } else {
+        Err(Rejection { issues })
+    }
+}
+
+/// The dispensing Organization: the entry the PractitionerRole's `organization` names.
+fn dispensing_organization<'b, 'a>(
+    input: &Input<'b, 'a>,
+    role: &PractitionerRole<'_>,
+) -> Result<(usize, &'b Organization<'a>)> {
+    let org_reference = required(role.organization.as_ref(), join(ROLE_PATH, ".organization"))?;
+    if !is_literal(org_reference) {
+        return Err(invalid(
+            "resource(\"MedicationDispense\").contained(\"organization\")",
+            "fhirContainedPractitionerRole.organization should be a Reference",
+        ));
+    }
+    input.resolve_as(
+        org_reference,
+        &join(ROLE_PATH, ".organization"),
+        "Organization",
+        |r| match r {
+            Resource::Organization(o) => Some(o),
+            _ => None,
+        },
+    )
 }
 
 /// Builds the send message of a dispense-notification Bundle.
@@ -450,11 +609,13 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
         "Bundle.identifier",
     )?;
     let (_, header) = input.message_header()?;
-    let mut dispenses = Vec::new();
-    for (index, dispense) in input.all(|r| match r {
+    let found = input.all(|r| match r {
         Resource::MedicationDispense(d) => Some(&**d),
         _ => None,
-    }) {
+    });
+    verify(input, &found)?;
+    let mut dispenses = Vec::new();
+    for (index, dispense) in found {
         let request = authorising_request(dispense, &path(index))?;
         dispenses.push(Dispense {
             index,
@@ -468,25 +629,9 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
             "Too few values submitted. Expected at least 1 element where resource.resourceType == 'MedicationDispense'.",
         )
     })?;
-    refuse_unbuilt(&dispenses)?;
     let first_path = path(first.index);
     let role = performer_role(first.dispense, &first_path)?;
-    let org_reference = required(role.organization.as_ref(), join(ROLE_PATH, ".organization"))?;
-    if !is_literal(org_reference) {
-        return Err(invalid(
-            "resource(\"MedicationDispense\").contained(\"organization\")",
-            "fhirContainedPractitionerRole.organization should be a Reference",
-        ));
-    }
-    let (org_index, org) = input.resolve_as(
-        org_reference,
-        &join(ROLE_PATH, ".organization"),
-        "Organization",
-        |r| match r {
-            Resource::Organization(o) => Some(o),
-            _ => None,
-        },
-    )?;
+    let (org_index, org) = dispensing_organization(input, role)?;
     let org_path = entry_path(org_index);
     let payor = payor(org)?;
 
@@ -598,6 +743,7 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
         .child(Element::new("id").attr("root", global_id(message_id)))
         .child(code_element("code", "225426007", SNOMED_OID))
         .child(Element::new("effectiveTime").attr("nullFlavor", "NA"))
+        .child_opt(header_repeat_number(first.request)?)
         .child(author);
     for item in items {
         supply_header.push(
@@ -763,26 +909,7 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
 /// The payor: the reimbursement authority the dispensing Organization's ODS relationships
 /// extension names, with the unspecified organisation type.
 fn payor(org: &Organization<'_>) -> Result<Element> {
-    let relationships = org
-        .extension
-        .iter()
-        .find(|e| e.url == ORGANISATION_RELATIONSHIPS_URL)
-        .ok_or_else(|| {
-            invalid(
-                "Organization.extension",
-                "The dispense notification is missing the reimbursement authority and it should be provided.",
-            )
-        })?;
-    let authority = relationships
-        .extension
-        .iter()
-        .find(|e| e.url == "reimbursementAuthority")
-        .ok_or_else(|| {
-            invalid(
-                "Organization.extension[0].extension[0]",
-                "The dispense notification is missing the ODS code for reimbursement authority and it should be provided.",
-            )
-        })?;
+    let authority = reimbursement_authority(org)?;
     let mut el = Element::new("agentOrganization")
         .attr("classCode", "ORG")
         .attr("determinerCode", "INSTANCE");
@@ -799,4 +926,28 @@ fn payor(org: &Organization<'_>) -> Result<Element> {
         super::agent_person::ORGANISATION_TYPE_CODE,
         super::agent_person::ORGANISATION_TYPE_OID,
     )))
+}
+
+/// The `reimbursementAuthority` of the Organization's ODS relationships extension.
+fn reimbursement_authority<'o, 'a>(org: &'o Organization<'a>) -> Result<&'o Extension<'a>> {
+    let relationships = org
+        .extension
+        .iter()
+        .find(|e| e.url == ORGANISATION_RELATIONSHIPS_URL)
+        .ok_or_else(|| {
+            invalid(
+                "Organization.extension",
+                "The dispense notification is missing the reimbursement authority and it should be provided.",
+            )
+        })?;
+    relationships
+        .extension
+        .iter()
+        .find(|e| e.url == "reimbursementAuthority")
+        .ok_or_else(|| {
+            invalid(
+                "Organization.extension[0].extension[0]",
+                "The dispense notification is missing the ODS code for reimbursement authority and it should be provided.",
+            )
+        })
 }

@@ -111,7 +111,7 @@ fn error(code: IssueCode, diagnostics: &str, expression: Option<&str>) -> Issue 
 /// far, an array contributing each of its items and an absent member contributing one
 /// "undefined" (`None`); an `extension("url")` step contributes the extension with that url,
 /// or `null` when there is none.
-fn select<'v>(resources: &[&'v Value], path: &str) -> Vec<Option<&'v Value>> {
+pub(super) fn select<'v>(resources: &[&'v Value], path: &str) -> Vec<Option<&'v Value>> {
     let mut current: Vec<Option<&Value>> = resources.iter().map(|r| Some(*r)).collect();
     for step in split_path(path) {
         let mut next = Vec::new();
@@ -161,23 +161,32 @@ fn split_path(path: &str) -> Vec<&str> {
 
 /// The MedicationRequests' JSON, in entry order.
 fn medication_requests_json(raw: &Value) -> Vec<&Value> {
+    resources_json(raw, "MedicationRequest")
+}
+
+/// The JSON of the Bundle's resources of one type, in entry order.
+pub(super) fn resources_json<'v>(raw: &'v Value, kind: &str) -> Vec<&'v Value> {
     raw.get("entry")
         .and_then(Value::as_array)
         .map(|entries| {
             entries
                 .iter()
                 .filter_map(|e| e.get("resource"))
-                .filter(|r| {
-                    r.get("resourceType").and_then(Value::as_str) == Some("MedicationRequest")
-                })
+                .filter(|r| r.get("resourceType").and_then(Value::as_str) == Some(kind))
                 .collect()
         })
         .unwrap_or_default()
 }
 
 fn agreement_issue(mrs: &[&Value], path: &str) -> Option<Issue> {
+    disagreement("MedicationRequest", path, select(mrs, path))
+}
+
+/// The reference's issue when the values the resources of one type give at `path` are not
+/// all the same: each distinct value listed once, in the order first met.
+pub(super) fn disagreement(kind: &str, path: &str, values: Vec<Option<&Value>>) -> Option<Issue> {
     let mut distinct: Vec<Option<&Value>> = Vec::new();
-    for value in select(mrs, path) {
+    for value in values {
         if !distinct.contains(&value) {
             distinct.push(value);
         }
@@ -188,8 +197,8 @@ fn agreement_issue(mrs: &[&Value], path: &str) -> Option<Issue> {
         let received = serde_json::to_string(&shown).unwrap_or_default();
         Issue::error(
             IssueCode::Value,
-            format!("Expected all MedicationRequests to have the same value for {path}. Received {received}."),
-            Some(format!("{MR_PATH}.{path}")),
+            format!("Expected all {kind}s to have the same value for {path}. Received {received}."),
+            Some(format!("Bundle.entry.resource.ofType({kind}).{path}")),
         )
     })
 }
