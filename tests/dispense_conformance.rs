@@ -74,7 +74,7 @@ const KINDS: &[Kind] = &[
         name: "Claim",
         request_suffix: "-Claim-Request-200_OK.json",
         response_suffix: "-Convert-Response-Claim-200_OK.xml",
-        implemented: false,
+        implemented: true,
         random_ids: false,
         stale: None,
     },
@@ -82,7 +82,7 @@ const KINDS: &[Kind] = &[
         name: "Amend",
         request_suffix: "-Claim-Request-Amend-200_OK.json",
         response_suffix: "-Convert-Response-Amend-200_OK.xml",
-        implemented: false,
+        implemented: true,
         random_ids: false,
         stale: None,
     },
@@ -312,14 +312,13 @@ fn the_service_convert_operation_takes_a_release_request() {
     assert!(expected.contains("<PORX_IN132004SM30 "));
 }
 
-fn claims_are_refused_as_not_supported_naming_their_type() {
+fn a_claim_without_its_identifier_is_refused_naming_the_place() {
     let ctx = common::corpus_context(CONVERT_NOW);
     let err = convert(br#"{"resourceType": "Claim", "status": "active"}"#, &ctx).unwrap_err();
     assert_eq!(err.issues.len(), 1);
-    assert_eq!(err.issues[0].code, eps_translator::IssueCode::NotSupported);
     assert_eq!(
         err.issues[0].expression.as_deref(),
-        Some("Claim.resourceType")
+        Some("Claim.identifier")
     );
 }
 
@@ -368,9 +367,9 @@ fn main() -> std::process::ExitCode {
             release_ids_without_context_are_name_based_and_deterministic,
         ),
         (
-            "claims_are_refused_as_not_supported_naming_their_type",
+            "a_claim_without_its_identifier_is_refused_naming_the_place",
             Needs::Nothing,
-            claims_are_refused_as_not_supported_naming_their_type,
+            a_claim_without_its_identifier_is_refused_naming_the_place,
         ),
         (
             "prepare_refuses_a_dispense_notification_as_the_reference_does",
