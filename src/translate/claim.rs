@@ -2,11 +2,12 @@
 //! prescription, or (with the `replacementOf` extension) an amendment of an earlier claim.
 //! Element order and content follow the reference coordinator's dispense-claim translation.
 
+use super::agent_person::{SDS_ROLE_PROFILE_SYSTEM, SDS_USER_SYSTEM};
 use super::common::*;
 use super::dispenser::{self, Paths};
 use super::message::send_message;
 use crate::context::Context;
-use crate::error::{IssueCode, Rejection};
+use crate::error::{Issue, IssueCode, Rejection};
 use crate::fhir::*;
 use crate::hl7v3::element::{code_element, id_element, Element};
 
@@ -44,6 +45,9 @@ const CHARGE_EXEMPTION_OID: &str = "2.16.840.1.113883.2.1.3.2.4.16.33";
 const ENDORSEMENT_OID: &str = "2.16.840.1.113883.2.1.3.2.4.16.29";
 /// The release the claim follows is not named in a Claim: the reference writes this fixed id.
 const UNKNOWN_RELEASE_ID: &str = "ffffffff-ffff-4fff-bfff-ffffffffffff";
+
+/// The reimbursement authorities a claim may be sent to.
+const REIMBURSEMENT_AUTHORITIES: [&str; 2] = ["T1450", "RQFZ1"];
 
 const ROLE_PATH: &str = "Claim.contained(\"PractitionerRole\")";
 const ORGANIZATION_PATH: &str = "Claim.contained(\"Organization\")";
@@ -347,8 +351,111 @@ fn prescription_id<'c>(claim: &'c Claim<'_>, part: &str) -> Result<&'c str> {
     )
 }
 
-/// Builds the send message of a Claim.
+/// The dispenser's PractitionerRole: the contained resource `provider` references.
+fn provider_role<'c, 'a>(claim: &'c Claim<'a>) -> Result<&'c PractitionerRole<'a>> {
+    let provider = required(
+        claim.provider.as_ref().and_then(|p| p.reference.as_deref()),
+        "Claim.provider.reference",
+    )?;
+    contained(claim, provider, "PractitionerRole", |r| match r {
+        Resource::PractitionerRole(r) => Some(r),
+        _ => None,
+    })
+}
+
+/// The reference's claim validator: one insurance, naming a known reimbursement authority;
+/// the dispenser's practitioner given by identifier (an SDS user id) and its role by SDS role
+/// profile id; and a dispensing endorsement on the line items. Every broken rule is reported.
+pub fn validate(claim: &Claim<'_>) -> Result<Vec<Issue>> {
+    let mut issues = Vec::new();
+    match claim.insurance.as_slice() {
+        [insurance] => {
+            let path = "Claim.insurance[0].coverage.identifier.value";
+            let authority = required(
+                insurance
+                    .coverage
+                    .as_ref()
+                    .and_then(|c| c.identifier.as_ref())
+                    .and_then(|i| i.value.as_deref()),
+                path,
+            )?;
+            if !REIMBURSEMENT_AUTHORITIES.contains(&authority) {
+                let allowed: Vec<String> = REIMBURSEMENT_AUTHORITIES
+                    .iter()
+                    .map(|a| format!("'{a}'"))
+                    .collect();
+                issues.push(Issue::error(
+                    IssueCode::Value,
+                    format!("{path} must be one of: {}.", allowed.join(", ")),
+                    Some(path.to_string()),
+                ));
+            }
+        }
+        other => issues.push(Issue::error(
+            IssueCode::Invalid,
+            format!(
+                "Expected 1 item(s) in Claim.insurance, but received {}.",
+                other.len()
+            ),
+            Some("Claim.insurance".to_string()),
+        )),
+    }
+    let role = provider_role(claim)?;
+    let practitioner_path = join(ROLE_PATH, ".practitioner");
+    if let Some(p) = &role.practitioner {
+        if is_literal(p) {
+            // The reference names the release request's field in this message.
+            issues.push(Issue::error(
+                IssueCode::Invalid,
+                "Parameters.parameter(\"agent\").resource.practitioner populated incorrectly. Please populate with Identifier and Display.",
+                Some(practitioner_path.clone()),
+            ));
+        } else {
+            let path = join(&practitioner_path, ".identifier");
+            let identifier = required(p.identifier.as_ref(), &path)?;
+            identifier_value(std::slice::from_ref(identifier), SDS_USER_SYSTEM, &path)?;
+        }
+    }
+    if let Some(identifiers) = &role.identifier {
+        identifier_value(
+            identifiers,
+            SDS_ROLE_PROFILE_SYSTEM,
+            &join(ROLE_PATH, ".identifier"),
+        )?;
+    }
+    if !endorsement_present(claim) {
+        issues.push(Issue::error(
+            IssueCode::Invalid,
+            "The claim is missing the required endorsement code.",
+            Some("Claim.item.detail.programCode".to_string()),
+        ));
+    }
+    if issues.is_empty() {
+        Ok(issues)
+    } else {
+        Err(Rejection { issues })
+    }
+}
+
+/// Whether the first line item (of the first item) that has program codes has an
+/// endorsement among them, which is what the reference checks.
+fn endorsement_present(claim: &Claim<'_>) -> bool {
+    claim
+        .item
+        .first()
+        .and_then(|item| item.detail.iter().find(|d| !d.program_code.is_empty()))
+        .is_some_and(|d| {
+            d.program_code.iter().any(|c| {
+                c.coding
+                    .iter()
+                    .any(|c| c.system.as_deref() == Some(ENDORSEMENT_SYSTEM))
+            })
+        })
+}
+
+/// Validates a Claim and builds its send message.
 pub fn translate(claim: &Claim<'_>, ctx: &Context) -> Result<super::Translated> {
+    let issues = validate(claim)?;
     let claim_id = identifier_value(&claim.identifier, RFC4122_SYSTEM, "Claim.identifier")?;
     let created = timestamp(
         required(claim.created.as_deref(), "Claim.created")?,
@@ -395,14 +502,7 @@ pub fn translate(claim: &Claim<'_>, ctx: &Context) -> Result<super::Translated> 
     refuse_repeat(&item.extension, "Claim.item.extension")?;
 
     // The supply header.
-    let provider = required(
-        claim.provider.as_ref().and_then(|p| p.reference.as_deref()),
-        "Claim.provider.reference",
-    )?;
-    let role = contained(claim, provider, "PractitionerRole", |r| match r {
-        Resource::PractitionerRole(r) => Some(r),
-        _ => None,
-    })?;
+    let role = provider_role(claim)?;
     let org_reference = match role.organization.as_ref() {
         Some(r) if is_literal(r) => r.reference.as_deref().unwrap_or_default(),
         _ => {
@@ -576,6 +676,6 @@ pub fn translate(claim: &Claim<'_>, ctx: &Context) -> Result<super::Translated> 
     };
     Ok(super::Translated {
         root: send_message(INTERACTION, &message_id, ctx, dispense_claim),
-        issues: Vec::new(),
+        issues,
     })
 }
