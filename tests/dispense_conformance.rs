@@ -312,13 +312,13 @@ fn the_service_convert_operation_takes_a_release_request() {
     assert!(expected.contains("<PORX_IN132004SM30 "));
 }
 
-fn a_claim_without_its_identifier_is_refused_naming_the_place() {
+fn a_claim_without_its_provider_is_refused_naming_the_place() {
     let ctx = common::corpus_context(CONVERT_NOW);
     let err = convert(br#"{"resourceType": "Claim", "status": "active"}"#, &ctx).unwrap_err();
     assert_eq!(err.issues.len(), 1);
     assert_eq!(
         err.issues[0].expression.as_deref(),
-        Some("Claim.identifier")
+        Some("Claim.provider.reference")
     );
 }
 
@@ -367,9 +367,9 @@ fn main() -> std::process::ExitCode {
             release_ids_without_context_are_name_based_and_deterministic,
         ),
         (
-            "a_claim_without_its_identifier_is_refused_naming_the_place",
+            "a_claim_without_its_provider_is_refused_naming_the_place",
             Needs::Nothing,
-            a_claim_without_its_identifier_is_refused_naming_the_place,
+            a_claim_without_its_provider_is_refused_naming_the_place,
         ),
         (
             "prepare_refuses_a_dispense_notification_as_the_reference_does",
