@@ -322,6 +322,24 @@ fn a_claim_without_its_provider_is_refused_naming_the_place() {
     );
 }
 
+/// The corpus' claim without an endorsement: the reference answers 400 with this one issue.
+fn the_corpus_claim_without_an_endorsement_is_refused_as_the_reference_does() {
+    let Some(shared) = common::shared_dir("claim refusal") else {
+        return;
+    };
+    let request = shared.join(
+        "eps-examples/primary-care/acute/nominated-pharmacy/medical-prescriber/2-Claim-Request-400_Missing_Endorsement_Code.json",
+    );
+    let ctx = common::corpus_context(CONVERT_NOW);
+    let err = convert(&std::fs::read(request).unwrap(), &ctx).unwrap_err();
+    assert_eq!(err.issues.len(), 1);
+    assert_eq!(err.issues[0].code, eps_translator::IssueCode::Invalid);
+    assert_eq!(
+        err.issues[0].diagnostics,
+        "The claim is missing the required endorsement code."
+    );
+}
+
 fn prepare_refuses_a_dispense_notification_as_the_reference_does() {
     // The reference's $prepare signs prescription-orders only; a dispense notification is
     // refused in its words before anything of it is read.
@@ -370,6 +388,11 @@ fn main() -> std::process::ExitCode {
             "a_claim_without_its_provider_is_refused_naming_the_place",
             Needs::Nothing,
             a_claim_without_its_provider_is_refused_naming_the_place,
+        ),
+        (
+            "the_corpus_claim_without_an_endorsement_is_refused_as_the_reference_does",
+            Needs::Corpus,
+            the_corpus_claim_without_an_endorsement_is_refused_as_the_reference_does,
         ),
         (
             "prepare_refuses_a_dispense_notification_as_the_reference_does",
