@@ -74,7 +74,7 @@ const KINDS: &[Kind] = &[
         name: "Claim",
         request_suffix: "-Claim-Request-200_OK.json",
         response_suffix: "-Convert-Response-Claim-200_OK.xml",
-        implemented: false,
+        implemented: true,
         random_ids: false,
         stale: None,
     },
@@ -82,7 +82,7 @@ const KINDS: &[Kind] = &[
         name: "Amend",
         request_suffix: "-Claim-Request-Amend-200_OK.json",
         response_suffix: "-Convert-Response-Amend-200_OK.xml",
-        implemented: false,
+        implemented: true,
         random_ids: false,
         stale: None,
     },
@@ -312,14 +312,31 @@ fn the_service_convert_operation_takes_a_release_request() {
     assert!(expected.contains("<PORX_IN132004SM30 "));
 }
 
-fn claims_are_refused_as_not_supported_naming_their_type() {
+fn a_claim_without_its_provider_is_refused_naming_the_place() {
     let ctx = common::corpus_context(CONVERT_NOW);
     let err = convert(br#"{"resourceType": "Claim", "status": "active"}"#, &ctx).unwrap_err();
     assert_eq!(err.issues.len(), 1);
-    assert_eq!(err.issues[0].code, eps_translator::IssueCode::NotSupported);
     assert_eq!(
         err.issues[0].expression.as_deref(),
-        Some("Claim.resourceType")
+        Some("Claim.provider.reference")
+    );
+}
+
+/// The corpus' claim without an endorsement: the reference answers 400 with this one issue.
+fn the_corpus_claim_without_an_endorsement_is_refused_as_the_reference_does() {
+    let Some(shared) = common::shared_dir("claim refusal") else {
+        return;
+    };
+    let request = shared.join(
+        "eps-examples/primary-care/acute/nominated-pharmacy/medical-prescriber/2-Claim-Request-400_Missing_Endorsement_Code.json",
+    );
+    let ctx = common::corpus_context(CONVERT_NOW);
+    let err = convert(&std::fs::read(request).unwrap(), &ctx).unwrap_err();
+    assert_eq!(err.issues.len(), 1);
+    assert_eq!(err.issues[0].code, eps_translator::IssueCode::Invalid);
+    assert_eq!(
+        err.issues[0].diagnostics,
+        "The claim is missing the required endorsement code."
     );
 }
 
@@ -368,9 +385,14 @@ fn main() -> std::process::ExitCode {
             release_ids_without_context_are_name_based_and_deterministic,
         ),
         (
-            "claims_are_refused_as_not_supported_naming_their_type",
+            "a_claim_without_its_provider_is_refused_naming_the_place",
             Needs::Nothing,
-            claims_are_refused_as_not_supported_naming_their_type,
+            a_claim_without_its_provider_is_refused_naming_the_place,
+        ),
+        (
+            "the_corpus_claim_without_an_endorsement_is_refused_as_the_reference_does",
+            Needs::Corpus,
+            the_corpus_claim_without_an_endorsement_is_refused_as_the_reference_does,
         ),
         (
             "prepare_refuses_a_dispense_notification_as_the_reference_does",

@@ -847,6 +847,91 @@ cases["dispense_repeat_dispensing_two_uk_core_repeat_informations_refused"] = b
 b = dispense(); m = repeat_dispense(res(b, "MedicationDispense")["contained"][1])
 m["basedOn"][0]["extension"].append(copy.deepcopy(m["basedOn"][0]["extension"][0]))
 cases["dispense_repeat_dispensing_two_eps_repeat_informations_refused"] = b
+# --- Claims: the fictional dispenser as contained resources, one prescription's line items ---
+CLAIM_EXT = "https://fhir.nhs.uk/StructureDefinition/Extension-"
+ENDORSEMENT = "https://fhir.nhs.uk/CodeSystem/medicationdispense-endorsement"
+CHARGE = "https://fhir.nhs.uk/CodeSystem/DM-prescription-charge"
+EXEMPTION = "https://fhir.nhs.uk/CodeSystem/prescription-charge-exemption"
+EVIDENCE = "https://fhir.nhs.uk/CodeSystem/DM-exemption-evidence"
+DISPENSE_TYPE = "https://fhir.nhs.uk/CodeSystem/medicationdispense-type"
+SNOMED = "http://snomed.info/sct"
+
+
+def claim_detail(n):
+    item_id = f"c0000000-0000-4000-8000-0000000001{n:02d}"
+    product = {"coding": [{"system": SNOMED, "code": "39720311000001101", "display": "Paracetamol 500mg tablets"}]}
+    quantity = {"value": 10 * n, "unit": "tablet", "system": SNOMED, "code": "428673006"}
+    return {"extension": [
+                {"url": CLAIM_EXT + "ClaimSequenceIdentifier",
+                 "valueIdentifier": {"system": "https://fhir.nhs.uk/Id/claim-sequence-identifier",
+                                     "value": f"c0000000-0000-4000-8000-0000000002{n:02d}"}},
+                {"url": CLAIM_EXT + "ClaimMedicationRequestReference",
+                 "valueReference": {"identifier": {"system": "https://fhir.nhs.uk/Id/prescription-order-item-number",
+                                                   "value": item_id}}}],
+            "sequence": n, "productOrService": product,
+            "modifier": [{"coding": [{"system": DISPENSE_TYPE, "code": "0001", "display": "Item fully dispensed"}]}],
+            "quantity": quantity,
+            "programCode": [{"coding": [{"system": ENDORSEMENT, "code": "NDEC", "display": "No Dispenser Endorsement Code"}]},
+                            {"coding": [{"system": CHARGE, "code": "not-paid", "display": "Not Paid"}]}],
+            "subDetail": [{"sequence": 1, "productOrService": product, "quantity": quantity}]}
+
+
+def claim(details=1):
+    """A claim by the release request's dispenser for one prescription."""
+    role = copy.deepcopy(param(release(), "agent")["resource"])
+    role["id"] = "role"
+    role["organization"] = {"reference": "#org"}
+    org = copy.deepcopy(param(release(), "owner")["resource"])
+    org["id"] = "org"
+    return {"resourceType": "Claim", "id": "claim-1", "contained": [role, org],
+            "identifier": [{"system": RFC4122, "value": "c0000000-0000-4000-8000-00000000000c"}],
+            "status": "active",
+            "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "pharmacy"}]},
+            "use": "claim",
+            "patient": {"identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9999999999"}},
+            "created": "2022-01-31T10:20:30+01:00",
+            "provider": {"reference": "#role"},
+            "priority": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/processpriority", "code": "normal"}]},
+            "prescription": {"extension": [{"url": CLAIM_EXT + "DM-GroupIdentifier", "extension": [
+                {"url": "shortForm", "valueIdentifier": {"system": "https://fhir.nhs.uk/Id/prescription-order-number", "value": GROUP}},
+                {"url": "UUID", "valueIdentifier": {"system": "https://fhir.nhs.uk/Id/prescription",
+                                                    "value": "c0000000-0000-4000-8000-00000000000d"}}]}]},
+            "payee": {"party": {"reference": "#org"}},
+            "insurance": [{"sequence": 1, "focal": True, "coverage": {
+                "identifier": {"system": ODS, "value": "T1450"}, "display": "NHS BUSINESS SERVICES AUTHORITY"}}],
+            "item": [{"sequence": 1, "extension": [
+                {"url": CLAIM_EXT + "EPS-TaskBusinessStatus",
+                 "valueCoding": {"system": "https://fhir.nhs.uk/CodeSystem/EPS-task-business-status", "code": "0006", "display": "Dispensed"}}],
+                "productOrService": {"coding": [{"system": SNOMED, "code": "16076005", "display": "Prescription"}]},
+                "programCode": [{"coding": [{"system": EXEMPTION, "code": "0001", "display": "Patient has paid appropriate charges"}]}],
+                "detail": [claim_detail(n + 1) for n in range(details)]}]}
+
+
+cases["claim_basic"] = claim()
+cases["claim_two_line_items"] = claim(2)
+b = claim(); b["extension"] = [{"url": CLAIM_EXT + "replacementOf", "valueIdentifier": {
+    "system": RFC4122, "value": "c0000000-0000-4000-8000-00000000000e"}}]; cases["claim_amendment_replaces_earlier_claim"] = b
+b = claim(); b["item"][0]["programCode"] = [{"coding": [{"system": EXEMPTION, "code": "0004", "display": "Under 16"}]},
+                                            {"coding": [{"system": EVIDENCE, "code": "evidence-seen"}]}]
+cases["claim_exemption_with_evidence_seen"] = b
+b = claim(); b["item"][0]["programCode"] = [{"coding": [{"system": EXEMPTION, "code": "0004"}]},
+                                            {"coding": [{"system": EVIDENCE, "code": "no-evidence-seen"}]}]
+cases["claim_exemption_without_evidence_seen"] = b
+b = claim(); b["item"][0]["programCode"] = []; cases["claim_without_exemption_has_no_coverage"] = b
+b = claim(); b["item"][0]["detail"][0]["programCode"][1]["coding"][0]["code"] = "paid-once"; cases["claim_charge_paid_once"] = b
+b = claim(); b["item"][0]["detail"][0]["programCode"][1]["coding"][0]["code"] = "paid-sometimes"; cases["claim_charge_code_other_refused"] = b
+b = claim(); b["item"][0]["detail"][0]["programCode"][0]["text"] = "Broken bulk"; cases["claim_endorsement_with_text"] = b
+b = claim(); b["item"][0]["detail"][0]["programCode"].pop(0); cases["claim_without_endorsement_refused"] = b
+b = claim(2); b["item"][0]["detail"][0]["programCode"].pop(0); cases["claim_endorsement_read_on_first_line_item_only_refused"] = b
+b = claim(); b["insurance"].append(copy.deepcopy(b["insurance"][0])); cases["claim_two_insurances_refused"] = b
+b = claim(); b["insurance"][0]["coverage"]["identifier"]["value"] = "FXP99"; cases["claim_authority_other_refused"] = b
+b = claim(); b["insurance"][0]["coverage"]["identifier"]["value"] = "RQFZ1"; cases["claim_authority_rqfz1"] = b
+b = claim(); contained(b, "PractitionerRole")["practitioner"] = {"reference": "Practitioner/p1"}
+cases["claim_practitioner_reference_refused"] = b
+b = claim(); b["provider"] = {"reference": "#nobody"}; cases["claim_provider_not_contained_refused"] = b
+b = claim(); b["item"][0]["extension"].append({"url": CLAIM_EXT + "EPS-TaskBusinessStatusReason", "valueCoding": {
+    "system": "https://fhir.nhs.uk/CodeSystem/medicationdispense-status-reason", "code": "0002", "display": "Clinically unsuitable"}})
+cases["claim_non_dispensing_reason"] = b
 
 if __name__ == "__main__":
     for f in os.listdir(HERE):

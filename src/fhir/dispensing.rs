@@ -244,3 +244,99 @@ impl<'de: 'a, 'a> Deserialize<'de> for Contained<'a> {
             .map(Contained)
     }
 }
+
+// ---- Claim ----
+
+/// A dispense `Claim`: one prescription's claim for reimbursement, with the dispenser
+/// (PractitionerRole and Organization) as contained resources.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Claim<'a> {
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
+    pub resource_type: Option<Str<'a>>,
+    #[serde(borrow, default)]
+    pub contained: Contained<'a>,
+    #[serde(borrow, default)]
+    pub extension: Vec<Extension<'a>>,
+    #[serde(borrow, default)]
+    pub identifier: Vec<Identifier<'a>>,
+    #[serde(borrow, default, deserialize_with = "borrowed::option")]
+    pub created: Option<Str<'a>>,
+    #[serde(borrow)]
+    pub provider: Option<Reference<'a>>,
+    #[serde(borrow)]
+    pub prescription: Option<ClaimPrescription<'a>>,
+    #[serde(borrow, default)]
+    pub insurance: Vec<ClaimInsurance<'a>>,
+    #[serde(borrow, default)]
+    pub item: Vec<ClaimItem<'a>>,
+}
+
+/// `Claim.prescription`: the prescription's ids in the group identifier extension.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimPrescription<'a> {
+    #[serde(borrow, default)]
+    pub extension: Vec<Extension<'a>>,
+}
+
+/// `Claim.insurance`: the reimbursement authority as `coverage`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimInsurance<'a> {
+    #[serde(borrow)]
+    pub coverage: Option<Reference<'a>>,
+}
+
+/// `Claim.item`: the prescription, with one `detail` per line item.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimItem<'a> {
+    #[serde(borrow, default)]
+    pub extension: Vec<Extension<'a>>,
+    #[serde(borrow, default)]
+    pub program_code: Vec<CodeableConcept<'a>>,
+    #[serde(borrow, default)]
+    pub detail: Vec<ClaimDetail<'a>>,
+}
+
+/// `Claim.item.detail`: one line item, with one `subDetail` per product supplied.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimDetail<'a> {
+    #[serde(borrow, default)]
+    pub extension: Vec<Extension<'a>>,
+    #[serde(borrow, default)]
+    pub modifier: Vec<CodeableConcept<'a>>,
+    #[serde(borrow, default)]
+    pub program_code: Vec<CodeableConcept<'a>>,
+    #[serde(borrow, default)]
+    pub sub_detail: Vec<ClaimSubDetail<'a>>,
+}
+
+/// `Claim.item.detail.subDetail`: a quantity of one product.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimSubDetail<'a> {
+    #[serde(borrow, default)]
+    pub extension: Vec<Extension<'a>>,
+    #[serde(borrow)]
+    pub product_or_service: Option<CodeableConcept<'a>>,
+    #[serde(borrow)]
+    pub quantity: Option<Quantity<'a>>,
+}
+
+impl<'a> Claim<'a> {
+    /// Parses Claim JSON; errors name the FHIRPath of the offending element.
+    pub fn parse(text: &'a str) -> Result<Claim<'a>, Rejection> {
+        let claim: Claim<'a> = deserialize_with_path(text, "Claim")?;
+        if claim.resource_type.as_deref() != Some("Claim") {
+            return Err(Rejection::at(
+                IssueCode::Invalid,
+                "Claim.resourceType",
+                "resourceType must be 'Claim'",
+            ));
+        }
+        Ok(claim)
+    }
+}

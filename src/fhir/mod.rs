@@ -10,7 +10,10 @@ pub mod dispensing;
 pub mod resources;
 
 pub use datatypes::*;
-pub use dispensing::{top_level_kind, MedicationDispense, Parameter, Parameters, Task};
+pub use dispensing::{
+    top_level_kind, Claim, ClaimDetail, ClaimItem, ClaimSubDetail, MedicationDispense, Parameter,
+    Parameters, Task,
+};
 pub use resources::*;
 
 use crate::error::{Issue, IssueCode, Rejection};

@@ -17,6 +17,7 @@
 
 pub mod agent_person;
 pub mod cancellation;
+pub mod claim;
 pub mod common;
 pub mod dispense_notification;
 pub mod dispense_return;
@@ -333,14 +334,11 @@ fn convert_other(input: &[u8], ctx: &Context, refusal: Rejection) -> Result<Tran
             let task = Task::parse(text)?;
             finish(translate_task(&task, ctx)?, text, "Task")
         }
-        Some(kind @ "Claim") => Err(Rejection::at(
-            IssueCode::NotSupported,
-            format!("{kind}.resourceType"),
-            format!(
-                "resourceType '{kind}' is an EPS dispensing message, which convert does not \
-                 translate: it takes a Bundle, a release request Parameters or a Task"
-            ),
-        )),
+        Some("Claim") => {
+            let text = input_text(input)?;
+            let claim = Claim::parse(text)?;
+            finish(claim::translate(&claim, ctx)?, text, "Claim")
+        }
         _ => Err(refusal),
     }
 }
