@@ -30,7 +30,9 @@ pub fn parse(der: &[u8]) -> Result<X509Certificate<'_>, String> {
 
 /// The DER certificates in a PEM text (every `CERTIFICATE` block) or a DER file.
 pub fn read_certificates(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    read_pem_or_der(bytes, "CERTIFICATE", "certificate", |der| parse(der).map(|_| ()))
+    read_pem_or_der(bytes, "CERTIFICATE", "certificate", |der| {
+        parse(der).map(|_| ())
+    })
 }
 
 /// The DER items of a PEM text (every `label` block, each checked by `check`), or `bytes`
