@@ -6,6 +6,7 @@ use super::agent_person::{SDS_ROLE_PROFILE_SYSTEM, SDS_USER_SYSTEM};
 use super::common::*;
 use super::dispenser::{self, Paths};
 use super::message::send_message;
+use super::supply::*;
 use crate::context::Context;
 use crate::error::{Issue, IssueCode, Rejection};
 use crate::fhir::*;
@@ -13,12 +14,6 @@ use crate::hl7v3::element::{code_element, id_element, Element};
 
 pub const INTERACTION: &str = "PORX_IN090101SM31";
 
-const RFC4122_SYSTEM: &str = "https://tools.ietf.org/html/rfc4122";
-const REPLACEMENT_OF_URL: &str = "https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf";
-const REPEAT_INFORMATION_URL: &str =
-    "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation";
-const BUSINESS_STATUS_URL: &str =
-    "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatus";
 const NON_DISPENSING_REASON_URL: &str =
     "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatusReason";
 const SEQUENCE_IDENTIFIER_URL: &str =
@@ -30,17 +25,9 @@ const GROUP_IDENTIFIER_URL: &str =
 const CHARGE_EXEMPTION_SYSTEM: &str =
     "https://fhir.nhs.uk/CodeSystem/prescription-charge-exemption";
 const EXEMPTION_EVIDENCE_SYSTEM: &str = "https://fhir.nhs.uk/CodeSystem/DM-exemption-evidence";
-const DISPENSE_TYPE_SYSTEM: &str = "https://fhir.nhs.uk/CodeSystem/medicationdispense-type";
 const CHARGE_SYSTEM: &str = "https://fhir.nhs.uk/CodeSystem/DM-prescription-charge";
 const ENDORSEMENT_SYSTEM: &str = "https://fhir.nhs.uk/CodeSystem/medicationdispense-endorsement";
-const SNOMED_SYSTEM: &str = "http://snomed.info/sct";
 
-const TEMPLATE_OID: &str = "2.16.840.1.113883.2.1.3.2.4.18.2";
-const TYPE_ID_OID: &str = "2.16.840.1.113883.2.1.3.2.4.18.7";
-const PRESCRIPTION_STATUS_OID: &str = "2.16.840.1.113883.2.1.3.2.4.16.35";
-const NON_DISPENSING_REASON_OID: &str = "2.16.840.1.113883.2.1.3.2.4.16.31";
-const ITEM_STATUS_OID: &str = "2.16.840.1.113883.2.1.3.2.4.17.23";
-const PRESCRIPTION_ID_OID: &str = "2.16.840.1.113883.2.1.3.2.4.18.8";
 const CHARGE_EXEMPTION_OID: &str = "2.16.840.1.113883.2.1.3.2.4.16.33";
 const ENDORSEMENT_OID: &str = "2.16.840.1.113883.2.1.3.2.4.16.29";
 /// The release the claim follows is not named in a Claim: the reference writes this fixed id.
@@ -51,15 +38,6 @@ const REIMBURSEMENT_AUTHORITIES: [&str; 2] = ["T1450", "RQFZ1"];
 
 const ROLE_PATH: &str = "Claim.contained(\"PractitionerRole\")";
 const ORGANIZATION_PATH: &str = "Claim.contained(\"Organization\")";
-
-fn template(extension: &'static str) -> Element {
-    id_element("templateId", TEMPLATE_OID, extension)
-}
-
-fn snomed(name: &'static str, code: &str, display: Option<&str>) -> Element {
-    code_element(name, code.to_string(), SNOMED_OID)
-        .attr_opt("displayName", display.map(str::to_string))
-}
 
 fn extension<'e, 'a>(list: &'e [Extension<'a>], url: &str) -> Option<&'e Extension<'a>> {
     list.iter().find(|e| e.url == url)

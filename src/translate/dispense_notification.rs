@@ -20,6 +20,7 @@ use super::dispenser::{self, Paths};
 use super::line_item::{administration_code, dispensing_code, dosage_value};
 use super::message::send_message;
 use super::prescription::{only_extension, required_extension};
+use super::supply::*;
 use super::validation::{disagreement, resources_json, select};
 use super::Input;
 use crate::error::{Issue, IssueCode, Rejection};
@@ -28,35 +29,21 @@ use crate::hl7v3::element::{code_element, id_element, Element};
 use serde_json::Value;
 
 pub const INTERACTION: &str = "PORX_IN080101SM31";
-const RFC4122_SYSTEM: &str = "https://tools.ietf.org/html/rfc4122";
 const DISPENSE_ITEM_NUMBER_SYSTEM: &str =
     "https://fhir.nhs.uk/Id/prescription-dispense-item-number";
 const ORDER_ITEM_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/prescription-order-item-number";
 const NHS_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
 const NHS_NUMBER_OID: &str = "2.16.840.1.113883.2.1.4.1";
-const SNOMED_SYSTEM: &str = "http://snomed.info/sct";
-const DISPENSE_TYPE_SYSTEM: &str = "https://fhir.nhs.uk/CodeSystem/medicationdispense-type";
-const BUSINESS_STATUS_URL: &str =
-    "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-TaskBusinessStatus";
 const PRESCRIPTION_ID_URL: &str =
     "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionId";
-const REPLACEMENT_OF_URL: &str = "https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf";
 const ORGANISATION_RELATIONSHIPS_URL: &str =
     "https://fhir.nhs.uk/StructureDefinition/Extension-ODS-OrganisationRelationships";
 const NON_DISPENSING_REASON_URL: &str =
     "https://fhir.nhs.uk/StructureDefinition/Extension-DM-PrescriptionNonDispensingReason";
-const REPEAT_INFORMATION_URL: &str =
-    "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation";
 const UK_CORE_REPEAT_INFORMATION_URL: &str =
     "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationRepeatInformation";
 const STATUS_REASON_SYSTEM: &str =
     "https://fhir.nhs.uk/CodeSystem/medicationdispense-status-reason";
-const NON_DISPENSING_REASON_OID: &str = "2.16.840.1.113883.2.1.3.2.4.16.31";
-const PRESCRIPTION_ID_OID: &str = "2.16.840.1.113883.2.1.3.2.4.18.8";
-const ITEM_STATUS_OID: &str = "2.16.840.1.113883.2.1.3.2.4.17.23";
-const PRESCRIPTION_STATUS_OID: &str = "2.16.840.1.113883.2.1.3.2.4.16.35";
-const TEMPLATE_OID: &str = "2.16.840.1.113883.2.1.3.2.4.18.2";
-const TYPE_ID_OID: &str = "2.16.840.1.113883.2.1.3.2.4.18.7";
 const ROLE_PATH: &str = "MedicationDispense.contained(\"PractitionerRole\")";
 const ORGANIZATION_PATH: &str = "Organization";
 
@@ -166,11 +153,6 @@ fn medication_coding<'b, 'a: 'b>(
 }
 
 /// `<code code=.. codeSystem=SNOMED displayName=..?/>`.
-fn snomed(name: &'static str, code: &str, display: Option<&str>) -> Element {
-    code_element(name, code.to_string(), SNOMED_OID)
-        .attr_opt("displayName", display.map(str::to_string))
-}
-
 /// `<quantity unit="1" value=V><translation code=.. displayName=unit value=V/></quantity>`.
 fn quantity(q: Option<&Quantity<'_>>, path: &str) -> Result<(Element, Element)> {
     let q = required(q, path)?;
@@ -187,10 +169,6 @@ fn quantity(q: Option<&Quantity<'_>>, path: &str) -> Result<(Element, Element)> 
             .attr("value", value)
             .child(translation),
     ))
-}
-
-fn template(extension: &'static str) -> Element {
-    id_element("templateId", TEMPLATE_OID, extension)
 }
 
 /// One `component`: a quantity supplied of one product, with the dosage text.

@@ -30,6 +30,7 @@ pub mod prescription;
 pub mod release;
 pub mod report;
 pub mod signature;
+pub mod supply;
 pub mod task;
 pub mod validation;
 pub mod withdraw;
