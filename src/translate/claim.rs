@@ -286,20 +286,10 @@ fn supplied_line_item(detail: &ClaimDetail<'_>) -> Result<Element> {
             .and_then(|i| i.value.as_deref()),
         ext_path,
     )?;
-    item.push(
-        Element::new("inFulfillmentOf")
-            .attr("inversionInd", "false")
-            .attr("negationInd", "false")
-            .attr("typeCode", "FLFS")
-            .child(Element::new("seperatableInd").attr("value", "true"))
-            .child(template("CSAB_RM-NPfITUK10.sourceOf1"))
-            .child(
-                Element::new("priorOriginalItemRef")
-                    .attr("classCode", "SBADM")
-                    .attr("moodCode", "RQO")
-                    .child(Element::new("id").attr("root", global_id(request_id))),
-            ),
-    );
+    item.push(in_fulfillment_of(
+        "priorOriginalItemRef",
+        global_id(request_id),
+    ));
     Ok(Element::new("pertinentInformation1")
         .attr("contextConductionInd", "true")
         .attr("inversionInd", "false")
@@ -547,20 +537,10 @@ pub fn translate(claim: &Claim<'_>, ctx: &Context) -> Result<super::Translated> 
         ),
     ));
     let long_form = prescription_id(claim, "UUID")?;
-    header.push(
-        Element::new("inFulfillmentOf")
-            .attr("inversionInd", "false")
-            .attr("negationInd", "false")
-            .attr("typeCode", "FLFS")
-            .child(Element::new("seperatableInd").attr("value", "true"))
-            .child(template("CSAB_RM-NPfITUK10.sourceOf1"))
-            .child(
-                Element::new("priorOriginalPrescriptionRef")
-                    .attr("classCode", "SBADM")
-                    .attr("moodCode", "RQO")
-                    .child(Element::new("id").attr("root", global_id(long_form))),
-            ),
-    );
+    header.push(in_fulfillment_of(
+        "priorOriginalPrescriptionRef",
+        global_id(long_form),
+    ));
 
     let mut dispense_claim = Element::new("DispenseClaim")
         .attr("classCode", "INFO")

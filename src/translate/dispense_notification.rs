@@ -335,20 +335,7 @@ fn supplied_line_item<'b, 'a: 'b>(
                     .attr_opt("displayName", status.display.as_deref().map(str::to_string)),
             )),
     );
-    el.push(
-        Element::new("inFulfillmentOf")
-            .attr("inversionInd", "false")
-            .attr("negationInd", "false")
-            .attr("typeCode", "FLFS")
-            .child(Element::new("seperatableInd").attr("value", "true"))
-            .child(template("CSAB_RM-NPfITUK10.sourceOf1"))
-            .child(
-                Element::new("priorOriginalItemRef")
-                    .attr("classCode", "SBADM")
-                    .attr("moodCode", "RQO")
-                    .child(Element::new("id").attr("root", order_item_id(d)?)),
-            ),
-    );
+    el.push(in_fulfillment_of("priorOriginalItemRef", order_item_id(d)?));
     Ok(el)
 }
 
@@ -761,20 +748,10 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
                 .attr("root", PRESCRIPTION_ID_OID),
         ),
     ));
-    supply_header.push(
-        Element::new("inFulfillmentOf")
-            .attr("inversionInd", "false")
-            .attr("negationInd", "false")
-            .attr("typeCode", "FLFS")
-            .child(Element::new("seperatableInd").attr("value", "true"))
-            .child(template("CSAB_RM-NPfITUK10.sourceOf1"))
-            .child(
-                Element::new("priorOriginalPrescriptionRef")
-                    .attr("classCode", "SBADM")
-                    .attr("moodCode", "RQO")
-                    .child(Element::new("id").attr("root", global_id(long_form))),
-            ),
-    );
+    supply_header.push(in_fulfillment_of(
+        "priorOriginalPrescriptionRef",
+        global_id(long_form),
+    ));
 
     let mut category = Element::new("pertinentCareRecordElementCategory")
         .attr("classCode", "CATEGORY")

@@ -31,3 +31,20 @@ pub fn snomed(name: &'static str, code: &str, display: Option<&str>) -> Element 
     code_element(name, code.to_string(), SNOMED_OID)
         .attr_opt("displayName", display.map(str::to_string))
 }
+
+/// `<inFulfillmentOf>` pointing at the original prescription or line item the supply fulfils:
+/// `reference` is `priorOriginalPrescriptionRef` or `priorOriginalItemRef`, `id` its id root.
+pub fn in_fulfillment_of(reference: &'static str, id: String) -> Element {
+    Element::new("inFulfillmentOf")
+        .attr("inversionInd", "false")
+        .attr("negationInd", "false")
+        .attr("typeCode", "FLFS")
+        .child(Element::new("seperatableInd").attr("value", "true"))
+        .child(template("CSAB_RM-NPfITUK10.sourceOf1"))
+        .child(
+            Element::new(reference)
+                .attr("classCode", "SBADM")
+                .attr("moodCode", "RQO")
+                .child(Element::new("id").attr("root", id)),
+        )
+}
