@@ -336,6 +336,37 @@ fn too_many_attributes_on_one_element_is_refused_as_too_costly() {
 }
 
 #[test]
+fn an_attribute_named_twice_is_refused_however_many_come_before_it() {
+    // The parser checks the first attributes of an element pair by pair and the rest against
+    // a set: a duplicate is found on either side of that switch, by local name and namespace
+    // URI whatever the prefix.
+    for earlier in [1, 15, 16, 17, 40, 200] {
+        let attrs: String = (0..earlier).map(|i| format!(" a{i}='v'")).collect();
+        let twice = format!("<r xmlns:p='urn:x' xmlns:q='urn:x'{attrs} a0='w'/>");
+        let err = c14n(&twice, Mode::Exclusive).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                C14nError::Parse(roxmltree::Error::DuplicatedAttribute(..))
+            ),
+            "{earlier}: {err}"
+        );
+        assert!(err.to_string().contains("a0"), "{earlier}: {err}");
+        let prefixed = format!("<r xmlns:p='urn:x' xmlns:q='urn:x'{attrs} p:b='1' q:b='2'/>");
+        let err = c14n(&prefixed, Mode::Exclusive).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                C14nError::Parse(roxmltree::Error::DuplicatedAttribute(..))
+            ),
+            "{earlier}: {err}"
+        );
+        let distinct = format!("<r xmlns:p='urn:x' xmlns:q='urn:y'{attrs} p:b='1' q:b='2' b='3'/>");
+        assert!(c14n(&distinct, Mode::Exclusive).is_ok(), "{earlier}");
+    }
+}
+
+#[test]
 fn too_many_namespaces_in_scope_is_refused_as_too_costly() {
     // A few declarations on each of many nested elements: each is within the attribute
     // limit, but together more are in scope than the limit.
