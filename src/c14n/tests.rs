@@ -1,7 +1,5 @@
 //! Unit tests: small behaviours, hostile input, idempotence.
 
-use std::time::{Duration, Instant};
-
 use super::*;
 
 fn c14n(xml: &str, mode: Mode) -> Result<String, C14nError> {
@@ -121,16 +119,8 @@ fn selector_errors_are_clear() {
     assert_eq!(select(&doc, "/a/b[1]", &[]).unwrap().tag_name().name(), "b");
 }
 
-fn assert_quick(start: Instant) {
-    assert!(
-        start.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        start.elapsed()
-    );
-}
-
 #[test]
-fn billion_laughs_is_refused_quickly() {
+fn billion_laughs_is_refused_by_its_total_expansion() {
     let mut dtd = String::from("<!DOCTYPE lolz [<!ENTITY lol \"lol\">");
     for i in 1..=9 {
         let prev = if i == 1 {
@@ -144,20 +134,16 @@ fn billion_laughs_is_refused_quickly() {
         ));
     }
     let xml = format!("{dtd}]><lolz>&lol9;</lolz>");
-    let start = Instant::now();
     let err = c14n(&xml, Mode::Exclusive).unwrap_err();
-    assert_quick(start);
     assert!(matches!(err, C14nError::EntityExpansion { .. }), "{err}");
 }
 
 #[test]
-fn quadratic_blowup_is_refused_quickly() {
+fn quadratic_blowup_is_refused_by_its_total_expansion() {
     let big = "x".repeat(100_000);
     let body = "&big;".repeat(100_000);
     let xml = format!("<!DOCTYPE r [<!ENTITY big \"{big}\">]><r>{body}</r>");
-    let start = Instant::now();
     let err = c14n(&xml, Mode::Inclusive).unwrap_err();
-    assert_quick(start);
     assert!(matches!(err, C14nError::EntityExpansion { .. }), "{err}");
 }
 
@@ -171,9 +157,7 @@ fn self_referencing_entities_are_refused() {
 #[test]
 fn deep_nesting_is_refused() {
     let xml = format!("{}{}", "<a>".repeat(10_000), "</a>".repeat(10_000));
-    let start = Instant::now();
     let err = c14n(&xml, Mode::Exclusive).unwrap_err();
-    assert_quick(start);
     assert!(
         matches!(
             err,
