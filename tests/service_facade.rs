@@ -153,6 +153,34 @@ async fn another_method_on_an_operation_is_405_with_an_operation_outcome() {
     running.shutdown().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_routes_that_send_to_spine_answer_501_naming_convert() {
+    let running = server(|_| {}).await;
+    let mut http = HttpClient::connect(running.http_addr.unwrap())
+        .await
+        .unwrap();
+    for path in [
+        "/FHIR/R4/$process-message",
+        "/FHIR/R4/%24process-message",
+        "/FHIR/R4/Task/$release",
+        "/FHIR/R4/Task",
+        "/FHIR/R4/Claim/",
+    ] {
+        let answer = http.post(path, &json(), example_bundle()).await.unwrap();
+        assert_eq!(answer.status, 501, "{path}");
+        assert!(answer.content_type.starts_with("application/fhir+json"));
+        let outcome: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(outcome["issue"][0]["code"], "not-supported", "{path}");
+        let said = outcome["issue"][0]["diagnostics"].as_str().unwrap();
+        assert!(
+            said.contains("Spine") && said.contains("/FHIR/R4/$convert"),
+            "{said}"
+        );
+        assert_eq!(http.get(path).await.unwrap().status, 405, "{path}");
+    }
+    running.shutdown().await.unwrap();
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(bytes).unwrap();
@@ -238,12 +266,18 @@ async fn metrics_tell_refused_input_from_unsupported_media_and_count_unrouted_re
     assert_eq!(http.get("/nothing").await.unwrap().status, 404);
     assert_eq!(http.get("/FHIR/R4/$convert").await.unwrap().status, 405);
     assert_eq!(http.get("/FHIR/R4/$prepare").await.unwrap().status, 405);
+    let spine = http
+        .post("/FHIR/R4/Claim", &json(), b"{}".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(spine.status, 501);
     let metrics = String::from_utf8(http.get("/metrics").await.unwrap().body).unwrap();
     for line in [
         "eps_requests_total{transport=\"http\",rpc=\"Convert\",outcome=\"rejected\"} 1",
         "eps_requests_total{transport=\"http\",rpc=\"Convert\",outcome=\"unsupported_media_type\"} 1",
         "eps_http_unrouted_total{status=\"404\"} 1",
         "eps_http_unrouted_total{status=\"405\"} 2",
+        "eps_http_unrouted_total{status=\"501\"} 1",
     ] {
         assert!(metrics.contains(line), "{line} in:\n{metrics}");
     }

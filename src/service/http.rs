@@ -37,7 +37,10 @@ pub const HEADER_APPLICATION_ID: &str = "nhsd-application-id";
 /// The façade's routes over the shared state. Paths are matched after [`normalize_path`]:
 /// `%24prepare` is `$prepare`, and a trailing slash is ignored.
 pub fn router(shared: Arc<Shared>) -> Router {
-    let routes = Router::new()
+    let spine_routes = SENDS_TO_SPINE.iter().fold(Router::new(), |routes, path| {
+        routes.route(path, post(sends_to_spine).fallback(method_not_allowed))
+    });
+    let routes = spine_routes
         .route(
             "/FHIR/R4/$prepare",
             post(prepare).fallback(method_not_allowed),
@@ -332,6 +335,37 @@ async fn method_not_allowed(
     (
         StatusCode::METHOD_NOT_ALLOWED,
         [(header::CONTENT_TYPE, FHIR_JSON), (header::ALLOW, "POST")],
+        serde_json::to_vec_pretty(&outcome).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+/// The reference's routes that send a message to Spine. This service translates and sends
+/// nothing: these answer 501 and name `$convert`, which translates the same body.
+const SENDS_TO_SPINE: [&str; 4] = [
+    "/FHIR/R4/$process-message",
+    "/FHIR/R4/Task/$release",
+    "/FHIR/R4/Task",
+    "/FHIR/R4/Claim",
+];
+
+async fn sends_to_spine(
+    State(shared): State<Arc<Shared>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> Response {
+    unrouted(&shared, 501, &method, &uri);
+    let outcome = crate::error::operation_outcome(&[crate::Issue::error(
+        crate::IssueCode::NotSupported,
+        format!(
+            "POST {} sends the message to Spine, which this service does not do: POST the same body to /FHIR/R4/$convert for its HL7 v3 translation",
+            uri.path()
+        ),
+        None,
+    )]);
+    (
+        StatusCode::NOT_IMPLEMENTED,
+        [(header::CONTENT_TYPE, FHIR_JSON)],
         serde_json::to_vec_pretty(&outcome).unwrap_or_default(),
     )
         .into_response()

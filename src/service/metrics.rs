@@ -127,6 +127,7 @@ pub struct Metrics {
     /// HTTP requests that reached no operation: 404 (no such path), 405 (wrong method).
     not_found: AtomicU64,
     method_not_allowed: AtomicU64,
+    not_implemented: AtomicU64,
     connections: Connections,
 }
 
@@ -146,6 +147,7 @@ impl Metrics {
             in_flight: AtomicI64::new(0),
             not_found: AtomicU64::new(0),
             method_not_allowed: AtomicU64::new(0),
+            not_implemented: AtomicU64::new(0),
             connections: Connections {
                 open: Default::default(),
                 accepted: Default::default(),
@@ -245,12 +247,13 @@ impl Metrics {
         self.sum_nanos[s].fetch_add(nanos, Ordering::Relaxed);
     }
 
-    /// Counts an HTTP request that reached no operation (404 or 405).
+    /// Counts an HTTP request that reached no operation: 404, 405, or 501 for the
+    /// reference's routes that send to Spine.
     pub fn unrouted(&self, status: u16) {
-        let counter = if status == 405 {
-            &self.method_not_allowed
-        } else {
-            &self.not_found
+        let counter = match status {
+            405 => &self.method_not_allowed,
+            501 => &self.not_implemented,
+            _ => &self.not_found,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -329,7 +332,11 @@ impl Metrics {
             "# HELP eps_http_unrouted_total HTTP requests that reached no operation, by status.\n",
         );
         out.push_str("# TYPE eps_http_unrouted_total counter\n");
-        for (status, counter) in [("404", &self.not_found), ("405", &self.method_not_allowed)] {
+        for (status, counter) in [
+            ("404", &self.not_found),
+            ("405", &self.method_not_allowed),
+            ("501", &self.not_implemented),
+        ] {
             let n = counter.load(Ordering::Relaxed);
             let _ = writeln!(out, "eps_http_unrouted_total{{status=\"{status}\"}} {n}");
         }
