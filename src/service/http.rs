@@ -326,18 +326,12 @@ async fn method_not_allowed(
     method: axum::http::Method,
     uri: axum::http::Uri,
 ) -> Response {
-    unrouted(&shared, 405, &method, &uri);
-    let outcome = crate::error::operation_outcome(&[crate::Issue::error(
-        crate::IssueCode::NotSupported,
-        format!("method {method} is not allowed: this operation takes POST"),
-        None,
-    )]);
-    (
-        StatusCode::METHOD_NOT_ALLOWED,
-        [(header::CONTENT_TYPE, FHIR_JSON), (header::ALLOW, "POST")],
-        serde_json::to_vec_pretty(&outcome).unwrap_or_default(),
-    )
-        .into_response()
+    let said = format!("method {method} is not allowed: this operation takes POST");
+    let mut response = unrouted(&shared, StatusCode::METHOD_NOT_ALLOWED, &method, &uri, said);
+    response
+        .headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+    response
 }
 
 /// The reference's routes that send a message to Spine. This service translates and sends
@@ -354,21 +348,11 @@ async fn sends_to_spine(
     method: axum::http::Method,
     uri: axum::http::Uri,
 ) -> Response {
-    unrouted(&shared, 501, &method, &uri);
-    let outcome = crate::error::operation_outcome(&[crate::Issue::error(
-        crate::IssueCode::NotSupported,
-        format!(
-            "POST {} sends the message to Spine, which this service does not do: POST the same body to /FHIR/R4/$convert for its HL7 v3 translation",
-            uri.path()
-        ),
-        None,
-    )]);
-    (
-        StatusCode::NOT_IMPLEMENTED,
-        [(header::CONTENT_TYPE, FHIR_JSON)],
-        serde_json::to_vec_pretty(&outcome).unwrap_or_default(),
-    )
-        .into_response()
+    let said = format!(
+        "POST {} sends the message to Spine, which this service does not do: POST the same body to /FHIR/R4/$convert for its HL7 v3 translation",
+        uri.path()
+    );
+    unrouted(&shared, StatusCode::NOT_IMPLEMENTED, &method, &uri, said)
 }
 
 async fn not_found(
@@ -376,18 +360,8 @@ async fn not_found(
     method: axum::http::Method,
     uri: axum::http::Uri,
 ) -> Response {
-    unrouted(&shared, 404, &method, &uri);
-    let outcome = crate::error::operation_outcome(&[crate::Issue::error(
-        crate::IssueCode::NotSupported,
-        "no such endpoint: the façade serves POST /FHIR/R4/$prepare, POST /FHIR/R4/$convert, POST /FHIR/R4/$verify-signature, GET /_status (/_ping, /_healthcheck) and GET /metrics",
-        None,
-    )]);
-    (
-        StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, FHIR_JSON)],
-        serde_json::to_vec_pretty(&outcome).unwrap_or_default(),
-    )
-        .into_response()
+    let said = "no such endpoint: the façade serves POST /FHIR/R4/$prepare, POST /FHIR/R4/$convert, POST /FHIR/R4/$verify-signature, GET /_status (/_ping, /_healthcheck) and GET /metrics";
+    unrouted(&shared, StatusCode::NOT_FOUND, &method, &uri, said)
 }
 
 /// The length of a response body built from bytes in memory.
@@ -401,10 +375,17 @@ fn body_len(response: &Response) -> usize {
         .unwrap_or(0)
 }
 
-/// Counts and logs a request that reached no operation; the path is cut to 64 printable
-/// characters so it cannot forge log lines.
-fn unrouted(shared: &Shared, status: u16, method: &axum::http::Method, uri: &axum::http::Uri) {
-    shared.metrics.unrouted(status);
+/// Counts and logs a request that reached no operation (the path cut to 64 printable
+/// characters, so it cannot forge log lines), and answers it: `status` with a
+/// `not-supported` OperationOutcome that says `diagnostics`.
+fn unrouted(
+    shared: &Shared,
+    status: StatusCode,
+    method: &axum::http::Method,
+    uri: &axum::http::Uri,
+    diagnostics: impl Into<String>,
+) -> Response {
+    shared.metrics.unrouted(status.as_u16());
     let path: String = uri
         .path()
         .chars()
@@ -414,9 +395,20 @@ fn unrouted(shared: &Shared, status: u16, method: &axum::http::Method, uri: &axu
     tracing::info!(
         target: "eps_translator::request",
         transport = "http",
-        status,
+        status = status.as_u16(),
         method = method.as_str(),
         path,
         "no such operation"
     );
+    let outcome = crate::error::operation_outcome(&[crate::Issue::error(
+        crate::IssueCode::NotSupported,
+        diagnostics,
+        None,
+    )]);
+    (
+        status,
+        [(header::CONTENT_TYPE, FHIR_JSON)],
+        serde_json::to_vec_pretty(&outcome).unwrap_or_default(),
+    )
+        .into_response()
 }
