@@ -9,7 +9,6 @@ use crate::fhir::*;
 use crate::hl7v3::element::Element;
 
 pub const INTERACTION: &str = "PORX_IN100101SM31";
-const PRESCRIPTION_ID_OID: &str = "2.16.840.1.113883.2.1.3.2.4.18.8";
 const RETURN_REASON_OID: &str = "2.16.840.1.113883.2.1.3.2.4.16.28";
 
 /// Builds the `DispenseProposalReturn` of a validated return Task.
@@ -38,25 +37,15 @@ pub fn translate(task: &Task<'_>) -> Result<Element> {
             organization: ORGANIZATION_PATH,
         },
     )?;
-    let prescription_id = observation(
-        "pertinentPrescriptionID",
-        "PID",
-        Element::new("value")
-            .attr("extension", task::short_form_id(task)?.to_string())
-            .attr("root", PRESCRIPTION_ID_OID),
-    );
-    let reason_concept = required(task.status_reason.as_ref(), "Task.statusReason")?;
-    let reason =
-        task::coding_for_system(reason_concept, RETURN_REASON_SYSTEM, "Task.statusReason")?;
-    let return_reason = observation(
-        "pertinentReturnReason",
-        "RR",
-        task::coded_value(reason, RETURN_REASON_OID, "Task.statusReason.coding")?,
-    );
-    let release_response = Element::new("priorPrescriptionReleaseResponseRef")
-        .attr("classCode", "INFO")
-        .attr("moodCode", "EVN")
-        .child(Element::new("id").attr("root", global_id(task::focus_message_id(task)?)));
+    let prescription_id =
+        task::prescription_id_observation(task, "pertinentPrescriptionID", "PID")?;
+    let return_reason = task::reason_observation(
+        task,
+        ("pertinentReturnReason", "RR"),
+        RETURN_REASON_SYSTEM,
+        RETURN_REASON_OID,
+    )?;
+    let release_response = task::focus_message_ref(task, "priorPrescriptionReleaseResponseRef")?;
     let mut el = Element::new("DispenseProposalReturn")
         .attr("classCode", "INFO")
         .attr("moodCode", "EVN")

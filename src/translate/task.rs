@@ -26,6 +26,8 @@ pub const WITHDRAW_REASON_SYSTEM: &str =
     "https://fhir.nhs.uk/CodeSystem/EPS-task-dispense-withdraw-reason";
 pub const REPEAT_INFORMATION_URL: &str =
     "https://fhir.nhs.uk/StructureDefinition/Extension-EPS-RepeatInformation";
+/// The HL7 code system of prescription short-form ids.
+const PRESCRIPTION_ID_OID: &str = "2.16.840.1.113883.2.1.3.2.4.18.8";
 const TASK_CODE_SYSTEM: &str = "http://hl7.org/fhir/CodeSystem/task-code";
 /// The path the reference gives the contained PractitionerRole.
 pub const ROLE_PATH: &str = "Task.contained(\"PractitionerRole\")";
@@ -250,6 +252,46 @@ pub fn focus_message_id<'t>(task: &'t Task<'_>) -> Result<&'t str> {
         RFC4122_SYSTEM,
         "Task.focus.identifier",
     )
+}
+
+/// `name` (an INFO event) holding the id of the message the Task acts on.
+pub fn focus_message_ref(task: &Task<'_>, name: &'static str) -> Result<Element> {
+    Ok(Element::new(name)
+        .attr("classCode", "INFO")
+        .attr("moodCode", "EVN")
+        .child(Element::new("id").attr("root", global_id(focus_message_id(task)?))))
+}
+
+/// The observation `name` (`code`) holding the prescription's short-form id.
+pub fn prescription_id_observation(
+    task: &Task<'_>,
+    name: &'static str,
+    code: &'static str,
+) -> Result<Element> {
+    Ok(observation(
+        name,
+        code,
+        Element::new("value")
+            .attr("extension", short_form_id(task)?.to_string())
+            .attr("root", PRESCRIPTION_ID_OID),
+    ))
+}
+
+/// The observation `name` (`code`) holding the Task's reason: the `Task.statusReason` coding
+/// of `system`, written in the HL7 code system `oid`.
+pub fn reason_observation(
+    task: &Task<'_>,
+    (name, code): (&'static str, &'static str),
+    system: &str,
+    oid: &'static str,
+) -> Result<Element> {
+    let concept = required(task.status_reason.as_ref(), "Task.statusReason")?;
+    let coding = coding_for_system(concept, system, "Task.statusReason")?;
+    Ok(observation(
+        name,
+        code,
+        coded_value(coding, oid, "Task.statusReason.coding")?,
+    ))
 }
 
 /// The repeat information extension: the first one, or with `at_most_one`, the one (two are

@@ -8,7 +8,6 @@ use crate::fhir::*;
 use crate::hl7v3::element::{id_element, Element};
 
 pub const INTERACTION: &str = "PORX_IN510101SM31";
-const PRESCRIPTION_ID_OID: &str = "2.16.840.1.113883.2.1.3.2.4.18.8";
 const NHS_NUMBER_SYSTEM: &str = "https://fhir.nhs.uk/Id/nhs-number";
 const NHS_NUMBER_OID: &str = "2.16.840.1.113883.2.1.4.1";
 const SDS_ROLE_PROFILE_OID: &str = "1.2.826.0.1285.0.2.0.67";
@@ -30,29 +29,18 @@ pub fn translate(task: &Task<'_>) -> Result<Element> {
     let repeat = task::repeat_information(task, true)?;
     let record_target = record_target(task)?;
     let author = author(role, org)?;
-    let withdraw_id = observation(
-        "pertinentWithdrawID",
-        "WID",
-        Element::new("value")
-            .attr("extension", task::short_form_id(task)?.to_string())
-            .attr("root", PRESCRIPTION_ID_OID),
-    );
+    let withdraw_id = task::prescription_id_observation(task, "pertinentWithdrawID", "WID")?;
     let repeat_number = match repeat {
         Some(ext) => Some(task::repeat_number(ext, true)?),
         None => None,
     };
-    let reason_concept = required(task.status_reason.as_ref(), "Task.statusReason")?;
-    let reason =
-        task::coding_for_system(reason_concept, WITHDRAW_REASON_SYSTEM, "Task.statusReason")?;
-    let withdraw_reason = observation(
-        "pertinentWithdrawReason",
-        "PWR",
-        task::coded_value(reason, WITHDRAW_REASON_OID, "Task.statusReason.coding")?,
-    );
-    let notification = Element::new("pertinentDispenseNotificationRef")
-        .attr("classCode", "INFO")
-        .attr("moodCode", "EVN")
-        .child(Element::new("id").attr("root", global_id(task::focus_message_id(task)?)));
+    let withdraw_reason = task::reason_observation(
+        task,
+        ("pertinentWithdrawReason", "PWR"),
+        WITHDRAW_REASON_SYSTEM,
+        WITHDRAW_REASON_OID,
+    )?;
+    let notification = task::focus_message_ref(task, "pertinentDispenseNotificationRef")?;
 
     let mut el = Element::new("ETPWithdraw")
         .attr("classCode", "ALRT")
