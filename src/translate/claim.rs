@@ -1,6 +1,7 @@
 //! `Claim` → `PORX_IN090101SM31` DispenseClaim: a dispenser's claim for reimbursement of one
-//! prescription, or (with the `replacementOf` extension) an amendment of an earlier claim.
-//! Element order and content follow the reference coordinator's dispense-claim translation.
+//! prescription, or (with the `replacementOf` extension) an amendment of an earlier claim; a
+//! repeat dispensing claim (EPS repeat information) carries the repeat numbers of the supply
+//! header and of each line item. Element order and content follow the reference coordinator's dispense-claim translation.
 
 use super::agent_person::{SDS_ROLE_PROFILE_SYSTEM, SDS_USER_SYSTEM};
 use super::common::*;
