@@ -5,7 +5,8 @@
 //!
 //! Inputs: the bundled golden Bundles, plus the largest corpus prescription when
 //! `../shared` (or `$EPS_SHARED_DIR`) is present. The dispensing messages (release request,
-//! return, withdrawal) are measured end to end, one per kind, from `golden/rules`.
+//! return, withdrawal, dispense notification and its amendment, claim, its amendment and a
+//! repeat dispensing claim) are measured end to end, one per kind, from `golden/rules`.
 
 // The allocator the binary and the service run with (see src/main.rs).
 #[global_allocator]
@@ -120,6 +121,20 @@ fn dispensing(c: &mut Criterion) {
         ("release_patient", "release_patient.json"),
         ("return", "return_basic.json"),
         ("withdraw", "withdraw_basic.json"),
+        ("dispense_notification", "dispense_two_line_items.json"),
+        (
+            "dispense_amendment",
+            "dispense_amendment_replaces_message.json",
+        ),
+        ("claim", "claim_two_line_items.json"),
+        (
+            "claim_amendment",
+            "claim_amendment_replaces_earlier_claim.json",
+        ),
+        (
+            "claim_repeat_dispensing",
+            "claim_repeat_information_on_item_and_line_items.json",
+        ),
     ] {
         let bytes = std::fs::read(root.join(file)).expect("bench input");
         group.throughput(Throughput::Bytes(bytes.len() as u64));

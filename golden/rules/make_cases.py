@@ -847,6 +847,34 @@ cases["dispense_repeat_dispensing_two_uk_core_repeat_informations_refused"] = b
 b = dispense(); m = repeat_dispense(res(b, "MedicationDispense")["contained"][1])
 m["basedOn"][0]["extension"].append(copy.deepcopy(m["basedOn"][0]["extension"][0]))
 cases["dispense_repeat_dispensing_two_eps_repeat_informations_refused"] = b
+# Numbers of the repeat information as the reference reads them: the header's repeats issued
+# as the whole number the text starts with, the repeats allowed as a number, each plus one;
+# the line item's prescriptions issued as written, its repeats allowed as a whole number plus one
+b = dispense(); m = repeat_dispense(res(b, "MedicationDispense")["contained"][1])
+m["basedOn"][0]["extension"][0]["extension"][0]["valueInteger"] = 1.5
+m["basedOn"][0]["extension"][0]["extension"][1]["valueInteger"] = 2.5
+m["extension"][-1]["extension"][0]["valueUnsignedInt"] = 0.5
+m["dispenseRequest"]["numberOfRepeatsAllowed"] = "1.50"
+cases["dispense_repeat_dispensing_numbers_not_whole"] = b
+# Extensions the reference reads once: two are refused
+b = dispense(); d = res(b, "MedicationDispense"); d["extension"].append(copy.deepcopy(d["extension"][0]))
+cases["dispense_two_business_statuses_refused"] = b
+b = dispense(); o = dispense_org(b); o["extension"].append(copy.deepcopy(o["extension"][0]))
+cases["dispense_two_organisation_relationships_refused"] = b
+b = dispense(); o = dispense_org(b); o["extension"][0]["extension"].append(copy.deepcopy(o["extension"][0]["extension"][0]))
+cases["dispense_two_reimbursement_authorities_refused"] = b
+b = copy.deepcopy(cases["dispense_amendment_replaces_message"]); h = dispense_header(b)
+h["extension"].append(copy.deepcopy(h["extension"][0])); cases["dispense_two_replacement_ofs_refused"] = b
+b = dispense(); g = res(b, "MedicationDispense")["contained"][1]["groupIdentifier"]
+g["extension"].append(copy.deepcopy(g["extension"][0])); cases["dispense_two_prescription_ids_refused"] = b
+# The checks every message Bundle has: telecoms of the Bundle's Organizations need a value and a use
+b = dispense(); del dispense_org(b)["telecom"][0]["use"]; cases["dispense_organization_telecom_without_use_refused"] = b
+# A Patient entry gives the NHS number; one without an NHS number is refused (the reference
+# writes a patient id with no NHS number)
+b = copy.deepcopy(cases["dispense_patient_entry_nhs_number"])
+res(b, "Patient")["identifier"][0]["system"] = "https://example.org/patient-id"
+cases["dispense_patient_entry_without_nhs_number_refused"] = b
+
 # --- Claims: the fictional dispenser as contained resources, one prescription's line items ---
 CLAIM_EXT = "https://fhir.nhs.uk/StructureDefinition/Extension-"
 ENDORSEMENT = "https://fhir.nhs.uk/CodeSystem/medicationdispense-endorsement"
@@ -932,6 +960,45 @@ b = claim(); b["provider"] = {"reference": "#nobody"}; cases["claim_provider_not
 b = claim(); b["item"][0]["extension"].append({"url": CLAIM_EXT + "EPS-TaskBusinessStatusReason", "valueCoding": {
     "system": "https://fhir.nhs.uk/CodeSystem/medicationdispense-status-reason", "code": "0002", "display": "Clinically unsuitable"}})
 cases["claim_non_dispensing_reason"] = b
+
+# Repeat dispensing claims: the repeat information on the item gives the supply header's repeat
+# number and each line item's own; without it, the first line item's gives the header's and each
+# line item's first quantity (subDetail) its own
+def claim_repeat(issued=1, allowed=5):
+    return {"url": EPS_REPEAT_INFO, "extension": [{"url": "numberOfRepeatsAllowed", "valueInteger": allowed},
+                                                  {"url": "numberOfRepeatsIssued", "valueInteger": issued}]}
+
+
+b = claim(2); b["item"][0]["extension"].append(claim_repeat())
+for n, d in enumerate(b["item"][0]["detail"]):
+    d["extension"].append(claim_repeat(n + 1))
+cases["claim_repeat_information_on_item_and_line_items"] = b
+b = claim(); b["item"][0]["extension"].append(claim_repeat(2, 6)); cases["claim_repeat_information_on_item_only"] = b
+b = claim(2); b["item"][0]["detail"][0]["extension"].append(claim_repeat(0, 3))
+for d in b["item"][0]["detail"]:
+    d["subDetail"][0]["extension"] = [claim_repeat(1, 3)]
+cases["claim_repeat_information_on_first_line_item_and_quantities"] = b
+b = claim(); b["item"][0]["extension"].append(claim_repeat(1.5, "4"))
+cases["claim_repeat_numbers_not_whole"] = b
+b = claim(); b["item"][0]["extension"].append(claim_repeat()); del b["item"][0]["extension"][-1]["extension"][1]
+cases["claim_repeat_information_without_repeats_issued_refused"] = b
+b = claim(); b["item"][0]["extension"].append(claim_repeat()); b["item"][0]["extension"].append(claim_repeat())
+cases["claim_two_repeat_informations_refused"] = b
+# The reimbursement authority's name is written, empty without a display
+b = claim(); del b["insurance"][0]["coverage"]["display"]; cases["claim_coverage_without_display"] = b
+# Extensions and codings the reference reads once: two are refused
+b = claim(); b["item"][0]["extension"].append(copy.deepcopy(b["item"][0]["extension"][0]))
+cases["claim_two_business_statuses_refused"] = b
+b = claim(); x = b["item"][0]["detail"][0]["extension"]; x.append(copy.deepcopy(x[1]))
+cases["claim_two_medication_request_references_refused"] = b
+b = claim(); x = b["item"][0]["detail"][0]["extension"]; x.append(copy.deepcopy(x[0]))
+cases["claim_two_sequence_identifiers_refused"] = b
+b = claim(); m = b["item"][0]["detail"][0]["modifier"]; m.append(copy.deepcopy(m[0]))
+cases["claim_two_dispense_types_refused"] = b
+b = claim(); b["item"][0]["programCode"].append(copy.deepcopy(b["item"][0]["programCode"][0]))
+cases["claim_two_exemptions_refused"] = b
+b = copy.deepcopy(cases["claim_amendment_replaces_earlier_claim"]); b["extension"].append(copy.deepcopy(b["extension"][0]))
+cases["claim_two_replacement_ofs_refused"] = b
 
 if __name__ == "__main__":
     for f in os.listdir(HERE):

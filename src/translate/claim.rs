@@ -1,6 +1,7 @@
 //! `Claim` → `PORX_IN090101SM31` DispenseClaim: a dispenser's claim for reimbursement of one
-//! prescription, or (with the `replacementOf` extension) an amendment of an earlier claim.
-//! Element order and content follow the reference coordinator's dispense-claim translation.
+//! prescription, or (with the `replacementOf` extension) an amendment of an earlier claim; a
+//! repeat dispensing claim (EPS repeat information) carries the repeat numbers of the supply
+//! header and of each line item. Element order and content follow the reference coordinator's dispense-claim translation.
 
 use super::agent_person::{SDS_ROLE_PROFILE_SYSTEM, SDS_USER_SYSTEM};
 use super::common::*;
@@ -39,45 +40,65 @@ const REIMBURSEMENT_AUTHORITIES: [&str; 2] = ["T1450", "RQFZ1"];
 const ROLE_PATH: &str = "Claim.contained(\"PractitionerRole\")";
 const ORGANIZATION_PATH: &str = "Claim.contained(\"Organization\")";
 
-fn extension<'e, 'a>(list: &'e [Extension<'a>], url: &str) -> Option<&'e Extension<'a>> {
-    list.iter().find(|e| e.url == url)
+/// The one extension with `url`, if any: two are refused, as the reference refuses them.
+fn extension<'e, 'a>(
+    list: &'e [Extension<'a>],
+    url: &str,
+    path: &str,
+) -> Result<Option<&'e Extension<'a>>> {
+    super::prescription::only_extension(list, url, path)
 }
 
+/// Exactly one extension with `url`.
 fn required_extension<'e, 'a>(
     list: &'e [Extension<'a>],
     url: &str,
     path: &str,
 ) -> Result<&'e Extension<'a>> {
-    extension(list, url).ok_or_else(|| {
-        invalid(
-            path,
-            format!("Too few values submitted. Expected 1 element where url == '{url}'."),
-        )
-    })
+    exactly_one_extension(list, url, path)
 }
 
-/// The first coding of a system among a list of codeable concepts.
-fn coding_for_system<'c, 'a>(
+/// The codings of a system among a list of codeable concepts.
+fn codings_for_system<'c, 'a>(
     concepts: &'c [CodeableConcept<'a>],
-    system: &str,
-) -> Option<&'c Coding<'a>> {
+    system: &'c str,
+) -> impl Iterator<Item = &'c Coding<'a>> {
     concepts
         .iter()
         .flat_map(|c| c.coding.iter())
-        .find(|c| c.system.as_deref() == Some(system))
+        .filter(move |c| c.system.as_deref() == Some(system))
 }
 
+/// The one coding of a system among the concepts, if any (two are refused).
+fn coding_for_system<'c, 'a>(
+    concepts: &'c [CodeableConcept<'a>],
+    system: &'c str,
+    path: &str,
+) -> Result<Option<&'c Coding<'a>>> {
+    let mut hits = codings_for_system(concepts, system);
+    let first = hits.next();
+    if hits.next().is_some() {
+        return Err(invalid(
+            format!("{path}.coding"),
+            format!(
+                "Too many values submitted. Expected at most 1 element where system == '{system}'."
+            ),
+        ));
+    }
+    Ok(first)
+}
+
+/// Exactly one coding of a system among the concepts.
 fn required_coding<'c, 'a>(
     concepts: &'c [CodeableConcept<'a>],
-    system: &str,
+    system: &'c str,
     path: &str,
 ) -> Result<&'c Coding<'a>> {
-    coding_for_system(concepts, system).ok_or_else(|| {
-        invalid(
-            path,
-            format!("Too few values submitted. Expected 1 element where system == '{system}'."),
-        )
-    })
+    exactly_one(
+        codings_for_system(concepts, system),
+        &format!("system == '{system}'"),
+        &format!("{path}.coding"),
+    )
 }
 
 /// The contained resource a `#id` reference names.
@@ -123,7 +144,7 @@ fn pertinent_obs(name: &'static str, separable: bool, child: Element) -> Element
 }
 
 fn non_dispensing_reason(list: &[Extension<'_>], path: &str) -> Result<Option<Element>> {
-    let Some(ext) = extension(list, NON_DISPENSING_REASON_URL) else {
+    let Some(ext) = extension(list, NON_DISPENSING_REASON_URL, path)? else {
         return Ok(None);
     };
     let coding = required(ext.value_coding.as_deref(), join(path, ".valueCoding"))?;
@@ -140,16 +161,11 @@ fn non_dispensing_reason(list: &[Extension<'_>], path: &str) -> Result<Option<El
     )))
 }
 
-/// Repeat dispensing claims are refused rather than written without their repeat number.
-fn refuse_repeat(list: &[Extension<'_>], path: &str) -> Result<()> {
-    if extension(list, REPEAT_INFORMATION_URL).is_some() {
-        return Err(Rejection::at(
-            IssueCode::NotSupported,
-            path,
-            "repeat dispensing claims (Extension-EPS-RepeatInformation) are not translated",
-        ));
-    }
-    Ok(())
+/// A repeat number from the EPS repeat information in `list`, when there is one.
+fn repeat_number(list: &[Extension<'_>], path: &str) -> Result<Option<Element>> {
+    extension(list, REPEAT_INFORMATION_URL, path)?
+        .map(|info| super::supply::repeat_number(info, path))
+        .transpose()
 }
 
 /// One `component`: a quantity of one product, the charge paid and the endorsements.
@@ -230,11 +246,12 @@ fn component(detail: &ClaimDetail<'_>, sub: &ClaimSubDetail<'_>) -> Result<Eleme
         .child(el))
 }
 
-/// One `pertinentSuppliedLineItem`: the line item's claim sequence id, its quantities, status
-/// and the prescription line item it fulfils.
-fn supplied_line_item(detail: &ClaimDetail<'_>) -> Result<Element> {
+/// One `pertinentSuppliedLineItem`: the line item's claim sequence id, its repeat number, its
+/// quantities, status and the prescription line item it fulfils. The repeat information is the
+/// line item's own when the claim's item carries one (`item_repeat`); otherwise that of the
+/// line item's first quantity (`subDetail[0]`), where claims have carried it.
+fn supplied_line_item(detail: &ClaimDetail<'_>, item_repeat: bool) -> Result<Element> {
     let ext_path = "Claim.item.detail.extension";
-    refuse_repeat(&detail.extension, ext_path)?;
     let sequence = required_extension(&detail.extension, SEQUENCE_IDENTIFIER_URL, ext_path)?;
     let sequence = required(
         sequence
@@ -253,8 +270,17 @@ fn supplied_line_item(detail: &ClaimDetail<'_>) -> Result<Element> {
             Some("Administration of therapeutic substance (procedure)"),
         ))
         .child(Element::new("effectiveTime").attr("nullFlavor", "NA"));
+    let repeat = if item_repeat {
+        repeat_number(&detail.extension, ext_path)?
+    } else if let Some(first) = detail.sub_detail.first() {
+        repeat_number(&first.extension, ext_path)?
+    } else {
+        None
+    };
+    if let Some(repeat) = repeat {
+        item.push(repeat);
+    }
     for sub in &detail.sub_detail {
-        refuse_repeat(&sub.extension, ext_path)?;
         item.push(component(detail, sub)?);
     }
     if let Some(reason) = non_dispensing_reason(&detail.extension, ext_path)? {
@@ -455,9 +481,11 @@ pub fn translate(claim: &Claim<'_>, ctx: &Context) -> Result<super::Translated> 
             super::agent_person::ORGANISATION_TYPE_CODE,
             super::agent_person::ORGANISATION_TYPE_OID,
         ));
-    if let Some(display) = coverage.display.as_deref() {
-        authority_org.push(Element::new("name").text(display.to_string()));
-    }
+    // The name is written, empty when the coverage has no display.
+    authority_org.push(match coverage.display.as_deref() {
+        Some(display) => Element::new("name").text(display.to_string()),
+        None => Element::new("name"),
+    });
     let item = match claim.item.as_slice() {
         [one] => one,
         _ => {
@@ -467,7 +495,15 @@ pub fn translate(claim: &Claim<'_>, ctx: &Context) -> Result<super::Translated> 
             ))
         }
     };
-    refuse_repeat(&item.extension, "Claim.item.extension")?;
+    // The supply header's repeat number: from the item's repeat information, or else from the
+    // first line item's.
+    let item_repeat = repeat_number(&item.extension, "Claim.item.extension")?;
+    let has_item_repeat = item_repeat.is_some();
+    let header_repeat = match (item_repeat, item.detail.first()) {
+        (Some(repeat), _) => Some(repeat),
+        (None, Some(first)) => repeat_number(&first.extension, "Claim.item.detail.extension")?,
+        (None, None) => None,
+    };
 
     // The supply header.
     let role = provider_role(claim)?;
@@ -490,6 +526,7 @@ pub fn translate(claim: &Claim<'_>, ctx: &Context) -> Result<super::Translated> 
         .child(Element::new("id").attr("root", global_id(claim_id)))
         .child(code_element("code", "225426007", SNOMED_OID))
         .child(Element::new("effectiveTime").attr("nullFlavor", "NA"))
+        .child_opt(header_repeat)
         .child(
             Element::new("legalAuthenticator")
                 .attr("contextControlCode", "OP")
@@ -522,7 +559,7 @@ pub fn translate(claim: &Claim<'_>, ctx: &Context) -> Result<super::Translated> 
         ),
     ));
     for detail in &item.detail {
-        header.push(supplied_line_item(detail)?);
+        header.push(supplied_line_item(detail, has_item_repeat)?);
     }
     let short_form = prescription_id(claim, "shortForm")?;
     header.push(pertinent_obs(
@@ -568,7 +605,7 @@ pub fn translate(claim: &Claim<'_>, ctx: &Context) -> Result<super::Translated> 
                 .child(template("CSAB_RM-NPfITUK10.pertinentInformation"))
                 .child(header),
         );
-    if let Some(ext) = extension(&claim.extension, REPLACEMENT_OF_URL) {
+    if let Some(ext) = extension(&claim.extension, REPLACEMENT_OF_URL, "Claim.extension")? {
         let id = required(
             ext.value_identifier.as_ref().and_then(|i| i.value.as_deref()),
             "Claim.extension(\"https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf\").valueIdentifier.value",
@@ -584,7 +621,11 @@ pub fn translate(claim: &Claim<'_>, ctx: &Context) -> Result<super::Translated> 
                 ),
         );
     }
-    if let Some(exemption) = coding_for_system(&item.program_code, CHARGE_EXEMPTION_SYSTEM) {
+    if let Some(exemption) = coding_for_system(
+        &item.program_code,
+        CHARGE_EXEMPTION_SYSTEM,
+        "Claim.item.programCode",
+    )? {
         let code = code_of(exemption, "Claim.item.programCode")?;
         let mut exempt = Element::new("coveringChargeExempt")
             .attr("classCode", "OBS")
@@ -596,7 +637,11 @@ pub fn translate(claim: &Claim<'_>, ctx: &Context) -> Result<super::Translated> 
                 code.to_string(),
                 CHARGE_EXEMPTION_OID,
             ));
-        if let Some(evidence) = coding_for_system(&item.program_code, EXEMPTION_EVIDENCE_SYSTEM) {
+        if let Some(evidence) = coding_for_system(
+            &item.program_code,
+            EXEMPTION_EVIDENCE_SYSTEM,
+            "Claim.item.programCode",
+        )? {
             let seen = evidence.code.as_deref() == Some("evidence-seen");
             exempt.push(
                 Element::new("authorization")

@@ -19,7 +19,7 @@ use super::common::*;
 use super::dispenser::{self, Paths};
 use super::line_item::{administration_code, dispensing_code, dosage_value};
 use super::message::send_message;
-use super::prescription::{only_extension, required_extension};
+use super::prescription::only_extension;
 use super::supply::*;
 use super::validation::{disagreement, resources_json, select};
 use super::Input;
@@ -391,43 +391,16 @@ fn repeat_interval(low: &str, high: &str) -> Element {
         .child(Element::new("high").attr("value", high.to_string()))
 }
 
-/// A whole number, refused in the reference's words when it is not one.
-fn whole_number(text: &str, path: &str) -> Result<u64> {
-    text.trim()
-        .parse()
-        .map_err(|_| invalid(path, format!("expected a whole number, found '{text}'")))
-}
-
 /// The supply header's repeat number, from the EPS repeat information on the first dispense's
-/// MedicationRequest's `basedOn[0]`: the repeat being dispensed (`numberOfRepeatsIssued` + 1)
-/// of the repeats allowed (`numberOfRepeatsAllowed` + 1). None without that extension.
+/// MedicationRequest's `basedOn[0]` (`supply::repeat_number`). None without that extension.
 fn header_repeat_number(request: &MedicationRequest<'_>) -> Result<Option<Element>> {
     let Some(based_on) = request.based_on.first() else {
         return Ok(None);
     };
-    let Some(info) = only_extension(
-        &based_on.extension,
-        REPEAT_INFORMATION_URL,
-        "MedicationDispense.contained.MedicationRequest.basedOn.extension",
-    )?
-    else {
-        return Ok(None);
-    };
-    let at = format!(
-        "MedicationDispense.contained.MedicationRequest.basedOn.extension(\"{REPEAT_INFORMATION_URL}\").extension"
-    );
-    let value = |name: &str| -> Result<u64> {
-        let sub = required_extension(&info.extension, name, &at)?;
-        let path = format!("{at}(\"{name}\").valueInteger");
-        let number = sub.value_integer.as_ref().ok_or_else(|| missing(&path))?;
-        whole_number(&number.text(), &path)
-    };
-    let issued = value("numberOfRepeatsIssued")? + 1;
-    let allowed = value("numberOfRepeatsAllowed")? + 1;
-    Ok(Some(repeat_interval(
-        &issued.to_string(),
-        &allowed.to_string(),
-    )))
+    let at = "MedicationDispense.contained.MedicationRequest.basedOn.extension";
+    only_extension(&based_on.extension, REPEAT_INFORMATION_URL, at)?
+        .map(|info| repeat_number(info, at))
+        .transpose()
 }
 
 /// A line item's repeat number, when its MedicationRequest's UK Core repeat information has
@@ -461,15 +434,14 @@ fn line_item_repeat_number(
         .as_ref()
         .ok_or_else(|| missing(&issued_path))?
         .text();
-    whole_number(&low, &issued_path)?;
     let allowed_path = join(request_path, ".dispenseRequest.numberOfRepeatsAllowed");
     let allowed = request
         .dispense_request
         .as_ref()
         .and_then(|r| r.number_of_repeats_allowed.as_ref())
         .ok_or_else(|| missing(&allowed_path))?;
-    let high = whole_number(&allowed.text(), &allowed_path)? + 1;
-    Ok(Some(repeat_interval(&low, &high.to_string())))
+    let high = js_number_text(js_parse_int(&allowed.text()) + 1.0);
+    Ok(Some(repeat_interval(&low, &high)))
 }
 
 /// The reference's checks of a dispense-notification Bundle, before anything is translated:
@@ -484,7 +456,7 @@ fn verify(input: &Input<'_, '_>, dispenses: &[(usize, &MedicationDispense<'_>)])
     let Some((first_index, first)) = dispenses.first() else {
         return Ok(());
     };
-    let mut issues = Vec::new();
+    let mut issues = super::validation::common_issues(input)?;
     let raw: Value = serde_json::from_str(input.text).unwrap_or(Value::Null);
     let json = resources_json(&raw, "MedicationDispense");
     let repeat_information = format!("extension(\"{REPEAT_INFORMATION_URL}\")");
@@ -533,6 +505,13 @@ fn verify(input: &Input<'_, '_>, dispenses: &[(usize, &MedicationDispense<'_>)])
     }
     let (_, org) = dispensing_organization(input, role)?;
     if let Err(refusal) = reimbursement_authority(org) {
+        if refusal
+            .issues
+            .iter()
+            .any(|i| i.diagnostics.starts_with("Too many values submitted"))
+        {
+            return Err(refusal);
+        }
         issues.extend(refusal.issues);
     }
     if issues.is_empty() {
@@ -608,11 +587,25 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
         })
         .first()
     {
-        Some((i, p)) => identifier_value(
-            &p.identifier,
-            NHS_NUMBER_SYSTEM,
-            &join(&entry_path(*i), ".identifier"),
-        )?,
+        Some((i, p)) => {
+            let at = join(&entry_path(*i), ".identifier");
+            let mut numbers = p
+                .identifier
+                .iter()
+                .filter(|id| id.system.as_deref() == Some(NHS_NUMBER_SYSTEM));
+            let number = numbers.next();
+            if numbers.next().is_some() {
+                return Err(invalid(
+                    at,
+                    format!("Too many values submitted. Expected at most 1 element where system == '{NHS_NUMBER_SYSTEM}'."),
+                ));
+            }
+            // The message needs the patient's NHS number: a Patient without one is refused.
+            required(
+                number.and_then(|id| id.value.as_deref()),
+                format!("{at}.where(system = '{NHS_NUMBER_SYSTEM}').value"),
+            )?
+        }
         None => required(
             first
                 .dispense
@@ -683,22 +676,25 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
         group.value.as_deref(),
         "MedicationRequest.groupIdentifier.value",
     )?;
-    let long_form = group
-        .extension
-        .iter()
-        .find(|e| e.url == PRESCRIPTION_ID_URL)
-        .and_then(|e| e.value_identifier.as_ref())
-        .and_then(|i| i.value.as_deref());
+    let long_form = exactly_one_extension(
+        &group.extension,
+        PRESCRIPTION_ID_URL,
+        "MedicationRequest.groupIdentifier.extension.valueIdentifier",
+    )?
+    .value_identifier
+    .as_ref()
+    .and_then(|i| i.value.as_deref());
     let long_form = required(
         long_form,
         "MedicationRequest.groupIdentifier.extension.valueIdentifier",
     )?;
-    let business_status = first
-        .dispense
-        .extension
-        .iter()
-        .find(|e| e.url == BUSINESS_STATUS_URL)
-        .and_then(|e| e.value_coding.as_deref());
+    let business_status = exactly_one_extension(
+        &first.dispense.extension,
+        BUSINESS_STATUS_URL,
+        "MedicationDispense.extension",
+    )?
+    .value_coding
+    .as_deref();
     let business_status = required(business_status, "MedicationDispense.extension")?;
     let status_code = code_of(business_status, "MedicationDispense.extension")?;
 
@@ -816,10 +812,11 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
                 .child(template("CSAB_RM-NPfITUK10.pertinentInformation1"))
                 .child(category),
         );
-    let replaced = header
-        .extension
-        .iter()
-        .find(|e| e.url == REPLACEMENT_OF_URL);
+    let replaced = only_extension(
+        &header.extension,
+        REPLACEMENT_OF_URL,
+        "MessageHeader.extension",
+    )?;
     if let Some(ext) = replaced {
         let id = required(
             ext.value_identifier.as_ref().and_then(|i| i.value.as_deref()),
@@ -885,21 +882,23 @@ fn payor(org: &Organization<'_>) -> Result<Element> {
 
 /// The `reimbursementAuthority` of the Organization's ODS relationships extension.
 fn reimbursement_authority<'o, 'a>(org: &'o Organization<'a>) -> Result<&'o Extension<'a>> {
-    let relationships = org
-        .extension
-        .iter()
-        .find(|e| e.url == ORGANISATION_RELATIONSHIPS_URL)
-        .ok_or_else(|| {
+    let relationships = only_extension(
+        &org.extension,
+        ORGANISATION_RELATIONSHIPS_URL,
+        "Organization.extension",
+    )?
+    .ok_or_else(|| {
             invalid(
                 "Organization.extension",
                 "The dispense notification is missing the reimbursement authority and it should be provided.",
             )
         })?;
-    relationships
-        .extension
-        .iter()
-        .find(|e| e.url == "reimbursementAuthority")
-        .ok_or_else(|| {
+    only_extension(
+        &relationships.extension,
+        "reimbursementAuthority",
+        "Organization.extension[0].extension[0]",
+    )?
+    .ok_or_else(|| {
             invalid(
                 "Organization.extension[0].extension[0]",
                 "The dispense notification is missing the ODS code for reimbursement authority and it should be provided.",

@@ -279,6 +279,15 @@ fn common(input: &Input<'_, '_>, issues: &mut Vec<Issue>) -> Result<()> {
     Ok(())
 }
 
+/// The reference's checks common to every message Bundle (a dispense notification's
+/// included): MedicationRequest intent and medication, telecoms, PractitionerRole references.
+/// The issues found, in the reference's order; an error that ends the checks refuses.
+pub fn common_issues(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
+    let mut issues = Vec::new();
+    common(input, &mut issues)?;
+    Ok(issues)
+}
+
 fn not_a_reference(field: &str, expression: String) -> Issue {
     Issue::error(
         IssueCode::Invalid,
