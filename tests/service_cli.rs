@@ -287,6 +287,8 @@ fn serve_reads_the_crl_directory_and_rereads_it_on_sighup() {
     until("SIGHUP: re-reading the CRL directory");
     until("CRL directory read");
     signal("-TERM");
-    assert!(server.wait().unwrap().success());
+    let status = server.wait().unwrap();
+    let rest: Vec<String> = lines.try_iter().collect();
+    assert!(status.success(), "{status}: {rest:?}");
     std::fs::remove_dir_all(&dir).ok();
 }

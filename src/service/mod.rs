@@ -456,8 +456,9 @@ pub fn serve(config: Config) -> ExitCode {
         let http = running
             .http_addr
             .map_or_else(|| "off".to_string(), |a| a.to_string());
+        let signal = shutdown_signal();
         tracing::info!(grpc = %running.grpc_addr, http = %http, "serving");
-        let signal = shutdown_signal().await;
+        let signal = signal.await;
         tracing::info!(signal, "shutting down: finishing in-flight requests");
         match running.shutdown().await {
             Ok(()) => {
@@ -472,25 +473,46 @@ pub fn serve(config: Config) -> ExitCode {
     })
 }
 
-/// Waits for SIGINT (Ctrl-C) or SIGTERM; returns its name.
-async fn shutdown_signal() -> &'static str {
+/// Listens for SIGINT (Ctrl-C) or SIGTERM; the future resolves to the signal's name. On Unix
+/// the handlers are installed by this call, not when the future is first polled: called
+/// before the server says it is serving, a signal sent right after that line shuts it down
+/// gracefully instead of ending the process with the signal's default action.
+fn shutdown_signal() -> impl std::future::Future<Output = &'static str> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-                _ = term.recv() => "SIGTERM",
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
+        let term = signal(SignalKind::terminate()).ok();
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        async move {
+            let term = async {
+                match term {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let interrupt = async {
+                match interrupt {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => {
+                        let _ = tokio::signal::ctrl_c().await;
+                    }
+                }
+            };
+            tokio::select! {
+                () = interrupt => "SIGINT",
+                () = term => "SIGTERM",
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
-        "SIGINT"
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
     }
 }
