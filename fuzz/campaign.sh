@@ -32,7 +32,8 @@ for t in "${targets[@]}"; do
   mkdir -p "artifacts/$t"
   echo "== $t: ${seconds}s, -max_len=$max_len" | tee "logs/$t.log"
   # The committed regressions, for crashes only: some known cost reproducers are refused
-  # after more than 100 ms in this instrumented build (tests/fuzz_replay.rs checks them).
+  # after more than 100 ms in this instrumented build (tests/fuzz_replay.rs checks that
+  # each is answered as it should be).
   if [ -d "regressions/$t" ]; then
     env -u FUZZ_SLOW_MS "$bin" -runs=1 regressions/$t/* 2>&1 \
       | grep -E "Executed|panicked|ERROR" >>"logs/$t.log"
