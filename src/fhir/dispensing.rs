@@ -4,7 +4,9 @@
 
 use super::datatypes::borrowed;
 use super::{deserialize_with_path, input_text, parse_resource, ResourceKind};
-use super::{CodeableConcept, Dosage, Extension, Identifier, Quantity, Reference, Resource, Str};
+use super::{
+    Array, CodeableConcept, Dosage, Extension, Identifier, Quantity, Reference, Resource, Str,
+};
 use crate::error::{Issue, IssueCode, Rejection};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -186,7 +188,7 @@ pub struct MedicationDispense<'a> {
     #[serde(borrow, default)]
     pub contained: Contained<'a>,
     #[serde(borrow, default)]
-    pub extension: Vec<Extension<'a>>,
+    pub extension: Array<Extension<'a>>,
     #[serde(borrow, default)]
     pub identifier: Vec<Identifier<'a>>,
     #[serde(borrow, default, deserialize_with = "borrowed::option")]
@@ -259,7 +261,7 @@ pub struct Claim<'a> {
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
     #[serde(borrow, default)]
-    pub identifier: Vec<Identifier<'a>>,
+    pub identifier: Array<Identifier<'a>>,
     #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub created: Option<Str<'a>>,
     #[serde(borrow)]
@@ -277,7 +279,7 @@ pub struct Claim<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct ClaimPrescription<'a> {
     #[serde(borrow, default)]
-    pub extension: Vec<Extension<'a>>,
+    pub extension: Array<Extension<'a>>,
 }
 
 /// `Claim.insurance`: the reimbursement authority as `coverage`.
@@ -293,7 +295,7 @@ pub struct ClaimInsurance<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct ClaimItem<'a> {
     #[serde(borrow, default)]
-    pub extension: Vec<Extension<'a>>,
+    pub extension: Array<Extension<'a>>,
     #[serde(borrow, default)]
     pub program_code: Vec<CodeableConcept<'a>>,
     #[serde(borrow, default)]
@@ -305,9 +307,9 @@ pub struct ClaimItem<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct ClaimDetail<'a> {
     #[serde(borrow, default)]
-    pub extension: Vec<Extension<'a>>,
+    pub extension: Array<Extension<'a>>,
     #[serde(borrow, default)]
-    pub modifier: Vec<CodeableConcept<'a>>,
+    pub modifier: Array<CodeableConcept<'a>>,
     #[serde(borrow, default)]
     pub program_code: Vec<CodeableConcept<'a>>,
     #[serde(borrow, default)]

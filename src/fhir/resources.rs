@@ -65,7 +65,7 @@ pub struct MedicationRequest<'a> {
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
     #[serde(borrow, default)]
-    pub identifier: Vec<Identifier<'a>>,
+    pub identifier: Array<Identifier<'a>>,
     #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub status: Option<Str<'a>>,
     #[serde(borrow)]
@@ -213,7 +213,7 @@ pub struct Organization<'a> {
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
     #[serde(borrow, default)]
-    pub identifier: Vec<Identifier<'a>>,
+    pub identifier: Array<Identifier<'a>>,
     #[serde(borrow, default, rename = "type")]
     pub type_: Vec<CodeableConcept<'a>>,
     #[serde(borrow, default, deserialize_with = "borrowed::option")]

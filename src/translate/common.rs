@@ -59,6 +59,12 @@ pub fn missing(path: impl Into<String>) -> Rejection {
     Rejection::at(IssueCode::Invalid, path, "Required field missing.")
 }
 
+/// The items of a list member the reference picks one item from, or "Required field
+/// missing." at `path` when the member is absent (an empty list is the caller's "too few").
+pub fn present<'v, T>(list: &'v Array<T>, path: &str) -> Result<&'v [T]> {
+    list.present().ok_or_else(|| missing(path))
+}
+
 /// Unwraps an optional element or fails with "required field missing" at `path`.
 pub fn required<T: ?Sized>(value: Option<&T>, path: impl Into<String>) -> Result<&T> {
     value.ok_or_else(|| missing(path))
