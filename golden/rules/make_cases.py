@@ -1021,6 +1021,9 @@ b = claim(); del b["item"][0]["detail"][0]["modifier"]; cases["claim_line_item_w
 b = claim(); b["item"][0]["detail"][0]["modifier"] = []; cases["claim_line_item_modifier_empty_refused"] = b
 b = claim(); del b["prescription"]["extension"][0]["extension"]
 cases["claim_group_identifier_without_extension_refused"] = b
+# A JSON object that is none of the messages convert takes
+b = release(); del b["resourceType"]; cases["release_without_resource_type_refused"] = b
+b = task("rejected"); b["resourceType"] = "Patient"; cases["return_other_resource_type_refused"] = b
 
 if __name__ == "__main__":
     for f in os.listdir(HERE):

@@ -223,6 +223,12 @@ fn not_a_bundle(found: Option<&str>) -> Issue {
     }
 }
 
+/// Whether a refusal of [`Bundle::read`] is for its `resourceType`: a JSON object of another
+/// resource type, or of none.
+pub fn refused_as_not_a_bundle(refusal: &Rejection) -> bool {
+    refusal.issues.first().and_then(|i| i.expression.as_deref()) == Some("Bundle.resourceType")
+}
+
 /// Deserializes `text`; on failure, deserializes again tracking the path, so the error
 /// names where it is (the fast path pays nothing for the path tracking).
 fn deserialize_with_path<'a, T: Deserialize<'a>>(
