@@ -1021,6 +1021,16 @@ b = claim(); del b["item"][0]["detail"][0]["modifier"]; cases["claim_line_item_w
 b = claim(); b["item"][0]["detail"][0]["modifier"] = []; cases["claim_line_item_modifier_empty_refused"] = b
 b = claim(); del b["prescription"]["extension"][0]["extension"]
 cases["claim_group_identifier_without_extension_refused"] = b
+# An absent date-time the message needs is refused as a date-time written "undefined"
+b = task("rejected"); del b["authoredOn"]; cases["return_without_authored_on_refused"] = b
+b = dispense(); del res(b, "MedicationDispense")["whenHandedOver"]; cases["dispense_without_when_handed_over_refused"] = b
+b = claim(); del b["created"]; cases["claim_without_created_refused"] = b
+# An extension without url is one no url lookup finds
+b = dispense(); del res(b, "MedicationDispense")["extension"][0]["url"]; cases["dispense_business_status_without_url_refused"] = b
+b = claim(); del b["item"][0]["detail"][0]["extension"][1]["url"]
+cases["claim_medication_request_reference_without_url_refused"] = b
+b = task("rejected"); b["extension"] = [repeat_info(2)]; del b["extension"][0]["extension"][0]["url"]
+cases["return_repeat_information_part_without_url_ignored"] = b
 # A JSON object that is none of the messages convert takes
 b = release(); del b["resourceType"]; cases["release_without_resource_type_refused"] = b
 b = task("rejected"); b["resourceType"] = "Patient"; cases["return_other_resource_type_refused"] = b

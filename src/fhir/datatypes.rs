@@ -268,7 +268,8 @@ pub struct ContactPoint<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct Extension<'a> {
     /// Written `Cow`, not `Str`: serde borrows only a field whose type it sees as `Cow`.
-    #[serde(borrow)]
+    /// Empty when absent: an extension without a url is one no url lookup finds.
+    #[serde(borrow, default)]
     pub url: Cow<'a, str>,
     #[serde(borrow, default)]
     pub extension: Array<Extension<'a>>,

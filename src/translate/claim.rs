@@ -459,10 +459,7 @@ pub fn translate(claim: &Claim<'_>, ctx: &Context) -> Result<super::Translated> 
         RFC4122_SYSTEM,
         "Claim.identifier",
     )?;
-    let created = timestamp(
-        required(claim.created.as_deref(), "Claim.created")?,
-        "Claim.created",
-    )?;
+    let created = required_timestamp(claim.created.as_deref(), "Claim.created")?;
     let insurance = match claim.insurance.as_slice() {
         [one] => one,
         _ => {

@@ -214,6 +214,12 @@ pub fn timestamp(text: &str, path: &str) -> Result<String> {
     })
 }
 
+/// A date-time member the message needs, as [`timestamp`]; an absent one is refused as the
+/// reference refuses it, as a date-time written `undefined`.
+pub fn required_timestamp(text: Option<&str>, path: &str) -> Result<String> {
+    timestamp(text.unwrap_or("undefined"), path)
+}
+
 /// A FHIR date or date-time at `path` as `YYYYMMDD` (the UTC date).
 pub fn date(text: &str, path: &str) -> Result<String> {
     datetime::to_hl7_date(text).map_err(|e| invalid(path, e))

@@ -617,11 +617,8 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
             join(&first_path, ".subject.identifier.value"),
         )?,
     };
-    let handed_over = timestamp(
-        required(
-            first.dispense.when_handed_over.as_deref(),
-            "MedicationDispense.whenHandedOver",
-        )?,
+    let handed_over = required_timestamp(
+        first.dispense.when_handed_over.as_deref(),
         "MedicationDispense.whenHandedOver",
     )?;
 
