@@ -1031,6 +1031,13 @@ b = claim(); del b["item"][0]["detail"][0]["extension"][1]["url"]
 cases["claim_medication_request_reference_without_url_refused"] = b
 b = task("rejected"); b["extension"] = [repeat_info(2)]; del b["extension"][0]["extension"][0]["url"]
 cases["return_repeat_information_part_without_url_ignored"] = b
+# A parameter or contained resource without resourceType, or of a type EPS does not use, is
+# refused where a reference to it expects another type
+b = release(); del param(b, "owner")["resource"]["resourceType"]; cases["release_owner_without_resource_type_refused"] = b
+b = release(); del param(b, "agent")["resource"]["resourceType"]; cases["release_agent_without_resource_type_refused"] = b
+b = task("rejected"); del contained(b, "PractitionerRole")["resourceType"]
+cases["return_contained_role_without_resource_type_refused"] = b
+b = claim(); contained(b, "Organization")["resourceType"] = "Basic"; cases["claim_contained_organization_other_type_refused"] = b
 # A JSON object that is none of the messages convert takes
 b = release(); del b["resourceType"]; cases["release_without_resource_type_refused"] = b
 b = task("rejected"); b["resourceType"] = "Patient"; cases["return_other_resource_type_refused"] = b

@@ -77,6 +77,7 @@ impl<'a> Parameters<'a> {
                 Some(raw) => Some(parse_resource(
                     raw,
                     &format!("Parameters.parameter[{i}].resource"),
+                    true,
                 )?),
                 None => None,
             };
@@ -155,7 +156,7 @@ impl<'a> Task<'a> {
             Some(list) => Some(
                 list.into_iter()
                     .enumerate()
-                    .map(|(i, r)| parse_resource(r, &format!("Task.contained[{i}]")))
+                    .map(|(i, r)| parse_resource(r, &format!("Task.contained[{i}]"), true))
                     .collect::<Result<Vec<_>, _>>()?,
             ),
             None => None,
@@ -233,7 +234,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Contained<'a> {
         raw.into_iter()
             .enumerate()
             .map(|(i, r)| {
-                parse_resource(r, &format!("contained[{i}]")).map_err(|e| {
+                parse_resource(r, &format!("contained[{i}]"), false).map_err(|e| {
                     serde::de::Error::custom(
                         e.issues
                             .first()

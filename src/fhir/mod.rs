@@ -129,7 +129,7 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for FirstTypedVisitor<'a> {
         Ok(FirstTyped(by_resource_type!(kind.as_ref(), typed, {
             other => {
                 IgnoredAny::deserialize(rest)?;
-                Resource::Other(other.to_string())
+                Resource::Other(other.to_string(), None)
             }
         })))
     }
@@ -268,7 +268,13 @@ fn fhir_path(prefix: &str, serde_path: &str) -> String {
     }
 }
 
-fn parse_resource<'a>(raw: &'a RawValue, path: &str) -> Result<Resource<'a>, Rejection> {
+/// A resource typed by its `resourceType`; one without is refused, or with `untyped` kept as
+/// a resource of no type (where the reference refuses the reference to it instead).
+fn parse_resource<'a>(
+    raw: &'a RawValue,
+    path: &str,
+    untyped: bool,
+) -> Result<Resource<'a>, Rejection> {
     let text = raw.get();
     if !text.starts_with('{') {
         return Err(Rejection::single(Issue::error(
@@ -279,7 +285,15 @@ fn parse_resource<'a>(raw: &'a RawValue, path: &str) -> Result<Resource<'a>, Rej
     }
     // The type, read without parsing the whole resource twice.
     let kind = crate::json_skim::Skim::new(text).member_string("resourceType");
+    let other_id = || {
+        crate::json_skim::Skim::new(text)
+            .member_string("id")
+            .map(|id| id.into_owned())
+    };
     let Some(kind) = kind else {
+        if untyped {
+            return Ok(Resource::Other(String::new(), other_id()));
+        }
         return Err(Rejection::single(Issue::error(
             IssueCode::Required,
             "resource has no resourceType".to_string(),
@@ -293,7 +307,7 @@ fn parse_resource<'a>(raw: &'a RawValue, path: &str) -> Result<Resource<'a>, Rej
         }};
     }
     Ok(by_resource_type!(kind.as_ref(), typed, {
-        other => Resource::Other(other.to_string()),
+        other => Resource::Other(other.to_string(), other_id()),
     }))
 }
 
@@ -396,7 +410,7 @@ impl<'a> Bundle<'a> {
             };
             entries.push(Entry {
                 full_url: e.full_url,
-                resource: parse_resource(raw, &path)?,
+                resource: parse_resource(raw, &path, false)?,
             });
         }
         Ok(Bundle {

@@ -116,6 +116,7 @@ fn contained<'c, 'a, T>(
         .find(|r| match r {
             Resource::PractitionerRole(r) => r.id.as_deref() == Some(id.as_str()),
             Resource::Organization(o) => o.id.as_deref() == Some(id.as_str()),
+            Resource::Other(_, other) => other.as_deref() == Some(id.as_str()),
             _ => false,
         })
         .ok_or_else(|| {

@@ -189,6 +189,7 @@ fn resource_id<'r>(resource: &'r Resource<'_>) -> Option<&'r str> {
         Resource::Organization(o) => o.id.as_deref(),
         Resource::Practitioner(p) => p.id.as_deref(),
         Resource::Patient(p) => p.id.as_deref(),
+        Resource::Other(_, id) => id.as_deref(),
         _ => None,
     }
 }
