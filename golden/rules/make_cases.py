@@ -1000,6 +1000,48 @@ cases["claim_two_exemptions_refused"] = b
 b = copy.deepcopy(cases["claim_amendment_replaces_earlier_claim"]); b["extension"].append(copy.deepcopy(b["extension"][0]))
 cases["claim_two_replacement_ofs_refused"] = b
 
+# A list the reference picks one item from: absent is a missing field, empty is too few values
+b = release(); del param(b, "owner")["resource"]["identifier"]; cases["release_owner_without_identifier_refused"] = b
+b = release(); param(b, "owner")["resource"]["identifier"] = []; cases["release_owner_identifier_empty_refused"] = b
+b = task("in-progress"); del contained(b, "Organization")["identifier"]
+cases["withdraw_organization_without_identifier_refused"] = b
+b = dispense(); del res(b, "MedicationDispense")["extension"]; cases["dispense_without_extension_refused"] = b
+b = dispense(); res(b, "MedicationDispense")["extension"] = []; cases["dispense_extension_empty_refused"] = b
+b = dispense(); del res(b, "MedicationDispense")["contained"][1]["identifier"]
+cases["dispense_order_item_without_identifier_refused"] = b
+# An absent extension list differs from one without the extension the dispenses must agree on
+b = dispense(medication_dispense(1, 1), medication_dispense(2, 2)); del res(b, "MedicationDispense", 1)["extension"]
+cases["dispense_second_dispense_without_extension_refused"] = b
+b = claim(); del b["identifier"]; cases["claim_without_identifier_refused"] = b
+b = claim(); b["identifier"] = []; cases["claim_identifier_empty_refused"] = b
+b = claim(); del contained(b, "Organization")["identifier"]; cases["claim_organization_without_identifier_refused"] = b
+b = claim(); del b["item"][0]["extension"]; cases["claim_item_without_extension_refused"] = b
+b = claim(); del b["item"][0]["detail"][0]["extension"]; cases["claim_line_item_without_extension_refused"] = b
+b = claim(); del b["item"][0]["detail"][0]["modifier"]; cases["claim_line_item_without_modifier_refused"] = b
+b = claim(); b["item"][0]["detail"][0]["modifier"] = []; cases["claim_line_item_modifier_empty_refused"] = b
+b = claim(); del b["prescription"]["extension"][0]["extension"]
+cases["claim_group_identifier_without_extension_refused"] = b
+# An absent date-time the message needs is refused as a date-time written "undefined"
+b = task("rejected"); del b["authoredOn"]; cases["return_without_authored_on_refused"] = b
+b = dispense(); del res(b, "MedicationDispense")["whenHandedOver"]; cases["dispense_without_when_handed_over_refused"] = b
+b = claim(); del b["created"]; cases["claim_without_created_refused"] = b
+# An extension without url is one no url lookup finds
+b = dispense(); del res(b, "MedicationDispense")["extension"][0]["url"]; cases["dispense_business_status_without_url_refused"] = b
+b = claim(); del b["item"][0]["detail"][0]["extension"][1]["url"]
+cases["claim_medication_request_reference_without_url_refused"] = b
+b = task("rejected"); b["extension"] = [repeat_info(2)]; del b["extension"][0]["extension"][0]["url"]
+cases["return_repeat_information_part_without_url_ignored"] = b
+# A parameter or contained resource without resourceType, or of a type EPS does not use, is
+# refused where a reference to it expects another type
+b = release(); del param(b, "owner")["resource"]["resourceType"]; cases["release_owner_without_resource_type_refused"] = b
+b = release(); del param(b, "agent")["resource"]["resourceType"]; cases["release_agent_without_resource_type_refused"] = b
+b = task("rejected"); del contained(b, "PractitionerRole")["resourceType"]
+cases["return_contained_role_without_resource_type_refused"] = b
+b = claim(); contained(b, "Organization")["resourceType"] = "Basic"; cases["claim_contained_organization_other_type_refused"] = b
+# A JSON object that is none of the messages convert takes
+b = release(); del b["resourceType"]; cases["release_without_resource_type_refused"] = b
+b = task("rejected"); b["resourceType"] = "Patient"; cases["return_other_resource_type_refused"] = b
+
 if __name__ == "__main__":
     for f in os.listdir(HERE):
         if f.endswith(".json") and "." not in f[:-5]:

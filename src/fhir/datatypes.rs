@@ -13,6 +13,64 @@ use std::borrow::Cow;
 /// through [`borrowed`].
 pub type Str<'a> = Cow<'a, str>;
 
+/// A JSON array member that remembers whether the input had it: where the reference reads a
+/// list to pick one item, it refuses an absent list as "Required field missing." and an empty
+/// one as "Too few values submitted.". Read as the items (none when absent) through `Deref`;
+/// [`Array::present`] tells the two apart. Declared `#[serde(borrow, default)]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Array<T> {
+    items: Vec<T>,
+    present: bool,
+}
+
+impl<T> Array<T> {
+    /// The items, or `None` when the member is absent.
+    pub fn present(&self) -> Option<&[T]> {
+        self.present.then_some(self.items.as_slice())
+    }
+}
+
+/// An absent member.
+impl<T> Default for Array<T> {
+    fn default() -> Self {
+        Array {
+            items: Vec::new(),
+            present: false,
+        }
+    }
+}
+
+/// A member present with these items.
+impl<T> From<Vec<T>> for Array<T> {
+    fn from(items: Vec<T>) -> Self {
+        Array {
+            items,
+            present: true,
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Array<T> {
+    type Target = Vec<T>;
+    fn deref(&self) -> &Vec<T> {
+        &self.items
+    }
+}
+
+impl<'l, T> IntoIterator for &'l Array<T> {
+    type Item = &'l T;
+    type IntoIter = std::slice::Iter<'l, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.iter()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Array<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Vec::deserialize(deserializer).map(Array::from)
+    }
+}
+
 /// Deserializers for `Option<Str>` and `Vec<Str>` fields that borrow from the input (with
 /// `#[serde(borrow, default, deserialize_with = "borrowed::option")]`); a string that holds
 /// escapes is unescaped into an owned copy.
@@ -210,10 +268,11 @@ pub struct ContactPoint<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct Extension<'a> {
     /// Written `Cow`, not `Str`: serde borrows only a field whose type it sees as `Cow`.
-    #[serde(borrow)]
+    /// Empty when absent: an extension without a url is one no url lookup finds.
+    #[serde(borrow, default)]
     pub url: Cow<'a, str>,
     #[serde(borrow, default)]
-    pub extension: Vec<Extension<'a>>,
+    pub extension: Array<Extension<'a>>,
     #[serde(borrow)]
     pub value_coding: Option<Box<Coding<'a>>>,
     #[serde(borrow)]

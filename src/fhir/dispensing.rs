@@ -4,7 +4,9 @@
 
 use super::datatypes::borrowed;
 use super::{deserialize_with_path, input_text, parse_resource, ResourceKind};
-use super::{CodeableConcept, Dosage, Extension, Identifier, Quantity, Reference, Resource, Str};
+use super::{
+    Array, CodeableConcept, Dosage, Extension, Identifier, Quantity, Reference, Resource, Str,
+};
 use crate::error::{Issue, IssueCode, Rejection};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -75,6 +77,7 @@ impl<'a> Parameters<'a> {
                 Some(raw) => Some(parse_resource(
                     raw,
                     &format!("Parameters.parameter[{i}].resource"),
+                    true,
                 )?),
                 None => None,
             };
@@ -153,7 +156,7 @@ impl<'a> Task<'a> {
             Some(list) => Some(
                 list.into_iter()
                     .enumerate()
-                    .map(|(i, r)| parse_resource(r, &format!("Task.contained[{i}]")))
+                    .map(|(i, r)| parse_resource(r, &format!("Task.contained[{i}]"), true))
                     .collect::<Result<Vec<_>, _>>()?,
             ),
             None => None,
@@ -186,7 +189,7 @@ pub struct MedicationDispense<'a> {
     #[serde(borrow, default)]
     pub contained: Contained<'a>,
     #[serde(borrow, default)]
-    pub extension: Vec<Extension<'a>>,
+    pub extension: Array<Extension<'a>>,
     #[serde(borrow, default)]
     pub identifier: Vec<Identifier<'a>>,
     #[serde(borrow, default, deserialize_with = "borrowed::option")]
@@ -231,7 +234,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Contained<'a> {
         raw.into_iter()
             .enumerate()
             .map(|(i, r)| {
-                parse_resource(r, &format!("contained[{i}]")).map_err(|e| {
+                parse_resource(r, &format!("contained[{i}]"), false).map_err(|e| {
                     serde::de::Error::custom(
                         e.issues
                             .first()
@@ -259,7 +262,7 @@ pub struct Claim<'a> {
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
     #[serde(borrow, default)]
-    pub identifier: Vec<Identifier<'a>>,
+    pub identifier: Array<Identifier<'a>>,
     #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub created: Option<Str<'a>>,
     #[serde(borrow)]
@@ -277,7 +280,7 @@ pub struct Claim<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct ClaimPrescription<'a> {
     #[serde(borrow, default)]
-    pub extension: Vec<Extension<'a>>,
+    pub extension: Array<Extension<'a>>,
 }
 
 /// `Claim.insurance`: the reimbursement authority as `coverage`.
@@ -293,7 +296,7 @@ pub struct ClaimInsurance<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct ClaimItem<'a> {
     #[serde(borrow, default)]
-    pub extension: Vec<Extension<'a>>,
+    pub extension: Array<Extension<'a>>,
     #[serde(borrow, default)]
     pub program_code: Vec<CodeableConcept<'a>>,
     #[serde(borrow, default)]
@@ -305,9 +308,9 @@ pub struct ClaimItem<'a> {
 #[serde(rename_all = "camelCase")]
 pub struct ClaimDetail<'a> {
     #[serde(borrow, default)]
-    pub extension: Vec<Extension<'a>>,
+    pub extension: Array<Extension<'a>>,
     #[serde(borrow, default)]
-    pub modifier: Vec<CodeableConcept<'a>>,
+    pub modifier: Array<CodeableConcept<'a>>,
     #[serde(borrow, default)]
     pub program_code: Vec<CodeableConcept<'a>>,
     #[serde(borrow, default)]

@@ -129,7 +129,7 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for FirstTypedVisitor<'a> {
         Ok(FirstTyped(by_resource_type!(kind.as_ref(), typed, {
             other => {
                 IgnoredAny::deserialize(rest)?;
-                Resource::Other(other.to_string())
+                Resource::Other(other.to_string(), None)
             }
         })))
     }
@@ -223,6 +223,12 @@ fn not_a_bundle(found: Option<&str>) -> Issue {
     }
 }
 
+/// Whether a refusal of [`Bundle::read`] is for its `resourceType`: a JSON object of another
+/// resource type, or of none.
+pub fn refused_as_not_a_bundle(refusal: &Rejection) -> bool {
+    refusal.issues.first().and_then(|i| i.expression.as_deref()) == Some("Bundle.resourceType")
+}
+
 /// Deserializes `text`; on failure, deserializes again tracking the path, so the error
 /// names where it is (the fast path pays nothing for the path tracking).
 fn deserialize_with_path<'a, T: Deserialize<'a>>(
@@ -262,7 +268,13 @@ fn fhir_path(prefix: &str, serde_path: &str) -> String {
     }
 }
 
-fn parse_resource<'a>(raw: &'a RawValue, path: &str) -> Result<Resource<'a>, Rejection> {
+/// A resource typed by its `resourceType`; one without is refused, or with `untyped` kept as
+/// a resource of no type (where the reference refuses the reference to it instead).
+fn parse_resource<'a>(
+    raw: &'a RawValue,
+    path: &str,
+    untyped: bool,
+) -> Result<Resource<'a>, Rejection> {
     let text = raw.get();
     if !text.starts_with('{') {
         return Err(Rejection::single(Issue::error(
@@ -273,7 +285,15 @@ fn parse_resource<'a>(raw: &'a RawValue, path: &str) -> Result<Resource<'a>, Rej
     }
     // The type, read without parsing the whole resource twice.
     let kind = crate::json_skim::Skim::new(text).member_string("resourceType");
+    let other_id = || {
+        crate::json_skim::Skim::new(text)
+            .member_string("id")
+            .map(|id| id.into_owned())
+    };
     let Some(kind) = kind else {
+        if untyped {
+            return Ok(Resource::Other(String::new(), other_id()));
+        }
         return Err(Rejection::single(Issue::error(
             IssueCode::Required,
             "resource has no resourceType".to_string(),
@@ -287,7 +307,7 @@ fn parse_resource<'a>(raw: &'a RawValue, path: &str) -> Result<Resource<'a>, Rej
         }};
     }
     Ok(by_resource_type!(kind.as_ref(), typed, {
-        other => Resource::Other(other.to_string()),
+        other => Resource::Other(other.to_string(), other_id()),
     }))
 }
 
@@ -390,7 +410,7 @@ impl<'a> Bundle<'a> {
             };
             entries.push(Entry {
                 full_url: e.full_url,
-                resource: parse_resource(raw, &path)?,
+                resource: parse_resource(raw, &path, false)?,
             });
         }
         Ok(Bundle {

@@ -65,7 +65,7 @@ pub struct MedicationRequest<'a> {
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
     #[serde(borrow, default)]
-    pub identifier: Vec<Identifier<'a>>,
+    pub identifier: Array<Identifier<'a>>,
     #[serde(borrow, default, deserialize_with = "borrowed::option")]
     pub status: Option<Str<'a>>,
     #[serde(borrow)]
@@ -213,7 +213,7 @@ pub struct Organization<'a> {
     #[serde(borrow, default)]
     pub extension: Vec<Extension<'a>>,
     #[serde(borrow, default)]
-    pub identifier: Vec<Identifier<'a>>,
+    pub identifier: Array<Identifier<'a>>,
     #[serde(borrow, default, rename = "type")]
     pub type_: Vec<CodeableConcept<'a>>,
     #[serde(borrow, default, deserialize_with = "borrowed::option")]
@@ -346,8 +346,9 @@ pub enum Resource<'a> {
     List(List<'a>),
     /// Boxed: it holds its own contained resources.
     MedicationDispense(Box<super::dispensing::MedicationDispense<'a>>),
-    /// A resource type EPS does not use; kept so references to it still resolve.
-    Other(String),
+    /// A resource type EPS does not use (its type name, empty when it has none, and its `id`
+    /// where it was read); kept so references to it still resolve.
+    Other(String, Option<String>),
 }
 
 impl Resource<'_> {
@@ -367,7 +368,7 @@ impl Resource<'_> {
             Resource::CommunicationRequest(_) => "CommunicationRequest",
             Resource::List(_) => "List",
             Resource::MedicationDispense(_) => "MedicationDispense",
-            Resource::Other(name) => name,
+            Resource::Other(name, _) => name,
         }
     }
 }

@@ -49,13 +49,13 @@ fn extension<'e, 'a>(
     super::prescription::only_extension(list, url, path)
 }
 
-/// Exactly one extension with `url`.
+/// Exactly one extension with `url`; an absent list is a missing field.
 fn required_extension<'e, 'a>(
-    list: &'e [Extension<'a>],
+    list: &'e Array<Extension<'a>>,
     url: &str,
     path: &str,
 ) -> Result<&'e Extension<'a>> {
-    exactly_one_extension(list, url, path)
+    exactly_one_extension(present(list, path)?, url, path)
 }
 
 /// The codings of a system among a list of codeable concepts.
@@ -116,6 +116,7 @@ fn contained<'c, 'a, T>(
         .find(|r| match r {
             Resource::PractitionerRole(r) => r.id.as_deref() == Some(id.as_str()),
             Resource::Organization(o) => o.id.as_deref() == Some(id.as_str()),
+            Resource::Other(_, other) => other.as_deref() == Some(id.as_str()),
             _ => false,
         })
         .ok_or_else(|| {
@@ -287,7 +288,11 @@ fn supplied_line_item(detail: &ClaimDetail<'_>, item_repeat: bool) -> Result<Ele
         item.push(reason);
     }
     let modifier_path = "Claim.item.detail.modifier";
-    let status = required_coding(&detail.modifier, DISPENSE_TYPE_SYSTEM, modifier_path)?;
+    let status = required_coding(
+        present(&detail.modifier, modifier_path)?,
+        DISPENSE_TYPE_SYSTEM,
+        modifier_path,
+    )?;
     let status_code = code_of(status, modifier_path)?;
     item.push(pertinent_obs(
         "pertinentInformation3",
@@ -329,12 +334,12 @@ fn supplied_line_item(detail: &ClaimDetail<'_>, item_repeat: bool) -> Result<Ele
 /// One of the prescription ids (`shortForm`, `UUID`) in `Claim.prescription`'s group
 /// identifier extension.
 fn prescription_id<'c>(claim: &'c Claim<'_>, part: &str) -> Result<&'c str> {
-    let list = claim
-        .prescription
-        .as_ref()
-        .map(|p| p.extension.as_slice())
-        .unwrap_or_default();
-    let group = required_extension(list, GROUP_IDENTIFIER_URL, "Claim.prescription.extension")?;
+    let prescription = required(claim.prescription.as_ref(), "Claim.prescription")?;
+    let group = required_extension(
+        &prescription.extension,
+        GROUP_IDENTIFIER_URL,
+        "Claim.prescription.extension",
+    )?;
     let path = "Claim.prescription.extension(\"https://fhir.nhs.uk/StructureDefinition/Extension-DM-GroupIdentifier\").extension";
     let ext = required_extension(&group.extension, part, path)?;
     required(
@@ -450,11 +455,12 @@ fn endorsement_present(claim: &Claim<'_>) -> bool {
 /// Validates a Claim and builds its send message.
 pub fn translate(claim: &Claim<'_>, ctx: &Context) -> Result<super::Translated> {
     let issues = validate(claim)?;
-    let claim_id = identifier_value(&claim.identifier, RFC4122_SYSTEM, "Claim.identifier")?;
-    let created = timestamp(
-        required(claim.created.as_deref(), "Claim.created")?,
-        "Claim.created",
+    let claim_id = identifier_value(
+        present(&claim.identifier, "Claim.identifier")?,
+        RFC4122_SYSTEM,
+        "Claim.identifier",
     )?;
+    let created = required_timestamp(claim.created.as_deref(), "Claim.created")?;
     let insurance = match claim.insurance.as_slice() {
         [one] => one,
         _ => {

@@ -59,6 +59,12 @@ pub fn missing(path: impl Into<String>) -> Rejection {
     Rejection::at(IssueCode::Invalid, path, "Required field missing.")
 }
 
+/// The items of a list member the reference picks one item from, or "Required field
+/// missing." at `path` when the member is absent (an empty list is the caller's "too few").
+pub fn present<'v, T>(list: &'v Array<T>, path: &str) -> Result<&'v [T]> {
+    list.present().ok_or_else(|| missing(path))
+}
+
 /// Unwraps an optional element or fails with "required field missing" at `path`.
 pub fn required<T: ?Sized>(value: Option<&T>, path: impl Into<String>) -> Result<&T> {
     value.ok_or_else(|| missing(path))
@@ -206,6 +212,12 @@ pub fn timestamp(text: &str, path: &str) -> Result<String> {
             format!("Incorrect format for date time string '{text}'."),
         )
     })
+}
+
+/// A date-time member the message needs, as [`timestamp`]; an absent one is refused as the
+/// reference refuses it, as a date-time written `undefined`.
+pub fn required_timestamp(text: Option<&str>, path: &str) -> Result<String> {
+    timestamp(text.unwrap_or("undefined"), path)
 }
 
 /// A FHIR date or date-time at `path` as `YYYYMMDD` (the UTC date).

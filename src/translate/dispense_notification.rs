@@ -217,10 +217,11 @@ fn supplied_quantity<'b, 'a: 'b>(input: &Input<'b, 'a>, d: &Dispense<'b, 'a>) ->
 
 /// The line item's order item number (the authorising MedicationRequest's), as an id.
 fn order_item_id(d: &Dispense<'_, '_>) -> Result<String> {
+    let path = "MedicationDispense.contained[0].identifier";
     identifier_value(
-        &d.request.identifier,
+        present(&d.request.identifier, path)?,
         ORDER_ITEM_NUMBER_SYSTEM,
-        "MedicationDispense.contained[0].identifier",
+        path,
     )
     .map(global_id)
 }
@@ -616,11 +617,8 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
             join(&first_path, ".subject.identifier.value"),
         )?,
     };
-    let handed_over = timestamp(
-        required(
-            first.dispense.when_handed_over.as_deref(),
-            "MedicationDispense.whenHandedOver",
-        )?,
+    let handed_over = required_timestamp(
+        first.dispense.when_handed_over.as_deref(),
         "MedicationDispense.whenHandedOver",
     )?;
 
@@ -689,7 +687,7 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
         "MedicationRequest.groupIdentifier.extension.valueIdentifier",
     )?;
     let business_status = exactly_one_extension(
-        &first.dispense.extension,
+        present(&first.dispense.extension, "MedicationDispense.extension")?,
         BUSINESS_STATUS_URL,
         "MedicationDispense.extension",
     )?

@@ -107,7 +107,8 @@ fn represented_organization(
         Some(t) => (t, join(org_path, ".telecom[0]")),
         None => (role_telecom, join(paths.role, ".telecom[0]")),
     };
-    let ods = identifier_value(&org.identifier, ODS_SYSTEM, &join(org_path, ".identifier"))?;
+    let ods_path = join(org_path, ".identifier");
+    let ods = identifier_value(present(&org.identifier, &ods_path)?, ODS_SYSTEM, &ods_path)?;
     let mut el = Element::new("representedOrganization")
         .attr("classCode", "ORG")
         .attr("determinerCode", "INSTANCE")

@@ -321,8 +321,9 @@ pub fn convert(input: &[u8], ctx: &Context) -> Result<Translation> {
     })
 }
 
-/// Converts a dispensing message that is not a Bundle, chosen by its `resourceType`; any other
-/// input keeps the Bundle read's refusal.
+/// Converts a dispensing message that is not a Bundle, chosen by its `resourceType`. A JSON
+/// object of any other type (or of none) is not a message convert takes, refused in the
+/// reference's words; other input keeps the Bundle read's refusal.
 fn convert_other(input: &[u8], ctx: &Context, refusal: Rejection) -> Result<Translation> {
     match top_level_kind(input).as_deref() {
         Some("Parameters") => {
@@ -340,6 +341,11 @@ fn convert_other(input: &[u8], ctx: &Context, refusal: Rejection) -> Result<Tran
             let claim = Claim::parse(text)?;
             finish(claim::translate(&claim, ctx)?, text, "Claim")
         }
+        _ if refused_as_not_a_bundle(&refusal) => Err(Rejection::at(
+            IssueCode::Invalid,
+            "resourceType",
+            "Message not supported by $convert endpoint",
+        )),
         _ => Err(refusal),
     }
 }

@@ -189,6 +189,7 @@ fn resource_id<'r>(resource: &'r Resource<'_>) -> Option<&'r str> {
         Resource::Organization(o) => o.id.as_deref(),
         Resource::Practitioner(p) => p.id.as_deref(),
         Resource::Patient(p) => p.id.as_deref(),
+        Resource::Other(_, id) => id.as_deref(),
         _ => None,
     }
 }
@@ -365,8 +366,7 @@ pub fn pertinent_conducting(name: &'static str, conducting: bool, child: Element
 
 /// The Task's time, `authoredOn`, as an HL7 v3 timestamp.
 pub fn authored_on(task: &Task<'_>) -> Result<String> {
-    let text = required(task.authored_on.as_deref(), "Task.authoredOn")?;
-    timestamp(text, "Task.authoredOn")
+    required_timestamp(task.authored_on.as_deref(), "Task.authoredOn")
 }
 
 /// `<value code codeSystem displayName/>` of a coding (no `displayName` without a display).

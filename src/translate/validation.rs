@@ -110,7 +110,7 @@ fn error(code: IssueCode, diagnostics: &str, expression: Option<&str>) -> Issue 
 /// at once, as the reference evaluates it: each member step takes the member of every value so
 /// far, an array contributing each of its items and an absent member contributing one
 /// "undefined" (`None`); an `extension("url")` step contributes the extension with that url,
-/// or `null` when there is none.
+/// `null` when the list has none, and "undefined" when the list itself is absent.
 pub(super) fn select<'v>(resources: &[&'v Value], path: &str) -> Vec<Option<&'v Value>> {
     let mut current: Vec<Option<&Value>> = resources.iter().map(|r| Some(*r)).collect();
     for step in split_path(path) {
@@ -123,11 +123,15 @@ pub(super) fn select<'v>(resources: &[&'v Value], path: &str) -> Vec<Option<&'v 
             match step.split_once("(\"") {
                 Some((member, rest)) => {
                     let url = rest.trim_end_matches("\")");
-                    let found = v.get(member).and_then(Value::as_array).and_then(|list| {
-                        list.iter()
-                            .find(|i| i.get("url").and_then(Value::as_str) == Some(url))
+                    let found = v.get(member).map(|list| {
+                        list.as_array()
+                            .and_then(|list| {
+                                list.iter()
+                                    .find(|i| i.get("url").and_then(Value::as_str) == Some(url))
+                            })
+                            .unwrap_or(&Value::Null)
                     });
-                    next.push(Some(found.unwrap_or(&Value::Null)));
+                    next.push(found);
                 }
                 None => match v.get(step) {
                     Some(Value::Array(items)) => next.extend(items.iter().map(Some)),
@@ -696,6 +700,12 @@ mod tests {
         );
         assert_eq!(select(&[&v], "extension(\"c\")")[0], Some(&Value::Null));
         assert_eq!(select(&[&v], "category"), vec![None]);
+        // An absent list gives "undefined", which differs from a list without the url.
+        let none: Value = serde_json::from_str(r#"{"id":"x"}"#).unwrap();
+        assert_eq!(
+            select(&[&v, &none], "extension(\"c\")"),
+            vec![Some(&Value::Null), None]
+        );
     }
 
     #[test]

@@ -128,11 +128,8 @@ fn author(role: &PractitionerRole<'_>, org: &Organization<'_>) -> Result<Element
             "practitionerRole.practitioner should be a Value Identifier",
         ));
     }
-    let ods = identifier_value(
-        &org.identifier,
-        ODS_SYSTEM,
-        "Task.contained(\"Organization\").identifier",
-    )?;
+    let ods_path = "Task.contained(\"Organization\").identifier";
+    let ods = identifier_value(present(&org.identifier, ods_path)?, ODS_SYSTEM, ods_path)?;
     Ok(Element::new("author").attr("typeCode", "AUT").child(
         Element::new("AgentPersonSDS")
             .attr("classCode", "AGNT")
