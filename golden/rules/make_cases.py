@@ -127,6 +127,12 @@ res(b, "MedicationRequest")["extension"].append({"url": REPEAT_INFO, "extension"
     {"url": "authorisationExpiryDate", "valueDateTime": "2022-07-20"}]})
 m2 = add_mr(b, "b0000000-0000-4000-8000-000000000003")
 m2["extension"][-1]["extension"][0]["valueDateTime"] = "2022-08-20"; cases["repeat_dispensing_repeat_information_disagree"] = b
+b = repeat_dispensing(base())
+res(b, "MedicationRequest")["extension"].append({"url": REPEAT_INFO, "extension": [
+    {"url": "authorisationExpiryDate", "valueDateTime": "2022-07-20"}]})
+m2 = add_mr(b, "b0000000-0000-4000-8000-000000000003")
+m2["extension"].append(copy.deepcopy(m2["extension"][-1]))
+cases["repeat_dispensing_second_request_with_two_repeat_informations_refused"] = b
 b = repeat_dispensing(base()); del res(b, "MedicationRequest")["dispenseRequest"]["validityPeriod"]
 cases["repeat_dispensing_no_validity_period"] = b
 

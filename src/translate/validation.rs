@@ -515,13 +515,23 @@ pub fn prescription_order(input: &Input<'_, '_>) -> Result<Vec<Issue>> {
     requester(input, &mut issues)?;
     let course = course_of_therapy(&mrs)?;
     if course == "continuous-repeat-dispensing" {
-        let (_, mr0) = mrs[0];
+        let (index0, mr0) = mrs[0];
         let mut repeat_paths = vec![REPEATS_PATH];
-        let repeat_information = mr0
-            .extension
-            .iter()
-            .find(|e| e.url == REPEAT_INFORMATION_URL);
+        let repeat_information = only_extension(
+            &mr0.extension,
+            REPEAT_INFORMATION_URL,
+            &join(&entry_path(index0), ".extension"),
+        )?;
         if repeat_information.is_some_and(|e| !e.extension.is_empty()) {
+            // Compared across the MedicationRequests as the other agreement extensions are:
+            // each may carry it at most once.
+            for (index, mr) in &mrs {
+                only_extension(
+                    &mr.extension,
+                    REPEAT_INFORMATION_URL,
+                    &join(&entry_path(*index), ".extension"),
+                )?;
+            }
             repeat_paths.push(REPEAT_INFORMATION_PATH);
         }
         repeat_paths.retain(|p| !typed_agree(p, &mrs));
