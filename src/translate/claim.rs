@@ -612,20 +612,7 @@ pub fn translate(claim: &Claim<'_>, ctx: &Context) -> Result<super::Translated> 
                 .child(header),
         );
     if let Some(ext) = extension(&claim.extension, REPLACEMENT_OF_URL, "Claim.extension")? {
-        let id = required(
-            ext.value_identifier.as_ref().and_then(|i| i.value.as_deref()),
-            "Claim.extension(\"https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf\").valueIdentifier.value",
-        )?;
-        dispense_claim.push(
-            Element::new("replacementOf")
-                .attr("typeCode", "RPLC")
-                .child(
-                    Element::new("priorMessageRef")
-                        .attr("classCode", "INFO")
-                        .attr("moodCode", "EVN")
-                        .child(Element::new("id").attr("root", global_id(id))),
-                ),
-        );
+        dispense_claim.push(replacement_of(ext, "Claim.extension")?);
     }
     if let Some(exemption) = coding_for_system(
         &item.program_code,

@@ -816,20 +816,7 @@ pub fn translate(input: &Input<'_, '_>) -> Result<super::Translated> {
         "MessageHeader.extension",
     )?;
     if let Some(ext) = replaced {
-        let id = required(
-            ext.value_identifier.as_ref().and_then(|i| i.value.as_deref()),
-            "MessageHeader.extension(\"https://fhir.nhs.uk/StructureDefinition/Extension-replacementOf\").valueIdentifier.value",
-        )?;
-        notification.push(
-            Element::new("replacementOf")
-                .attr("typeCode", "RPLC")
-                .child(
-                    Element::new("priorMessageRef")
-                        .attr("classCode", "INFO")
-                        .attr("moodCode", "EVN")
-                        .child(Element::new("id").attr("root", global_id(id))),
-                ),
-        );
+        notification.push(replacement_of(ext, "MessageHeader.extension")?);
     }
     let release_id = required(
         header

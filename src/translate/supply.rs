@@ -202,6 +202,28 @@ pub fn js_number_text(value: f64) -> String {
     format!("{sign}{body}")
 }
 
+/// `replacementOf`: the message an amendment replaces, from the replacementOf extension
+/// found in `list` (its FHIRPath, e.g. `Claim.extension`).
+pub fn replacement_of(
+    ext: &crate::fhir::Extension<'_>,
+    list: &str,
+) -> super::common::Result<Element> {
+    let id = super::common::required(
+        ext.value_identifier
+            .as_ref()
+            .and_then(|i| i.value.as_deref()),
+        format!("{list}(\"{REPLACEMENT_OF_URL}\").valueIdentifier.value"),
+    )?;
+    Ok(Element::new("replacementOf")
+        .attr("typeCode", "RPLC")
+        .child(
+            Element::new("priorMessageRef")
+                .attr("classCode", "INFO")
+                .attr("moodCode", "EVN")
+                .child(Element::new("id").attr("root", super::common::global_id(id))),
+        ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
