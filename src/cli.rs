@@ -2,8 +2,10 @@
 //! exit codes. No translation logic lives here.
 //!
 //! Exit status ([`EXIT_STATUS`]): 0 success; 1 input rejected (OperationOutcome JSON on
-//! stdout, a one-line summary on stderr); 2 usage error (clap's own, or a bad flag value);
-//! 3 an input that cannot be read or an output that cannot be written.
+//! stdout, a one-line summary on stderr), a `verify` prescription that is not valid,
+//! `loadtest` errors, or `serve` cut off by its shutdown grace; 2 usage error (clap's own, or
+//! a bad flag value), or `serve` unable to listen; 3 an input that cannot be read or an
+//! output that cannot be written.
 
 pub use crate::adapter::{now, parse_address, parse_duration, read_input};
 use crate::context::Context;

@@ -1,6 +1,6 @@
 //! The dispensing side's resources that are not Bundles: the release request `Parameters`
-//! (`Task/$release`) and the return or withdrawal `Task`, read into the same borrowing model
-//! as a Bundle's entries.
+//! (`Task/$release`), the return or withdrawal `Task`, and the dispense `Claim`, read into the
+//! same borrowing model as a Bundle's entries.
 
 use super::datatypes::borrowed;
 use super::{deserialize_with_path, input_text, parse_resource, ResourceKind};

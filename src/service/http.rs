@@ -3,7 +3,9 @@
 //! endpoint: a prescription-order Bundle or a searchset of them in, a Parameters with a
 //! `messageIdentifier` and a `result` OperationOutcome per prescription out; trust anchors
 //! from `serve --trusted-ca`) with the reference's bodies, `nhsd-*` headers, content types
-//! and status codes; `GET /_status` (liveness) and `GET /metrics` (Prometheus text).
+//! and status codes; `GET /_status`, `/_ping` and `/_healthcheck` (liveness), `GET /metrics`
+//! (Prometheus text), and 501 with an OperationOutcome on the reference's routes that send to
+//! Spine.
 
 use super::failure::{Failure, Outcome};
 use super::metrics::{Rpc, Transport};

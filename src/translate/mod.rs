@@ -14,6 +14,7 @@
 //! | `Parameters` (release request) | `PORX_IN060102SM30` / `PORX_IN132004SM30` | [`release`] |
 //! | `Task`, `status` `rejected` (return) | `PORX_IN100101SM31` DispenseProposalReturn | [`dispense_return`] |
 //! | `Task`, `status` `in-progress` (withdrawal) | `PORX_IN510101SM31` ETPWithdraw | [`withdraw`] |
+//! | `Claim` | `PORX_IN090101SM31` DispenseClaim | [`claim`] |
 
 pub mod agent_person;
 pub mod cancellation;

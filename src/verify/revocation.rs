@@ -10,8 +10,9 @@
 //!   is matched by serial number and issuer;
 //! - it is current at the time of checking: `thisUpdate - grace <= time <= nextUpdate + grace`
 //!   (a CRL without `nextUpdate` is never current);
-//! - it has no critical extension and no entry with a critical extension (delta CRLs,
-//!   partitioned or indirect CRLs are not supported, and are not used rather than misread).
+//! - it has no critical extension, and no entry has a critical extension other than the
+//!   reason code and the invalidity date (delta CRLs, partitioned or indirect CRLs are not
+//!   supported, and are not used rather than misread).
 //!
 //! Of the usable CRLs for an issuer the newest (`thisUpdate`) decides. An entry revokes:
 //! keyCompromise, cACompromise and aACompromise whatever the signing time; removeFromCRL
