@@ -224,7 +224,14 @@ pub struct DispensePerformer<'a> {
     pub actor: Option<Reference<'a>>,
 }
 
-/// A resource's `contained` resources, each typed as a Bundle entry would be.
+/// A resource's `contained` resources, each typed as a Bundle entry would be, except a
+/// contained resource that may itself contain resources (a `MedicationDispense`): that one
+/// is kept by its type and `id` only, its members not read.
+///
+/// FHIR forbids resources nested in a contained resource (dom-2) and no translation reads
+/// them. Reading them would also make the cost grow with each level of nesting: a refused
+/// resource is read a second time to find the place of the error, so a chain of contained
+/// resources nested d deep would be read 2^d times.
 #[derive(Debug, Clone, Default)]
 pub struct Contained<'a>(pub Vec<Resource<'a>>);
 
@@ -234,6 +241,13 @@ impl<'de: 'a, 'a> Deserialize<'de> for Contained<'a> {
         raw.into_iter()
             .enumerate()
             .map(|(i, r)| {
+                let skim = || crate::json_skim::Skim::new(r.get());
+                if r.get().starts_with('{')
+                    && skim().member_string("resourceType").as_deref() == Some("MedicationDispense")
+                {
+                    let id = skim().member_string("id").map(|id| id.into_owned());
+                    return Ok(Resource::Other("MedicationDispense".to_string(), id));
+                }
                 parse_resource(r, &format!("contained[{i}]"), false).map_err(|e| {
                     serde::de::Error::custom(
                         e.issues
