@@ -3,7 +3,8 @@
 //! same borrowing model as a Bundle's entries.
 
 use super::datatypes::borrowed;
-use super::{deserialize_with_path, input_text, parse_resource, ResourceKind};
+use super::ResourceKind;
+use super::{deserialize_with_path, input_text, other_resource, parse_resource, skimmed_type};
 use super::{
     Array, CodeableConcept, Dosage, Extension, Identifier, Quantity, Reference, Resource, Str,
 };
@@ -241,12 +242,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Contained<'a> {
         raw.into_iter()
             .enumerate()
             .map(|(i, r)| {
-                let skim = || crate::json_skim::Skim::new(r.get());
-                if r.get().starts_with('{')
-                    && skim().member_string("resourceType").as_deref() == Some("MedicationDispense")
-                {
-                    let id = skim().member_string("id").map(|id| id.into_owned());
-                    return Ok(Resource::Other("MedicationDispense".to_string(), id));
+                if skimmed_type(r.get()).as_deref() == Some("MedicationDispense") {
+                    return Ok(other_resource("MedicationDispense", r.get()));
                 }
                 parse_resource(r, &format!("contained[{i}]"), false).map_err(|e| {
                     serde::de::Error::custom(

@@ -268,6 +268,21 @@ fn fhir_path(prefix: &str, serde_path: &str) -> String {
     }
 }
 
+/// A resource kept by its type name and `id` only, its other members not read.
+fn other_resource<'a>(kind: &str, text: &str) -> Resource<'a> {
+    let id = crate::json_skim::Skim::new(text).member_string("id");
+    Resource::Other(kind.to_string(), id.map(|id| id.into_owned()))
+}
+
+/// The `resourceType` of a resource's JSON text, read without parsing the resource; none when
+/// the text is not an object or has no `resourceType` string.
+fn skimmed_type(text: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if !text.starts_with('{') {
+        return None;
+    }
+    crate::json_skim::Skim::new(text).member_string("resourceType")
+}
+
 /// A resource typed by its `resourceType`; one without is refused, or with `untyped` kept as
 /// a resource of no type (where the reference refuses the reference to it instead).
 fn parse_resource<'a>(
@@ -284,15 +299,9 @@ fn parse_resource<'a>(
         )));
     }
     // The type, read without parsing the whole resource twice.
-    let kind = crate::json_skim::Skim::new(text).member_string("resourceType");
-    let other_id = || {
-        crate::json_skim::Skim::new(text)
-            .member_string("id")
-            .map(|id| id.into_owned())
-    };
-    let Some(kind) = kind else {
+    let Some(kind) = skimmed_type(text) else {
         if untyped {
-            return Ok(Resource::Other(String::new(), other_id()));
+            return Ok(other_resource("", text));
         }
         return Err(Rejection::single(Issue::error(
             IssueCode::Required,
@@ -307,7 +316,7 @@ fn parse_resource<'a>(
         }};
     }
     Ok(by_resource_type!(kind.as_ref(), typed, {
-        other => Resource::Other(other.to_string(), other_id()),
+        other => other_resource(other, text),
     }))
 }
 
