@@ -223,8 +223,8 @@ fn nested_dispenses(depth: usize) -> serde_json::Value {
 
 /// FHIR forbids resources inside a contained resource, and the reference does not read them:
 /// a dispense notification whose MedicationDispense holds a chain of MedicationDispenses
-/// nested up to 40 deep translates to the same bytes as without them. (Reading each level
-/// again to place a refusal made the cost double with each level of nesting.)
+/// nested up to 40 deep translates to the same bytes as without them. (Reading them would
+/// double the cost with each level: a refused resource is read again to place the error.)
 #[test]
 fn resources_nested_in_a_contained_resource_are_not_read_at_any_depth() {
     let path = concat!(
